@@ -1,0 +1,88 @@
+"""A collection: the papers of the open digests plus stored snapshots, with their annotations.
+
+This is what the command line and the app both work on: it ties the digests,
+the store and the search engine together, and knows nothing of Textual.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reader.digest import Library
+from reader.links import Link, paper_links
+from reader.paper import Paper
+from reader.search import SearchEngine, State
+from reader.store import Store, is_kept
+
+
+class UnknownPaper(LookupError):
+    """No paper has this id (or the id prefix is ambiguous)."""
+
+
+class Collection:
+    """Papers from digests and from the store's snapshots, searchable, with their records."""
+
+    def __init__(self, library: Library, store: Store) -> None:
+        self.library = library
+        self.store = store
+        self.records: dict[str, dict[str, Any]] = {}
+        self.papers: list[Paper] = list(library.papers)
+        self.by_id: dict[str, Paper] = {p.id: p for p in self.papers}
+        self.state = State()
+        self.reload()
+        self.engine = SearchEngine(self.papers)
+
+    def reload(self) -> bool:
+        """Re-read the store; add snapshots of kept papers not in the digests. True if any were added."""
+        self.records = self.store.records()
+        self.state = State.from_records(self.records)
+        added = False
+        for pid, record in self.records.items():
+            if pid not in self.by_id and is_kept(record) and record.get("title"):
+                paper = Paper(pid, record["title"], record.get("abstract", ""), "store", len(self.papers), True)
+                self.papers.append(paper)
+                self.by_id[pid] = paper
+                added = True
+        if added and hasattr(self, "engine"):
+            self.engine = SearchEngine(self.papers)
+        return added
+
+    def record(self, paper: Paper | str) -> dict[str, Any]:
+        """The stored record of a paper ({} when it has none)."""
+        pid = paper if isinstance(paper, str) else paper.id
+        return self.records.get(pid) or {}
+
+    def remember(self, records: list[dict[str, Any]]) -> None:
+        """Take in records a store call returned, without re-reading the store."""
+        for record in records:
+            self.records[record["id"]] = record
+        self.state = State.from_records(self.records)
+
+    def find(self, pid: str) -> Paper:
+        """The paper with this id or unique id prefix; raises UnknownPaper."""
+        pid = pid.strip().lower()
+        if pid in self.by_id:
+            return self.by_id[pid]
+        if len(pid) >= 4:
+            matches = [p for key, p in self.by_id.items() if key.startswith(pid)]
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise UnknownPaper(f"{pid}: id prefix matches {len(matches)} papers; give more of it")
+        raise UnknownPaper(f"{pid}: no paper with this id in the store or the digests")
+
+    def links(self, paper: Paper) -> list[Link]:
+        """The paper's links, the user's own first."""
+        return paper_links(paper.title, paper.abstract, self.record(paper).get("link"))
+
+    def is_bookmarked(self, paper: Paper) -> bool:
+        """True when the paper is bookmarked."""
+        return paper.id in self.state.bookmarked
+
+    def is_read(self, paper: Paper) -> bool:
+        """True when the paper has been read."""
+        return paper.id in self.state.read
+
+    def tags(self, paper: Paper) -> list[str]:
+        """The paper's tags, in the order they were added."""
+        return list(self.record(paper).get("tags") or [])

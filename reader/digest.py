@@ -1,0 +1,178 @@
+"""Reading digest files: a title line then its abstract line, again and again."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reader.paper import Paper, paper_id
+from reader.text import clean_line
+
+# Lines the digest service puts above the papers.
+_HEADER = re.compile(
+    r"^(get trending papers in your email inbox.*|subscribe|trending papers.*)$", re.I
+)
+_GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=\S)")
+# A line this long is an abstract whatever the title before it.
+ABSTRACT_MIN = 200
+# A line this much longer than the title before it is that title's abstract.
+ABSTRACT_RATIO = 1.8
+DIGEST_SUFFIX = ".txt"
+
+
+class DigestError(Exception):
+    """A digest that cannot be read; ``str()`` is ``PATH: what is wrong``."""
+
+    def __init__(self, path: str | os.PathLike[str], message: str) -> None:
+        super().__init__(f"{os.fspath(path)}: {message}")
+        self.path = os.fspath(path)
+        self.message = message
+
+
+@dataclass
+class Library:
+    """Papers from one or more digests, each paper once, in file order."""
+
+    papers: list[Paper] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def by_id(self) -> dict[str, Paper]:
+        """Map paper ids to papers."""
+        return {p.id: p for p in self.papers}
+
+
+def _is_abstract(line: str, title: str) -> bool:
+    return len(line) >= ABSTRACT_MIN or len(line) >= ABSTRACT_RATIO * len(title) + 20
+
+
+def _decode(path: Path, data: bytes, encoding: str | None) -> str:
+    if not data.strip():
+        raise DigestError(path, "empty file, no papers in it" if not data else "only whitespace, no papers in it")
+    if encoding is None:
+        if b"\0" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise DigestError(path, "binary file, not a text digest")
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise DigestError(
+                path,
+                f"not UTF-8 text (bad byte 0x{data[err.start]:02x} at offset {err.start}); "
+                "convert it or pass --encoding",
+            ) from None
+    try:
+        text = data.decode(encoding)
+    except LookupError:
+        raise DigestError(path, f"unknown encoding {encoding!r}") from None
+    except UnicodeDecodeError as err:
+        raise DigestError(path, f"not valid {encoding} text (offset {err.start})") from None
+    return text.removeprefix("\ufeff")
+
+
+def parse_digest(text: str, source: str = "") -> tuple[list[tuple[str, str]], list[str]]:
+    """Split digest text into (title, abstract) pairs, with warnings for odd entries.
+
+    Titles are the short lines and abstracts the long ones; a title followed by
+    another title (or by the end) keeps an empty abstract and a warning.
+    """
+    entries: list[tuple[str, str]] = []
+    warnings: list[str] = []
+    title: str | None = None
+    title_line = 0
+    seen_paper = False
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = clean_line(raw.rstrip("\r")).strip()
+        if not line:
+            continue
+        if not seen_paper:
+            if _HEADER.match(line):
+                continue
+            line = _GLUED_SUBSCRIBE.sub("", line).strip()
+            seen_paper = True
+        if title is None:
+            title, title_line = line, number
+        elif _is_abstract(line, title):
+            entries.append((title, line))
+            title = None
+        else:
+            warnings.append(f"{source}:{title_line}: title with no abstract: {title[:60]}")
+            entries.append((title, ""))
+            title, title_line = line, number
+    if title is not None:
+        warnings.append(f"{source}:{title_line}: title with no abstract: {title[:60]}")
+        entries.append((title, ""))
+    return entries, warnings
+
+
+def expand_paths(paths: list[str | os.PathLike[str]]) -> list[Path]:
+    """Turn files and folders into the list of digest files, checking each exists.
+
+    A folder stands for its ``*.txt`` files, newest name first (daily digests are
+    usually named by date).
+    """
+    files: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            try:
+                found = sorted(
+                    (p for p in path.iterdir() if p.suffix == DIGEST_SUFFIX and p.is_file()),
+                    reverse=True,
+                )
+            except OSError as err:
+                raise DigestError(path, f"cannot list folder: {err.strerror}") from None
+            if not found:
+                raise DigestError(path, "folder has no *.txt digests in it")
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise DigestError(path, "no such file or folder")
+    return files
+
+
+def read_digest(path: str | os.PathLike[str], encoding: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:
+    """Read one digest file into (title, abstract) pairs and warnings; raise DigestError."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise DigestError(path, "is a folder, not a digest file") from None
+    except PermissionError:
+        raise DigestError(path, "permission denied") from None
+    except OSError as err:
+        raise DigestError(path, f"cannot read: {err.strerror or err}") from None
+    text = _decode(path, data, encoding)
+    entries, warnings = parse_digest(text, str(path))
+    if not entries:
+        raise DigestError(path, "no papers found (expected a title line then its abstract line)")
+    return entries, warnings
+
+
+def load_library(paths: list[str | os.PathLike[str]], encoding: str | None = None) -> Library:
+    """Load digests (files or folders) as one library; a paper in several files appears once."""
+    library = Library()
+    index: dict[str, Paper] = {}
+    for path in expand_paths(paths):
+        entries, warnings = read_digest(path, encoding)
+        source = str(path)
+        library.files.append(source)
+        library.warnings.extend(warnings)
+        for title, abstract in entries:
+            pid = paper_id(title)
+            known = index.get(pid)
+            if known is not None:
+                if len(abstract) > len(known.abstract):
+                    known.abstract = abstract
+                continue
+            paper = Paper(pid, title, abstract, source, len(library.papers))
+            index[pid] = paper
+            library.papers.append(paper)
+    return library
+
+
+def bundled_digest() -> Path:
+    """Path of the sample digest shipped inside the package."""
+    return Path(__file__).with_name("data") / "trending-papers.txt"

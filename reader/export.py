@@ -1,0 +1,95 @@
+"""Export papers with their annotations: JSON, Markdown, BibTeX, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import Any
+
+from reader.links import paper_links
+from reader.paper import Paper
+from reader.text import fold
+
+FORMATS = ("json", "markdown", "bibtex", "csv")
+
+
+def paper_record(paper: Paper, record: dict[str, Any] | None) -> dict[str, Any]:
+    """One paper as a plain dict: id, title, abstract, links, tags, bookmarked, note, ..."""
+    record = record or {}
+    return {
+        "id": paper.id,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "links": [link.url for link in paper_links(paper.title, paper.abstract, record.get("link"))],
+        "tags": list(record.get("tags") or []),
+        "bookmarked": bool(record.get("bookmarked_at")),
+        "bookmarked_at": record.get("bookmarked_at"),
+        "note": record.get("note") or "",
+        "link": record.get("link") or "",
+        "read_at": record.get("read_at"),
+        "first_seen": record.get("first_seen"),
+    }
+
+
+def _bib_escape(text: str) -> str:
+    return re.sub(r"([&%$#_{}])", r"\\\1", text).replace("~", r"\~{}").replace("^", r"\^{}")
+
+
+def bibtex_key(paper: Paper) -> str:
+    """A citation key: first title word plus the paper id."""
+    words = fold(paper.title).split() or ["paper"]
+    return f"{words[0]}{paper.id[:6]}"
+
+
+def bibtex(paper: Paper, record: dict[str, Any] | None = None) -> str:
+    """A BibTeX @misc entry for the paper."""
+    data = paper_record(paper, record)
+    fields = [("title", "{" + _bib_escape(paper.title) + "}")]
+    if data["links"]:
+        fields.append(("url", data["links"][0]))
+    if paper.abstract:
+        fields.append(("abstract", _bib_escape(paper.abstract)))
+    if data["tags"]:
+        fields.append(("keywords", _bib_escape(", ".join(data["tags"]))))
+    if data["note"]:
+        fields.append(("note", _bib_escape(data["note"])))
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@misc{{{bibtex_key(paper)},\n{body}\n}}\n"
+
+
+def markdown_link(paper: Paper, url: str) -> str:
+    """``[title](url)`` with the brackets in the title escaped."""
+    title = paper.title.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    return f"[{title}]({url.replace(')', '%29').replace(' ', '%20')})"
+
+
+def export(items: list[tuple[Paper, dict[str, Any] | None]], fmt: str) -> str:
+    """Render papers with their records in a format of :data:`FORMATS`."""
+    if fmt == "json":
+        return json.dumps([paper_record(p, r) for p, r in items], ensure_ascii=False, indent=2) + "\n"
+    if fmt == "bibtex":
+        return "\n".join(bibtex(p, r) for p, r in items)
+    if fmt == "markdown":
+        out = []
+        for paper, record in items:
+            data = paper_record(paper, record)
+            out.append(f"- {markdown_link(paper, data['links'][0])}")
+            if data["tags"]:
+                out.append("  tags: " + ", ".join(f"`{t}`" for t in data["tags"]))
+            if data["note"]:
+                out.extend("  > " + line for line in data["note"].splitlines())
+        return "\n".join(out) + ("\n" if out else "")
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["id", "title", "bookmarked", "tags", "note", "link", "abstract"])
+        for paper, record in items:
+            data = paper_record(paper, record)
+            row = [paper.id, paper.title, "yes" if data["bookmarked"] else "", "; ".join(data["tags"]),
+                   data["note"], data["links"][0], paper.abstract]
+            # A cell starting with = + - @ is a formula to a spreadsheet: quote it as text.
+            writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in row])
+        return buffer.getvalue()
+    raise ValueError(f"unknown format {fmt!r}")

@@ -1,0 +1,45 @@
+"""Papers and their stable identity."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+from reader.text import fold
+
+ID_LENGTH = 12
+
+
+def paper_id(title: str) -> str:
+    """Return the short stable id of a paper with this title.
+
+    The title is folded (Unicode normalization, accents, case, punctuation and
+    whitespace), so re-spacings and re-casings of a title keep their id.
+    """
+    key = fold(title).encode("utf-8")
+    digest = hashlib.blake2b(key, digest_size=8).digest()
+    return base64.b32encode(digest).decode("ascii")[:ID_LENGTH].lower()
+
+
+def id_number(pid: str) -> int:
+    """Return the id as a positive integer (60 bits), used as the store's document id."""
+    return int.from_bytes(base64.b32decode(pid.upper() + "====")[:8].ljust(8, b"\0"), "big") >> 4
+
+
+@dataclass(slots=True)
+class Paper:
+    """One paper: a title and its abstract, where it came from, and its place in file order."""
+
+    id: str
+    title: str
+    abstract: str
+    source: str = ""
+    order: int = 0
+    # True when the paper is not in any open digest and comes from a stored snapshot.
+    from_store: bool = False
+
+    @classmethod
+    def make(cls, title: str, abstract: str, source: str = "", order: int = 0) -> Paper:
+        """Build a paper, deriving its id from the title."""
+        return cls(paper_id(title), title, abstract, source, order)

@@ -1,0 +1,98 @@
+"""The query language: fzf-like terms plus filters on what the user annotated.
+
+``neural opertor`` fuzzy terms, all must match · ``'exact`` substring ·
+``!term`` excludes · ``"a phrase"`` · ``#tag`` · ``is:bookmarked``, ``is:unread``,
+``is:read`` · ``has:note``, ``has:code``, ``has:tags``, ``has:link``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+FILTERS = {
+    "is": ("bookmarked", "unread", "read"),
+    "has": ("note", "code", "tags", "link"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One query term. ``kind`` is fuzzy, exact, phrase, tag or filter."""
+
+    kind: str
+    text: str
+    negate: bool = False
+
+
+@dataclass(slots=True)
+class Query:
+    """A parsed query; ``errors`` names terms that were not understood (and match nothing)."""
+
+    text: str
+    terms: list[Term] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the query puts no condition on papers."""
+        return not self.terms and not self.errors
+
+    def has_filter(self, kind: str, text: str | None = None) -> bool:
+        """True when a positive term of this kind (and text) is in the query."""
+        return any(t.kind == kind and not t.negate and (text is None or t.text == text) for t in self.terms)
+
+
+def _split(text: str) -> list[tuple[str, bool]]:
+    """Split on whitespace, keeping double-quoted runs together; returns (token, quoted)."""
+    tokens: list[tuple[str, bool]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        start = i
+        prefix = ""
+        while i < n and text[i] in "!" and i + 1 < n and text[i + 1] == '"':
+            prefix, i = "!", i + 1
+        if i < n and text[i] == '"':
+            end = text.find('"', i + 1)
+            end = n if end < 0 else end
+            tokens.append((prefix + text[i + 1 : end], True))
+            i = end + 1
+            continue
+        i = start
+        while i < n and not text[i].isspace():
+            i += 1
+        tokens.append((text[start:i], False))
+    return tokens
+
+
+def parse_query(text: str) -> Query:
+    """Parse a query string; never raises."""
+    query = Query(text)
+    for token, quoted in _split(text):
+        negate = token.startswith("!")
+        body = token[1:] if negate else token
+        if quoted:
+            if body.strip():
+                query.terms.append(Term("phrase", " ".join(body.split()), negate))
+            continue
+        if not body:
+            continue
+        if body.startswith("'"):
+            if len(body) > 1:
+                query.terms.append(Term("exact", body[1:], negate))
+        elif body.startswith("#"):
+            if len(body) > 1:
+                query.terms.append(Term("tag", body[1:], negate))
+        elif ":" in body and body.split(":", 1)[0].lower() in FILTERS:
+            name, value = body.split(":", 1)
+            name, value = name.lower(), value.lower()
+            if value in FILTERS[name]:
+                query.terms.append(Term("filter", f"{name}:{value}", negate))
+            elif value:
+                choices = ", ".join(f"{name}:{v}" for v in FILTERS[name])
+                query.errors.append(f"unknown filter {body!r} (try {choices})")
+        else:
+            query.terms.append(Term("exact" if negate else "fuzzy", body, negate))
+    return query

@@ -1,0 +1,370 @@
+"""The annotation store: bookmarks, tags, notes, links and read marks, kept in TinyDB.
+
+Every change is a transaction: take a file lock, reload the store if another
+process changed it, apply the change, write the whole store to a temp file,
+fsync it, ``os.replace`` it over the store and fsync the folder. The previous
+store is kept beside it as ``NAME.bak`` (a hard link, so it costs no copy).
+A store that does not parse is never treated as empty and never written over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document
+
+from reader.paper import Paper, id_number
+
+try:  # orjson is several times faster on big stores; json is the fallback.
+    import orjson
+
+    def _dumps(data: Any) -> bytes:
+        return orjson.dumps(data)
+
+    def _loads(data: bytes) -> Any:
+        return orjson.loads(data)
+
+except ImportError:  # pragma: no cover - orjson is a dependency
+
+    def _dumps(data: Any) -> bytes:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def _loads(data: bytes) -> Any:
+        return json.loads(data.decode("utf-8"))
+
+
+SCHEMA = 1
+PAPERS = "papers"
+META = "meta"
+ENV_VAR = "PAPER_READER_DB"
+TMP_PREFIX = ".paper-reader-tmp-"
+
+
+class StoreError(Exception):
+    """The store cannot be read or written; ``str()`` is ``PATH: what is wrong``."""
+
+    def __init__(self, path: str | os.PathLike[str], message: str) -> None:
+        super().__init__(f"{os.fspath(path)}: {message}")
+        self.path = os.fspath(path)
+        self.message = message
+
+
+class StoreCorrupt(StoreError):
+    """The store file exists but does not parse, or is from a newer schema."""
+
+
+def default_path() -> Path:
+    """Where the store lives: ``$PAPER_READER_DB`` or the user data folder."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    return Path(user_data_dir("paper-reader", appauthor=False)) / "store.json"
+
+
+def now() -> str:
+    """The current time as an ISO 8601 string in UTC, to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+class AtomicStorage(Storage):
+    """TinyDB storage that reads through a cache keyed on the file's stat and writes atomically."""
+
+    def __init__(self, path: str, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self._data: dict[str, Any] | None = None
+        self._stamp: tuple[int, int, int] | None = None
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise StoreError(self.path, f"cannot read store: {err.strerror}") from None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def changed(self) -> bool:
+        """True when the file on disk is not what this process last read or wrote."""
+        return self._data is None or self._stat() != self._stamp
+
+    def read(self) -> dict[str, Any]:
+        stamp = self._stat()
+        if self._data is not None and stamp == self._stamp:
+            return self._data
+        if stamp is None:
+            data: dict[str, Any] = {}
+        else:
+            data = self._parse()
+        self._data, self._stamp = data, stamp
+        return data
+
+    def _parse(self) -> dict[str, Any]:
+        if self.path.is_dir():
+            raise StoreError(self.path, "store path is a folder, not a file")
+        try:
+            raw = self.path.read_bytes()
+        except PermissionError:
+            raise StoreError(self.path, "permission denied reading the store") from None
+        except OSError as err:
+            raise StoreError(self.path, f"cannot read store: {err.strerror}") from None
+        if not raw.strip():
+            return {}
+        try:
+            data = _loads(raw)
+        except ValueError as err:
+            raise StoreCorrupt(self.path, f"store is corrupt ({err}); it was left as it is") from None
+        if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+            raise StoreCorrupt(self.path, "store is not a paper-reader store; it was left as it is")
+        schema = next(iter(data.get(META, {}).values()), {}).get("schema", SCHEMA)
+        if not isinstance(schema, int) or schema > SCHEMA:
+            raise StoreCorrupt(
+                self.path, f"store has schema {schema}, newer than this paper-reader knows ({SCHEMA})"
+            )
+        return data
+
+    def write(self, data: dict[str, Any]) -> None:
+        if self.readonly:
+            raise StoreError(self.path, "store is open read-only")
+        data.setdefault(META, {"1": {"schema": SCHEMA}})
+        payload = _dumps(data)
+        folder = self.path.parent
+        tmp = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if self.path.exists():
+                self._keep_backup()
+            os.replace(tmp, self.path)
+            tmp = None
+            _fsync_dir(folder)
+        except OSError as err:
+            # What is in memory was not written: forget it so the next read comes from disk.
+            self._data = self._stamp = None
+            raise StoreError(self.path, f"could not save the store: {err.strerror or err}") from None
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+        self._data, self._stamp = data, self._stat()
+
+    def _keep_backup(self) -> None:
+        backup = self.path.with_name(self.path.name + ".bak")
+        link = self.path.with_name(TMP_PREFIX + "bak-" + str(os.getpid()))
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(link)
+        try:
+            os.link(self.path, link)
+        except OSError:
+            return  # no hard links here; the store itself is still written atomically
+        os.replace(link, backup)
+
+    def close(self) -> None:
+        pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _clean_tags(tags: list[str]) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for tag in tags:
+        tag = " ".join(tag.split()).lstrip("#")
+        if tag and tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            out.append(tag)
+    return out
+
+
+def empty_record(pid: str) -> dict[str, Any]:
+    """A paper's record before any annotation."""
+    return {
+        "id": pid,
+        "title": "",
+        "abstract": "",
+        "bookmarked_at": None,
+        "tags": [],
+        "note": "",
+        "link": "",
+        "first_seen": None,
+        "read_at": None,
+    }
+
+
+def is_kept(record: dict[str, Any]) -> bool:
+    """True when a record carries something the user made (not only a read mark)."""
+    return bool(record.get("bookmarked_at") or record.get("tags") or record.get("note") or record.get("link"))
+
+
+class Store:
+    """Annotations per paper id, safe across processes. Reads never block on the lock."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, readonly: bool = False) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.readonly = readonly
+        self.storage = AtomicStorage(str(self.path), readonly)
+        self.db = TinyDB(storage=lambda: self.storage)
+        self.table = self.db.table(PAPERS, cache_size=0)
+        self.cleanup_temp_files()
+        self.storage.read()  # fail now, not later, on a corrupt store
+
+    # -- reading -------------------------------------------------------------------
+    def records(self) -> dict[str, dict[str, Any]]:
+        """Every record, keyed by paper id (a fresh read if another process wrote)."""
+        tables = self.storage.read()
+        return {doc["id"]: doc for doc in tables.get(PAPERS, {}).values()}
+
+    def get(self, pid: str) -> dict[str, Any] | None:
+        """The record for one paper id, or None."""
+        doc = self.table.get(doc_id=id_number(pid))
+        return dict(doc) if doc is not None else None
+
+    def changed(self) -> bool:
+        """True when another process changed the store since we last looked."""
+        return self.storage.changed()
+
+    # -- writing -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        if self.readonly:
+            raise StoreError(self.path, "store is open read-only")
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise StoreError(self.path, f"cannot lock the store: {err.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def update_many(
+        self, papers: list[Paper | str], change: Callable[[dict[str, Any]], None]
+    ) -> list[dict[str, Any]]:
+        """Apply ``change`` to the records of several papers in one transaction; return them."""
+        with self._lock():
+            tables = self.storage.read()  # reloads when another process wrote
+            raw = tables.setdefault(PAPERS, {})
+            out = []
+            stamp = now()
+            for paper in papers:
+                pid = paper if isinstance(paper, str) else paper.id
+                key = str(id_number(pid))
+                record = dict(raw.get(key) or empty_record(pid))
+                record["first_seen"] = record.get("first_seen") or stamp
+                change(record)
+                if isinstance(paper, Paper) and is_kept(record):
+                    # A snapshot, so a bookmark outlives the digest it came from.
+                    record["title"], record["abstract"] = paper.title, paper.abstract
+                raw[key] = record
+                out.append(record)
+            self.storage.write(tables)
+            self.table.clear_cache()
+            return out
+
+    def update(self, paper: Paper | str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        """Apply ``change`` to one paper's record in a transaction; return the new record."""
+        return self.update_many([paper], change)[0]
+
+    def set_bookmark(self, paper: Paper | str, on: bool) -> dict[str, Any]:
+        """Bookmark a paper (keeping the first bookmark time) or remove the bookmark."""
+
+        def change(r: dict[str, Any]) -> None:
+            r["bookmarked_at"] = (r.get("bookmarked_at") or now()) if on else None
+
+        return self.update(paper, change)
+
+    def add_tags(self, paper: Paper | str, tags: list[str]) -> dict[str, Any]:
+        """Add tags (case-insensitively unique, order kept)."""
+        return self.update(paper, lambda r: r.__setitem__("tags", _clean_tags(r.get("tags", []) + tags)))
+
+    def remove_tags(self, paper: Paper | str, tags: list[str]) -> dict[str, Any]:
+        """Remove tags, matched case-insensitively."""
+        gone = {t.lstrip("#").casefold() for t in tags}
+        return self.update(
+            paper, lambda r: r.__setitem__("tags", [t for t in r.get("tags", []) if t.casefold() not in gone])
+        )
+
+    def set_note(self, paper: Paper | str, note: str) -> dict[str, Any]:
+        """Replace the paper's note ('' clears it)."""
+        return self.update(paper, lambda r: r.__setitem__("note", note))
+
+    def set_link(self, paper: Paper | str, link: str) -> dict[str, Any]:
+        """Attach the user's own link ('' clears it)."""
+        return self.update(paper, lambda r: r.__setitem__("link", link.strip()))
+
+    def mark_read(self, papers: list[Paper | str], read: bool = True) -> list[dict[str, Any]]:
+        """Mark papers read (keeping the first read time) or unread."""
+
+        def change(r: dict[str, Any]) -> None:
+            r["read_at"] = (r.get("read_at") or now()) if read else None
+
+        return self.update_many(papers, change)
+
+    def merge(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Merge an exported record in: tags united, nothing that is here dropped."""
+
+        def change(r: dict[str, Any]) -> None:
+            r["tags"] = _clean_tags(r.get("tags", []) + list(record.get("tags") or []))
+            if record.get("bookmarked") or record.get("bookmarked_at"):
+                r["bookmarked_at"] = r.get("bookmarked_at") or record.get("bookmarked_at") or now()
+            if record.get("note") and not r.get("note"):
+                r["note"] = record["note"]
+            elif record.get("note") and record["note"] not in r["note"]:
+                r["note"] = r["note"] + "\n\n" + record["note"]
+            if record.get("link") and not r.get("link"):
+                r["link"] = record["link"]
+            if record.get("read_at") and not r.get("read_at"):
+                r["read_at"] = record["read_at"]
+            if not r.get("title"):
+                r["title"], r["abstract"] = record.get("title", ""), record.get("abstract", "")
+
+        pid = record["id"]
+        return self.update(pid, change)
+
+    def cleanup_temp_files(self) -> None:
+        """Remove temp files a killed writer left beside the store."""
+        folder = self.path.parent
+        if self.readonly or not folder.is_dir():
+            return
+        with contextlib.suppress(OSError):
+            for leftover in folder.glob(TMP_PREFIX + "*"):
+                # Only files old enough that no live writer can own them.
+                with contextlib.suppress(OSError):
+                    if leftover.stat().st_mtime < datetime.now().timestamp() - 60:
+                        leftover.unlink()
+
+
+def tag_counts(records: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """How many papers carry each tag (first spelling seen wins), most used first."""
+    counts: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for record in records.values():
+        for tag in record.get("tags", []):
+            key = tag.casefold()
+            names.setdefault(key, tag)
+            counts[names[key]] = counts.get(names[key], 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold())))

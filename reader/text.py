@@ -1,0 +1,62 @@
+"""Text hygiene: strip what must never reach a terminal, and fold text for matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# ESC-introduced sequences (CSI, OSC, DCS/PM/APC/SOS strings, two-byte escapes),
+# then any C0/C1 control, DEL, and bidi overrides/isolates that can reorder what is shown.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]?"  # CSI
+    r"|\x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC, DCS, SOS, PM, APC
+    r"|\x1b[ -/]*[0-~]?"  # other escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]?"  # 8-bit CSI
+    r"|\x9d[^\x07\x9c]*(?:\x07|\x9c)?"  # 8-bit OSC
+)
+_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
+_NON_ALNUM_ASCII = re.compile(r"[^a-z0-9]+")
+_NON_ALNUM = re.compile(r"[\W_]+")
+
+
+def clean_line(text: str) -> str:
+    """Return ``text`` with escape sequences and control characters removed.
+
+    Tabs become spaces; runs of whitespace are kept as they are.
+    """
+    if not _UNSAFE.search(text):
+        return text
+    text = _ESCAPES.sub("", text)
+    text = text.replace("\t", " ")
+    return _CONTROLS.sub("", text)
+
+
+def fold(text: str) -> str:
+    """Fold text for matching: Unicode-normalize, drop accents, casefold, punctuation to spaces."""
+    if text.isascii():
+        return _NON_ALNUM_ASCII.sub(" ", text.lower()).strip()
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_ALNUM.sub(" ", stripped.casefold()).strip()
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Fold ``text`` like :func:`fold` per character, keeping where each folded char came from.
+
+    Returns the folded string (same punctuation-to-space rule, no stripping) and,
+    for each of its characters, the index in ``text`` it came from.
+    """
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        if ch.isascii():
+            piece = ch.lower()
+        else:
+            piece = "".join(
+                c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
+            ).casefold()
+        for c in piece:
+            out.append(c if c.isalnum() else " ")
+            where.append(i)
+    return "".join(out), where
