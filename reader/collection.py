@@ -22,15 +22,22 @@ class UnknownPaper(LookupError):
 class Collection:
     """Papers from digests and from the store's snapshots, searchable, with their records."""
 
-    def __init__(self, library: Library, store: Store) -> None:
+    def __init__(self, library: Library, store: Store, index: bool = True) -> None:
         self.library = library
         self.store = store
         self.records: dict[str, dict[str, Any]] = {}
         self.papers: list[Paper] = list(library.papers)
         self.by_id: dict[str, Paper] = {p.id: p for p in self.papers}
         self.state = State()
+        self.engine: SearchEngine | None = None
         self.reload()
+        if index:
+            self.build_index()
+
+    def build_index(self) -> SearchEngine:
+        """Build the search index (slow for big libraries: the app calls it on a worker)."""
         self.engine = SearchEngine(self.papers)
+        return self.engine
 
     def reload(self) -> bool:
         """Re-read the store; add snapshots of kept papers not in the digests. True if any were added."""
@@ -43,8 +50,8 @@ class Collection:
                 self.papers.append(paper)
                 self.by_id[pid] = paper
                 added = True
-        if added and hasattr(self, "engine"):
-            self.engine = SearchEngine(self.papers)
+        if added and self.engine is not None:
+            self.build_index()
         return added
 
     def record(self, paper: Paper | str) -> dict[str, Any]:

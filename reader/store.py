@@ -47,6 +47,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency
 SCHEMA = 1
 PAPERS = "papers"
 META = "meta"
+SETTINGS = "settings"
 ENV_VAR = "PAPER_READER_DB"
 TMP_PREFIX = ".paper-reader-tmp-"
 
@@ -344,6 +345,31 @@ class Store:
 
         pid = record["id"]
         return self.update(pid, change)
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        """A user setting kept in the store (the app's theme, for one)."""
+        return self.storage.read().get(SETTINGS, {}).get("1", {}).get(name, default)
+
+    def set_setting(self, name: str, value: Any) -> None:
+        """Save a user setting in a transaction."""
+        with self._lock():
+            tables = self.storage.read()
+            tables.setdefault(SETTINGS, {}).setdefault("1", {})[name] = value
+            self.storage.write(tables)
+
+    @classmethod
+    def detached(cls, path: str | os.PathLike[str]) -> Store:
+        """A read-only, empty stand-in for a store that cannot be read: nothing is read or written."""
+        store = cls.__new__(cls)
+        store.path = Path(path)
+        store.readonly = True
+        store.storage = AtomicStorage(str(store.path), readonly=True)
+        store.storage._data, store.storage._stamp = {}, store.storage._stat()
+        store.storage.changed = lambda: False  # type: ignore[method-assign]
+        store.storage.read = lambda: {}  # type: ignore[method-assign]
+        store.db = TinyDB(storage=lambda: store.storage)
+        store.table = store.db.table(PAPERS, cache_size=0)
+        return store
 
     def cleanup_temp_files(self) -> None:
         """Remove temp files a killed writer left beside the store."""
