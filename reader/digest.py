@@ -14,7 +14,8 @@ from reader.text import clean_line
 _HEADER = re.compile(
     r"^(get trending papers in your email inbox.*|subscribe|trending papers.*)$", re.I
 )
-_GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=\S)")
+# "SubscribePAON: ..." loses the glued word; "Subscriber churn ..." is a real title and stays.
+_GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=\S)(?!(?:r|rs|d|s)(?![a-z]))")
 # A line this long is an abstract whatever the title before it.
 ABSTRACT_MIN = 200
 # A line this much longer than the title before it is that title's abstract.

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from reader.text import fold
 
 ID_LENGTH = 12
+_ID = re.compile(r"[a-z2-7]{%d}" % ID_LENGTH)
 
 
 def paper_id(title: str) -> str:
@@ -17,13 +20,23 @@ def paper_id(title: str) -> str:
     The title is folded (Unicode normalization, accents, case, punctuation and
     whitespace), so re-spacings and re-casings of a title keep their id.
     """
-    key = fold(title).encode("utf-8")
+    folded = fold(title)
+    # A title with no letters or digits folds to nothing: key on the text itself
+    # so such titles do not all share one id.
+    key = (folded or " ".join(unicodedata.normalize("NFC", title).split())).encode("utf-8")
     digest = hashlib.blake2b(key, digest_size=8).digest()
     return base64.b32encode(digest).decode("ascii")[:ID_LENGTH].lower()
 
 
 def id_number(pid: str) -> int:
-    """Return the id as a positive integer (60 bits), used as the store's document id."""
+    """Return the id as a positive integer, used as the store's document id.
+
+    Any string gets a number (an id typed by hand or read from an import file
+    must not crash the store); well-formed ids decode as they always have.
+    """
+    if not _ID.fullmatch(pid):
+        digest = hashlib.blake2b(pid.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        return (int.from_bytes(digest, "big") >> 8) | 1
     return int.from_bytes(base64.b32decode(pid.upper() + "====")[:8].ljust(8, b"\0"), "big") >> 4
 
 

@@ -1,0 +1,46 @@
+"""Shared fixtures: the real bundled digest, a store under tmp_path, and a digest writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reader.digest import bundled_digest
+
+# An abstract long enough to be read as one whatever the title before it.
+ABSTRACT = (
+    "We study a problem that matters and propose a method that works well on several benchmarks; "
+    "experiments show it beats strong baselines while staying simple, fast and easy to reproduce "
+    "for anyone who reads the paper."
+)
+
+
+@pytest.fixture
+def sample_path() -> Path:
+    """The real digest shipped in the package (164 papers)."""
+    return bundled_digest()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where a test's store lives (not created yet)."""
+    return tmp_path / "store" / "store.json"
+
+
+@pytest.fixture
+def write_digest(tmp_path: Path):
+    """Write a digest made of (title, abstract) pairs, or raw text/bytes, and return its path."""
+
+    def write(content, name: str = "digest.txt") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        elif isinstance(content, str):
+            path.write_bytes(content.encode("utf-8"))
+        else:
+            path.write_bytes("".join(f"{t}\n{a}\n" for t, a in content).encode("utf-8"))
+        return path
+
+    return write
