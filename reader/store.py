@@ -100,6 +100,16 @@ class AtomicStorage(Storage):
         """True when the file on disk is not what this process last read or wrote."""
         return self._data is None or self._stat() != self._stamp
 
+    def reload(self) -> dict[str, Any]:
+        """Read the file afresh, whatever the cache says.
+
+        Transactions call this under the lock: a file's (inode, size, mtime) can repeat
+        (inodes are reused, coarse timestamps), so the stamp alone could hide another
+        process's write and this one would then drop it.
+        """
+        self._data = self._stamp = None
+        return self.read()
+
     def read(self) -> dict[str, Any]:
         stamp = self._stat()
         if self._data is not None and stamp == self._stamp:
@@ -128,8 +138,24 @@ class AtomicStorage(Storage):
             raise StoreCorrupt(self.path, f"store is corrupt ({err}); it was left as it is") from None
         if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
             raise StoreCorrupt(self.path, "store is not a paper-reader store; it was left as it is")
+        # Every document must be an object, and every paper record must carry its id and
+        # list its tags: a bad entry here would break listing later, far from its cause.
+        for name, table in data.items():
+            for key, doc in table.items():
+                if not isinstance(doc, dict):
+                    raise StoreCorrupt(self.path, f"store is corrupt ({name} entry {key} is not an object); "
+                                       "it was left as it is")
+                if name == PAPERS and (
+                    not isinstance(doc.get("id"), str)
+                    or not isinstance(doc.get("tags", []), list)
+                    or not all(isinstance(t, str) for t in doc.get("tags", []))
+                ):
+                    raise StoreCorrupt(self.path, f"store is corrupt (paper entry {key} has no id or bad tags); "
+                                       "it was left as it is")
         schema = next(iter(data.get(META, {}).values()), {}).get("schema", SCHEMA)
-        if not isinstance(schema, int) or schema > SCHEMA:
+        if not isinstance(schema, int) or isinstance(schema, bool):
+            raise StoreCorrupt(self.path, f"store is corrupt (schema {schema!r} is not a number); it was left as it is")
+        if schema > SCHEMA:
             raise StoreCorrupt(
                 self.path, f"store has schema {schema}, newer than this paper-reader knows ({SCHEMA})"
             )
@@ -267,7 +293,7 @@ class Store:
     ) -> list[dict[str, Any]]:
         """Apply ``change`` to the records of several papers in one transaction; return them."""
         with self._lock():
-            tables = self.storage.read()  # reloads when another process wrote
+            tables = self.storage.reload()  # what other processes wrote, never a stale cache
             raw = tables.setdefault(PAPERS, {})
             out = []
             stamp = now()
@@ -304,7 +330,7 @@ class Store:
 
     def remove_tags(self, paper: Paper | str, tags: list[str]) -> dict[str, Any]:
         """Remove tags, matched case-insensitively."""
-        gone = {t.lstrip("#").casefold() for t in tags}
+        gone = {t.casefold() for t in _clean_tags(tags)}
         return self.update(
             paper, lambda r: r.__setitem__("tags", [t for t in r.get("tags", []) if t.casefold() not in gone])
         )
@@ -340,10 +366,13 @@ class Store:
                 r["link"] = record["link"]
             if record.get("read_at") and not r.get("read_at"):
                 r["read_at"] = record["read_at"]
+            theirs = record.get("first_seen")
+            if isinstance(theirs, str) and theirs and theirs < (r.get("first_seen") or "~"):
+                r["first_seen"] = theirs  # the earliest sighting wins
             if not r.get("title"):
                 r["title"], r["abstract"] = record.get("title", ""), record.get("abstract", "")
 
-        pid = record["id"]
+        pid = record["id"].strip().lower()
         return self.update(pid, change)
 
     def setting(self, name: str, default: Any = None) -> Any:
@@ -353,7 +382,7 @@ class Store:
     def set_setting(self, name: str, value: Any) -> None:
         """Save a user setting in a transaction."""
         with self._lock():
-            tables = self.storage.read()
+            tables = self.storage.reload()
             tables.setdefault(SETTINGS, {}).setdefault("1", {})[name] = value
             self.storage.write(tables)
 
