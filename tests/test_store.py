@@ -350,7 +350,7 @@ WRITER = textwrap.dedent(
     print("ready", flush=True)
     n = 0
     while True:
-        store.add_tags(f"{prefix}-{n % 7}", [f"{prefix}-t{n}"])
+        store.add_tags(f"target-{n % 7}", [f"{prefix}-t{n}"])
         print(n, flush=True)
         n += 1
     """
@@ -358,8 +358,11 @@ WRITER = textwrap.dedent(
 
 
 def test_kill_9_mid_write_leaves_a_readable_store_with_every_acknowledged_change(db_path):
-    # A store of some size, so a write takes long enough to be killed in the middle of.
-    Store(db_path).update_many([paper_id(f"Padding paper {n}") for n in range(400)], lambda r: r.update(note="x" * 200))
+    # The records written to come first in the file and a few hundred others follow, so a
+    # write takes a while and a write cut short leaves new bytes before old ones.
+    store = Store(db_path)
+    store.update_many([f"target-{n}" for n in range(7)], lambda r: r.update(note="start"))
+    store.update_many([paper_id(f"Padding paper {n}") for n in range(400)], lambda r: r.update(note="x" * 200))
     rng = random.Random(1234)
     acknowledged: dict[str, set[str]] = {}
     for round_ in range(40):
@@ -375,9 +378,9 @@ def test_kill_9_mid_write_leaves_a_readable_store_with_every_acknowledged_change
         for line in out.splitlines():
             if line.strip().isdigit():  # a line cut short by the kill is not an acknowledgement
                 n = int(line)
-                acknowledged.setdefault(f"{prefix}-{n % 7}", set()).add(f"{prefix}-t{n}")
+                acknowledged.setdefault(f"target-{n % 7}", set()).add(f"{prefix}-t{n}")
         records = Store(db_path).records()  # parses, or this raises
-        assert len(records) >= 400
+        assert len(records) == 407
         for pid, tags in acknowledged.items():
             assert tags <= set(records[pid]["tags"]), f"round {round_}: lost {tags - set(records[pid]['tags'])}"
     assert sum(len(t) for t in acknowledged.values()) > 40  # the writers did get work done
