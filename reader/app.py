@@ -1,0 +1,203 @@
+"""The Textual app: composes the main screen, runs slow work on workers, copies and opens links."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from importlib.resources import files
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from collections.abc import Iterable
+
+from reader.clipboard import copy_system, open_url
+from reader.collection import Collection
+from reader.digest import Library
+from reader.export import FORMATS, export
+from reader.screens.choose import ChooseScreen
+from reader.screens.main import MainScreen
+from reader.screens.store_problem import StoreProblemScreen
+from reader.search import SearchEngine
+from reader.store import Store, StoreError
+
+
+def styles_path() -> Path:
+    """The stylesheet, from an installed wheel (reader/styles) or from a checkout (styles/)."""
+    installed = Path(str(files("reader"))) / "styles" / "reader.tcss"
+    if installed.exists():
+        return installed
+    return Path(__file__).resolve().parent.parent / "styles" / "reader.tcss"
+
+
+class PaperReaderApp(App[int]):
+    """paper-reader: browse, search, bookmark, tag and copy papers."""
+
+    TITLE = "paper-reader"
+    CSS_PATH = str(styles_path())
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(
+        self,
+        library: Library,
+        store: Store | None = None,
+        store_error: StoreError | None = None,
+        store_path: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.library = library
+        self.store_error = store_error
+        self.store_path = store_path
+        self.readonly = store is None or store.readonly
+        self._store = store
+        self.collection: Collection
+        self.indexing = True
+        self._index_event = asyncio.Event()
+
+    def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(sig, self.exit)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+        if self._store is None:
+            message = str(self.store_error) if self.store_error else "The store cannot be read."
+            self.push_screen(StoreProblemScreen(message), self._after_store_problem)
+            return
+        self._start(self._store)
+
+    def _after_store_problem(self, readonly: bool | None) -> None:
+        if not readonly:
+            self.exit(2, message=f"paper-reader: error: {self.store_error}")
+            return
+        self.readonly = True
+        self._start(Store.detached(self.store_path or "store.json"))
+
+    def _start(self, store: Store) -> None:
+        self._store = store
+        self.collection = Collection(self.library, store, index=False)
+        theme = store.setting("theme")
+        if theme and theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.push_screen(MainScreen())
+        self._build_index()
+
+    @work(thread=True, exclusive=True, group="index")
+    def _build_index(self) -> None:
+        engine = SearchEngine(self.collection.papers)
+        self.call_from_thread(self._index_built, engine)
+
+    def _index_built(self, engine: SearchEngine) -> None:
+        self.collection.engine = engine
+        self.indexing = False
+        self._index_event.set()
+        if isinstance(self.screen, MainScreen):
+            self.screen.index_done()
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.index_done()
+
+    async def index_ready(self) -> SearchEngine:
+        """The search engine, once the index is built."""
+        await self._index_event.wait()
+        assert self.collection.engine is not None
+        return self.collection.engine
+
+    def _remember_theme(self, theme: object) -> None:
+        if not self.readonly:
+            try:
+                self._store.set_setting("theme", self.theme)  # type: ignore[union-attr]
+            except StoreError as err:
+                self.notify(str(err), severity="error", markup=False)
+
+    # -- clipboard and browser ----------------------------------------------------------
+    @work(thread=True, group="clipboard")
+    def copy_text(self, text: str, what: str) -> None:
+        """Copy with pyperclip; fall back to the terminal clipboard (OSC 52); say which happened."""
+        result = copy_system(text)
+        self.call_from_thread(self._copied, text, what, result.ok, result.detail)
+
+    def _copied(self, text: str, what: str, ok: bool, detail: str) -> None:
+        shown = text if len(text) <= 300 else text[:300] + "…"
+        if ok:
+            self.clipboard = text
+            self.notify(shown, title=f"Copied {what} to the clipboard", markup=False)
+        else:
+            self.copy_to_clipboard(text)
+            self.notify(
+                shown,
+                title=f"Copied {what} via the terminal (OSC 52): {detail}",
+                markup=False,
+                timeout=6,
+            )
+
+    @work(thread=True, group="browser")
+    def open_link(self, url: str) -> None:
+        """Open a link in the browser, or say why not."""
+        result = open_url(url)
+        if result.ok:
+            self.call_from_thread(self.notify, url, title="Opening in your browser", markup=False)
+        else:
+            self.call_from_thread(
+                self.notify, f"{result.detail}. Press y to copy it instead: {url}",
+                title="Cannot open a browser", severity="warning", markup=False, timeout=6,
+            )
+
+    # -- command palette -------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if not isinstance(screen, MainScreen):
+            return
+        for title, help_text, action in [
+            ("Bookmark paper", "Bookmark the selected paper on/off (b)", screen.action_bookmark),
+            ("Bookmarks only", "Show only bookmarked papers, on/off (B)", screen.action_bookmarks_only),
+            ("Edit tags", "Add or remove the selected paper's tags (t)", screen.action_tags),
+            ("Filter by tag …", "Show papers with a tag (#)", screen.action_tag_filter),
+            ("Edit note", "Edit the selected paper's note (n)", screen.action_note),
+            ("Copy link", "Copy the primary link (y)", screen.action_copy_link),
+            ("Copy …", "Choose a link, the title, Markdown or BibTeX to copy (Y)", screen.action_copy_choose),
+            ("Open link", "Open the primary link in the browser (o)", screen.action_open_link),
+            ("Export bookmarks …", "Write bookmarked papers to a file", self.action_export),
+            ("Refresh", "Show changes made in another terminal (ctrl+l)", screen.action_refresh),
+            ("Help", "Keys and query language (?)", screen.action_help),
+        ]:
+            yield SystemCommand(title, help_text, action)
+
+    def action_export(self) -> None:
+        """Export bookmarked papers to a file in the current folder."""
+        items = [(fmt, fmt) for fmt in FORMATS]
+
+        def chosen(fmt: str | None) -> None:
+            if not fmt:
+                return
+            suffix = {"json": "json", "markdown": "md", "bibtex": "bib", "csv": "csv"}[fmt]
+            path = Path.cwd() / f"paper-reader-bookmarks.{suffix}"
+            papers = [p for p in self.collection.papers if self.collection.is_bookmarked(p)]
+            text = export([(p, self.collection.record(p)) for p in papers], fmt)
+            try:
+                path.write_text(text, encoding="utf-8")
+            except OSError as err:
+                self.notify(f"{path}: {err.strerror}", title="Export failed", severity="error", markup=False)
+                return
+            self.notify(str(path), title=f"Exported {len(papers)} bookmarked papers", markup=False)
+
+        self.push_screen(ChooseScreen("Export bookmarks as", items, "written to the current folder"), chosen)
+
+
+def run_app(library: Library, db: str | None, readonly: bool = False) -> int:
+    """Open the store and run the app; returns the exit status."""
+    store: Store | None = None
+    error: StoreError | None = None
+    try:
+        store = Store(db, readonly=readonly)
+    except StoreError as err:
+        error = err
+    path = str(store.path) if store else (error.path if error else db)
+    app = PaperReaderApp(library, store, error, path)
+    status = app.run()
+    return int(status or 0) if app.return_code is None else app.return_code

@@ -1,0 +1,340 @@
+"""The main screen: search box, paper list, detail pane, footer; the paper actions live here."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from reader.export import bibtex, markdown_link
+from reader.paper import Paper
+from reader.query import parse_query
+from reader.screens.choose import ChooseScreen
+from reader.screens.help import HelpScreen
+from reader.screens.note import NoteScreen
+from reader.screens.tags import TagsScreen
+from reader.store import StoreError, tag_counts
+from reader.widgets.paper_detail import PaperDetail
+from reader.widgets.paper_list import PaperList
+from reader.widgets.search_box import SearchBox
+
+if TYPE_CHECKING:
+    from reader.app import PaperReaderApp
+
+NARROW = 100  # below this many columns the detail pane goes under the list
+DEBOUNCE = 0.02
+
+
+class MainScreen(Screen[None]):
+    """Browse, search and annotate papers."""
+
+    app: PaperReaderApp  # type: ignore[assignment]
+
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search"),
+        Binding("b", "bookmark", "Bookmark"),
+        Binding("B", "bookmarks_only", "Bookmarks"),
+        Binding("t", "tags", "Tags"),
+        Binding("number_sign", "tag_filter", "By tag"),
+        Binding("n", "note", "Note"),
+        Binding("y", "copy_link", "Copy link"),
+        Binding("Y", "copy_choose", "Copy…"),
+        Binding("o", "open_link", "Open"),
+        Binding("ctrl+l", "refresh", "Refresh", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bookmarks_only = False
+        self.query_text = ""
+        self._generation = 0
+        self._applied_text = ""
+        self.shown = 0
+
+    @property
+    def collection(self):  # type: ignore[no-untyped-def]
+        return self.app.collection
+
+    def compose(self) -> ComposeResult:
+        yield SearchBox(
+            placeholder="/ search: words (typos ok)  'exact  !not  \"phrase\"  #tag  is:bookmarked  has:code",
+            id="search",
+            select_on_focus=False,
+        )
+        with Horizontal(id="panes"):
+            yield PaperList(self.collection.papers, id="papers")
+            yield PaperDetail(id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        papers = self.query_one(PaperList)
+        papers.is_bookmarked = self.collection.is_bookmarked
+        papers.is_read = self.collection.is_read
+        papers.tags_of = self.collection.tags
+        self._apply(self._file_order(), parse_query(""), None, self._generation)
+        papers.focus()
+        self._layout(self.size.width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout(event.size.width)
+
+    def _layout(self, width: int) -> None:
+        self.set_class(width < NARROW, "narrow")
+
+    # -- searching ---------------------------------------------------------------------
+    def _effective_query(self) -> str:
+        text = self.query_text
+        return f"{text} is:bookmarked" if self.bookmarks_only else text
+
+    def _file_order(self) -> np.ndarray:
+        return np.flatnonzero([not p.from_store for p in self.collection.papers])
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        if event.value != event.input.value:
+            return  # a newer keystroke is already in the box; its own Changed follows
+        self.query_text = event.value
+        if self._effective_query() != self._applied_text:  # enter may have ranked it already
+            self.run_search()
+
+    def run_search(self, keep: str | None = None) -> None:
+        """Rank on a worker; a newer search cancels an older one."""
+        self._generation += 1
+        self._search(self._effective_query(), self._generation, keep)
+
+    @work(exclusive=True, group="search")
+    async def _search(self, text: str, generation: int, keep: str | None) -> None:
+        query = parse_query(text)
+        if query.is_empty:
+            self._apply(self._file_order(), query, keep, generation)
+            return
+        await asyncio.sleep(DEBOUNCE)
+        engine = await self.app.index_ready()
+        state = self.collection.state
+        result = await asyncio.to_thread(engine.search, query, state)
+        self._apply(result.indices, query, keep, generation)
+
+    def _apply(self, rows: np.ndarray, query: Any, keep: str | None, generation: int) -> None:
+        if generation != self._generation:
+            return  # an older query: never shown
+        self._applied_text = query.text
+        papers = self.query_one(PaperList)
+        engine = self.collection.engine
+        if query.terms and engine is not None:
+            papers.show(rows, lambda paper: engine.title_spans(paper, query), keep)
+        else:
+            papers.show(rows, lambda paper: [], keep)
+        self.shown = len(rows)
+        self._update_border(query.errors)
+
+    def _update_border(self, errors: list[str] | None = None) -> None:
+        papers = self.query_one(PaperList)
+        total = sum(1 for p in self.collection.papers if not p.from_store)
+        title = "Bookmarks" if self.bookmarks_only else "Papers"
+        if self.app.indexing:
+            title += " · indexing…"
+        if self.app.readonly:
+            title += " · read-only"
+        papers.border_title = title
+        papers.border_subtitle = f"{self.shown} / {total}"
+        if errors:
+            self.notify("; ".join(errors), severity="warning", markup=False)
+
+    def index_done(self) -> None:
+        """Called by the app when the search index is ready."""
+        self._update_border()
+
+    # -- moving between widgets ---------------------------------------------------------
+    def action_to_list(self, top: bool) -> None:
+        """Leave the search box for the list (``top``: select the top result of the current query)."""
+        # The box may hold keys whose Changed message has not reached us yet.
+        self.query_text = self.query_one(SearchBox).value
+        if self._effective_query() != self._applied_text and self.app.collection.engine is not None:
+            # The latest keystroke's search has not landed yet: rank it now, so the
+            # paper the user acts on next is the top result of what they typed.
+            self.workers.cancel_group(self, "search")
+            query = parse_query(self._effective_query())
+            if query.is_empty:
+                rows = self._file_order()
+            else:
+                rows = self.collection.engine.search(query, self.collection.state).indices
+            self._generation += 1
+            self._apply(rows, query, None, self._generation)
+        papers = self.query_one(PaperList)
+        self.set_focus(papers)
+        if top:
+            papers.cursor = 0
+
+    @on(PaperList.ClearQuery)
+    def clear_query(self) -> None:
+        search = self.query_one(SearchBox)
+        if search.value:
+            search.value = ""  # Input.Changed runs the search
+
+    def action_focus_search(self) -> None:
+        self.set_focus(self.query_one(SearchBox))
+
+    @on(PaperList.Highlighted)
+    def paper_highlighted(self, event: PaperList.Highlighted) -> None:
+        # Results flashing by while typing in the search box are not read; a paper
+        # selected in the list is.
+        if self.query_one(PaperList).has_focus:
+            self._mark_read(event.paper)
+        self._show_detail(event.paper)
+
+    def _mark_read(self, paper: Paper | None) -> None:
+        if paper is not None and not self.collection.is_read(paper) and not self.app.readonly:
+            self._save(lambda: self.collection.store.mark_read([paper]))
+            self.query_one(PaperList).refresh_rows()
+
+    def _show_detail(self, paper: Paper | None) -> None:
+        detail = self.query_one(PaperDetail)
+        if paper is None:
+            detail.show(None, {}, [])
+        else:
+            detail.show(paper, self.collection.record(paper), self.collection.links(paper))
+
+    @property
+    def paper(self) -> Paper | None:
+        """The paper under the list's cursor."""
+        return self.query_one(PaperList).paper
+
+    def _save(self, change: Any) -> Any:
+        """Run a store change; take its records in; report a store error instead of crashing."""
+        if self.app.readonly:
+            self.notify("The store is open read-only: nothing is saved.", severity="warning", markup=False)
+            return None
+        try:
+            result = change()
+        except StoreError as err:
+            self.notify(str(err), title="Not saved", severity="error", markup=False, timeout=10)
+            return None
+        # Our transaction re-read the store, so this also brings in other terminals' changes.
+        self.collection.reload()
+        return result
+
+    def _changed(self, paper: Paper) -> None:
+        """Redraw after an annotation changed; re-run the search when it filters on annotations."""
+        self.query_one(PaperList).refresh_rows()
+        self._show_detail(self.paper)
+        query = parse_query(self._effective_query())
+        if any(t.kind in ("tag", "filter") for t in query.terms):
+            self.run_search(keep=paper.id)
+
+    # -- paper actions --------------------------------------------------------------------
+    def _need_paper(self) -> Paper | None:
+        paper = self.paper
+        if paper is None:
+            self.notify("No paper selected.", severity="warning", markup=False)
+        return paper
+
+    def action_bookmark(self) -> None:
+        paper = self._need_paper()
+        if paper is None:
+            return
+        on_now = not self.collection.is_bookmarked(paper)
+        if self._save(lambda: self.collection.store.set_bookmark(paper, on_now)) is not None:
+            self.notify(("Bookmarked" if on_now else "Bookmark removed"), markup=False, timeout=2)
+            self._changed(paper)
+
+    def action_bookmarks_only(self) -> None:
+        self.bookmarks_only = not self.bookmarks_only
+        self.run_search(keep=self.paper.id if self.paper else None)
+        self._update_border()
+
+    def action_tags(self) -> None:
+        paper = self._need_paper()
+        if paper is None:
+            return
+
+        def add(tag: str) -> list[str]:
+            self._save(lambda: self.collection.store.add_tags(paper, [tag]))
+            self._changed(paper)
+            return self.collection.tags(paper)
+
+        def remove(tag: str) -> list[str]:
+            self._save(lambda: self.collection.store.remove_tags(paper, [tag]))
+            self._changed(paper)
+            return self.collection.tags(paper)
+
+        known = list(tag_counts(self.collection.records))
+        self.app.push_screen(TagsScreen(paper, self.collection.tags(paper), known, add, remove))
+
+    def action_tag_filter(self) -> None:
+        counts = tag_counts(self.collection.records)
+        if not counts:
+            self.notify("No tags yet: press t to tag a paper.", markup=False)
+            return
+        items = [(f"#{tag}  ({count})", tag) for tag, count in counts.items()]
+
+        def chosen(tag: str | None) -> None:
+            if tag:
+                token = f"#{tag}" if " " not in tag else f'#"{tag}"'
+                search = self.query_one(SearchBox)
+                search.value = (search.value.strip() + " " + token).strip()
+                self.query_one(PaperList).focus()
+
+        self.app.push_screen(ChooseScreen("Filter by tag", items, "enter filter · escape close"), chosen)
+
+    def action_note(self) -> None:
+        paper = self._need_paper()
+        if paper is None:
+            return
+
+        def save(text: str) -> None:
+            self._save(lambda: self.collection.store.set_note(paper, text))
+            self._changed(paper)
+
+        self.app.push_screen(NoteScreen(paper, self.collection.record(paper).get("note") or "", save))
+
+    def action_copy_link(self) -> None:
+        paper = self._need_paper()
+        if paper is not None:
+            self.app.copy_text(self.collection.links(paper)[0].url, "link")
+
+    def action_copy_choose(self) -> None:
+        paper = self._need_paper()
+        if paper is None:
+            return
+        links = self.collection.links(paper)
+        record = self.collection.record(paper)
+        items = [(f"[{n}] {link.label}: {link.url}", f"link\0{link.url}") for n, link in enumerate(links, 1)]
+        items += [
+            ("Title", f"title\0{paper.title}"),
+            ("Markdown link  [title](url)", f"Markdown link\0{markdown_link(paper, links[0].url)}"),
+            ("BibTeX entry", f"BibTeX entry\0{bibtex(paper, record)}"),
+        ]
+
+        def chosen(value: str | None) -> None:
+            if value:
+                what, text = value.split("\0", 1)
+                self.app.copy_text(text, what)
+
+        self.app.push_screen(ChooseScreen("Copy", items, "enter copy · escape close"), chosen)
+
+    def action_open_link(self) -> None:
+        paper = self._need_paper()
+        if paper is not None:
+            self.app.open_link(self.collection.links(paper)[0].url)
+
+    def action_refresh(self) -> None:
+        try:
+            self.collection.reload()
+        except StoreError as err:
+            self.notify(str(err), severity="error", markup=False)
+            return
+        self.run_search(keep=self.paper.id if self.paper else None)
+        self._show_detail(self.paper)
+        self.notify("Refreshed from the store.", markup=False, timeout=2)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())

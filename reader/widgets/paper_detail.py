@@ -1,0 +1,61 @@
+"""The detail pane: a paper's title, tags, note, numbered links and abstract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from reader.links import Link, clean_urls_in_text
+from reader.paper import Paper
+
+
+class PaperDetail(VerticalScroll, can_focus=True):
+    """Everything about one paper, wrapped and scrollable."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-title")
+        yield Static(id="detail-meta")
+        yield Static(id="detail-tags")
+        yield Static(id="detail-note")
+        yield Static(id="detail-links")
+        yield Static(id="detail-abstract")
+
+    def show(self, paper: Paper | None, record: dict[str, Any], links: list[Link], seen: str = "") -> None:
+        """Show a paper (None: an empty pane with a hint)."""
+        title = self.query_one("#detail-title", Static)
+        meta = self.query_one("#detail-meta", Static)
+        tags = self.query_one("#detail-tags", Static)
+        note = self.query_one("#detail-note", Static)
+        links_view = self.query_one("#detail-links", Static)
+        abstract = self.query_one("#detail-abstract", Static)
+        if paper is None:
+            title.update(Content("No paper matches."))
+            for widget in (meta, tags, note, links_view, abstract):
+                widget.update(Content(""))
+            for widget in (tags, note):
+                widget.display = False
+            return
+        title.update(Content(paper.title))
+        facts = [f"id {paper.id}"]
+        if record.get("bookmarked_at"):
+            facts.insert(0, "★ bookmarked " + str(record["bookmarked_at"])[:10])
+        if paper.from_store:
+            facts.append("from your store (not in the open digests)")
+        elif paper.source:
+            facts.append(paper.source.rsplit("/", 1)[-1])
+        meta.update(Content("  ·  ".join(facts)))
+        tag_list = list(record.get("tags") or [])
+        tags.display = bool(tag_list)
+        tags.update(Content("Tags: " + "  ".join(f"#{t}" for t in tag_list)))
+        note_text = record.get("note") or ""
+        note.display = bool(note_text)
+        note.update(Content("Note: " + note_text))
+        lines = [Content.assemble((f"[{n}] ", "bold"), (link.label + ": ", "dim"), link.url)
+                 for n, link in enumerate(links, 1)]
+        links_view.update(Content("\n").join(lines))
+        abstract.update(Content(clean_urls_in_text(paper.abstract) or "(no abstract)"))
+        self.scroll_home(animate=False)

@@ -1,0 +1,187 @@
+"""The list of papers: a virtual list that renders only the rows on screen (line API)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from textual import events
+from textual.binding import Binding
+from textual.content import Content
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from reader.paper import Paper
+from reader.widgets.focus import move_focus, redirect_key
+
+BOOKMARK_MARK = "★"
+UNREAD_MARK = "●"
+MAX_CHIPS_SHARE = 3  # tags take at most 1/3 of a row
+
+
+class PaperList(ScrollView, can_focus=True):
+    """Papers as rows: bookmark mark, unread mark, title with matches highlighted, tag chips."""
+
+    COMPONENT_CLASSES = {
+        "paper-list--row",
+        "paper-list--cursor",
+        "paper-list--match",
+        "paper-list--bookmark",
+        "paper-list--unread",
+        "paper-list--tag",
+        "paper-list--stored",
+    }
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Down", show=False),
+        Binding("k,up", "cursor_up", "Up", show=False),
+        Binding("g,home", "first", "First", show=False),
+        Binding("G,end", "last", "Last", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("escape", "clear_query", "Clear search", show=False),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+
+    class Highlighted(Message):
+        """The paper under the cursor changed (None: the list is empty)."""
+
+        def __init__(self, paper: Paper | None) -> None:
+            super().__init__()
+            self.paper = paper
+
+    class ClearQuery(Message):
+        """The user asked to clear the search (escape in the list)."""
+
+    def __init__(self, papers: list[Paper], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.papers = papers
+        self.rows: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.is_bookmarked: Callable[[Paper], bool] = lambda paper: False
+        self.is_read: Callable[[Paper], bool] = lambda paper: True
+        self.tags_of: Callable[[Paper], list[str]] = lambda paper: []
+        self.spans_of: Callable[[Paper], list[tuple[int, int]]] = lambda paper: []
+        self._span_cache: dict[int, list[tuple[int, int]]] = {}
+
+    # -- content -----------------------------------------------------------------------
+    def show(self, rows: np.ndarray, spans_of: Callable[[Paper], list[tuple[int, int]]], keep: str | None = None) -> None:
+        """Show these papers (indices into ``papers``); keep the cursor on paper ``keep`` if shown."""
+        self.rows = rows
+        self.spans_of = spans_of
+        self._span_cache.clear()
+        self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
+        cursor = 0
+        if keep is not None:
+            for position, index in enumerate(rows[:5000]):
+                if self.papers[index].id == keep:
+                    cursor = position
+                    break
+        if cursor == 0:
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self.cursor = cursor
+        self.refresh()
+
+    @property
+    def paper(self) -> Paper | None:
+        """The paper under the cursor."""
+        if 0 <= self.cursor < len(self.rows):
+            return self.papers[self.rows[self.cursor]]
+        return None
+
+    def validate_cursor(self, cursor: int) -> int:
+        return max(0, min(cursor, len(self.rows) - 1))
+
+    def watch_cursor(self, cursor: int) -> None:
+        self.scroll_to_region(Region(0, cursor, 1, 1), animate=False, immediate=True, force=True)
+        self.refresh()
+        self.post_message(self.Highlighted(self.paper))
+
+    def refresh_rows(self) -> None:
+        """Redraw (marks or tags changed)."""
+        self.refresh()
+
+    # -- actions -------------------------------------------------------------------------
+    def action_cursor_down(self) -> None:
+        self.cursor += 1
+
+    def action_cursor_up(self) -> None:
+        self.cursor -= 1
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = len(self.rows) - 1
+
+    def action_page_down(self) -> None:
+        self.cursor += max(1, self.scrollable_content_region.height - 1)
+
+    def action_page_up(self) -> None:
+        self.cursor -= max(1, self.scrollable_content_region.height - 1)
+
+    def action_clear_query(self) -> None:
+        self.post_message(self.ClearQuery())
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not redirect_key(self, event):
+            await move_focus(self, event, {"slash": "screen.focus_search"})
+
+    def on_focus(self) -> None:
+        # Coming back to the list selects the paper under the cursor again.
+        self.post_message(self.Highlighted(self.paper))
+
+    def on_click(self, event: events.Click) -> None:
+        row = self.scroll_offset.y + event.y
+        if 0 <= row < len(self.rows):
+            self.cursor = row
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows))
+
+    # -- rendering -----------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        position = self.scroll_offset.y + y
+        if position >= len(self.rows):
+            return Strip.blank(width, self.get_visual_style("paper-list--row").rich_style)
+        index = int(self.rows[position])
+        paper = self.papers[index]
+        classes = ["paper-list--row"]
+        if position == self.cursor:
+            classes.append("paper-list--cursor")
+        base = self.get_visual_style(*classes)
+        row = self._row(index, paper, width)
+        return Strip(row.render_segments(base)).extend_cell_length(width, base.rich_style).crop(0, width)
+
+    def _row(self, index: int, paper: Paper, width: int) -> Content:
+        style = self.get_visual_style
+        marks = Content.assemble(
+            (BOOKMARK_MARK if self.is_bookmarked(paper) else " ", style("paper-list--bookmark", partial=True)),
+            (UNREAD_MARK if not self.is_read(paper) else " ", style("paper-list--unread", partial=True)),
+            " ",
+        )
+        chips = Content("")
+        tags = self.tags_of(paper)
+        if tags:
+            chip_style = style("paper-list--tag", partial=True)
+            parts: list[Content | str | tuple[str, object]] = []
+            for tag in tags:
+                parts.extend([" ", Content(f" {tag} ").stylize(chip_style)])
+            chips = Content.assemble(*parts)  # type: ignore[arg-type]
+            limit = max(0, width // MAX_CHIPS_SHARE)
+            if chips.cell_length > limit:
+                chips = chips.truncate(limit, ellipsis=True)
+        title = Content(paper.title)
+        if index not in self._span_cache:
+            self._span_cache[index] = self.spans_of(paper)
+        match = style("paper-list--match", partial=True)
+        for start, end in self._span_cache[index]:
+            title = title.stylize(match, start, end)
+        if paper.from_store:
+            title = title.stylize(style("paper-list--stored", partial=True))
+        room = max(0, width - marks.cell_length - chips.cell_length)
+        title = title.truncate(room, ellipsis=True, pad=True)
+        return Content.assemble(marks, title, chips)
