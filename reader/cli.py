@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reader import __version__
-from reader.collection import Collection, UnknownPaper
+from reader.collection import Collection, UnknownPaper, clean_record
 from reader.digest import DigestError, Library, bundled_digest, load_library
 from reader.export import FORMATS, export, paper_record
 from reader.paper import Paper
@@ -229,6 +229,7 @@ def cmd_note(args: argparse.Namespace) -> None:
 def _store_papers(store: Store) -> list[tuple[Paper, dict[str, Any]]]:
     items = []
     for n, (pid, record) in enumerate(store.records().items()):
+        record = clean_record(record)
         if is_kept(record):
             items.append((Paper(pid, record.get("title", ""), record.get("abstract", ""), "store", n, True), record))
     return items
@@ -253,6 +254,15 @@ def cmd_import(args: argparse.Namespace) -> None:
         raise CliError(f"{args.file}: not a JSON export ({err})") from None
     if not isinstance(data, list) or not all(isinstance(d, dict) and isinstance(d.get("id"), str) for d in data):
         raise CliError(f"{args.file}: not a JSON export (expected a list of papers with ids)")
+    for n, item in enumerate(data, 1):
+        tags = item.get("tags")
+        if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+            raise CliError(f"{args.file}: not a JSON export (paper {n}: tags must be a list of strings)")
+        for key in ("title", "abstract", "note", "link", "bookmarked_at", "read_at", "first_seen"):
+            if item.get(key) is not None and not isinstance(item[key], str):
+                raise CliError(f"{args.file}: not a JSON export (paper {n}: {key} must be text)")
+        if not item["id"].strip():
+            raise CliError(f"{args.file}: not a JSON export (paper {n} has an empty id)")
     store = Store(args.db)
     for item in data:
         cleaned = {k: _safe(v) if isinstance(v, str) else v for k, v in item.items()}

@@ -13,6 +13,23 @@ from reader.links import Link, paper_links
 from reader.paper import Paper
 from reader.search import SearchEngine, State
 from reader.store import Store, is_kept
+from reader.text import clean_line
+
+
+def clean_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a stored record with no escape sequences or control characters in its text.
+
+    The store file may have been edited by hand or filled by an import: what it holds
+    is shown, exported and printed, so it is cleaned like digest text (notes keep their lines).
+    """
+    out = dict(record)
+    for key, value in record.items():
+        if isinstance(value, str):
+            lines = value.split("\n") if key == "note" else [value]
+            out[key] = "\n".join(clean_line(line) for line in lines)
+    if isinstance(record.get("tags"), list):
+        out["tags"] = [clean_line(t) for t in record["tags"] if isinstance(t, str)]
+    return out
 
 
 class UnknownPaper(LookupError):
@@ -41,7 +58,7 @@ class Collection:
 
     def reload(self) -> bool:
         """Re-read the store; add snapshots of kept papers not in the digests. True if any were added."""
-        self.records = self.store.records()
+        self.records = {pid: clean_record(r) for pid, r in self.store.records().items()}
         self.state = State.from_records(self.records)
         added = False
         for pid, record in self.records.items():
@@ -62,7 +79,7 @@ class Collection:
     def remember(self, records: list[dict[str, Any]]) -> None:
         """Take in records a store call returned, without re-reading the store."""
         for record in records:
-            self.records[record["id"]] = record
+            self.records[record["id"]] = clean_record(record)
         self.state = State.from_records(self.records)
 
     def find(self, pid: str) -> Paper:
