@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Mapping
+import threading
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +31,104 @@ ABSTRACT_WEIGHT = 1.0
 EXACT, PREFIX, INFIX = 1.0, 0.9, 0.75
 MAX_PREFIX = 200  # the word being typed: at most this many vocabulary words it starts
 MAX_FUZZY = 50
+# Scores are whole multiples of this, summed as integers: equal scores are real ties
+# (no float noise), and ranking is a radix sort of small integers.
+SCORE_UNIT = 0.05
+CHUNK = 20_000  # papers tokenized at a time while building the index
+WORD_CACHE = 32  # per-word score arrays kept (the words before the one being typed)
+EXPAND_CACHE = 2048
+
+# ASCII folding as one str.translate: A-Z to a-z, anything else that is not a letter or
+# a digit to a space; "\n" is kept, it separates papers while tokenizing a chunk.
+_ASCII_FOLD = {c: " " for c in range(128) if not chr(c).isalnum()}
+_ASCII_FOLD.update({c: chr(c + 32) for c in range(ord("A"), ord("Z") + 1)})
+_ASCII_FOLD_KEEP_NL = {**_ASCII_FOLD, ord("\n"): "\n"}
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_NON_ALNUM = re.compile(r"[\W_]+")
+_SEPARATOR = "\x00"  # a token no folded text can contain (NUL folds to a space)
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    decomposed = unicodedata.normalize("NFKD", match.group())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_ALNUM.sub(" ", stripped.casefold())
+
+
+def fold_words(text: str) -> list[str]:
+    """The words of ``fold(text)`` (``fold(text).split()``), faster: ASCII goes through one translate."""
+    if not text.isascii():
+        text = _NON_ASCII_RUN.sub(_fold_run, text)
+    return text.translate(_ASCII_FOLD).split()
+
+
+def _code(value: float) -> int:
+    return int(round(value / SCORE_UNIT))
+
+
+class _Vocab(dict):
+    """word -> id, giving each new word the next id."""
+
+    def __missing__(self, word: str) -> int:
+        wid = self[word] = len(self)
+        return wid
+
+
+class Postings(Sequence):
+    """Posting lists in one array (CSR): ``postings[wid]`` is the sorted paper indices of a word."""
+
+    def __init__(self, starts: np.ndarray, docs: np.ndarray) -> None:
+        self.starts = starts
+        self.docs = docs
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, wid: int) -> np.ndarray:  # type: ignore[override]
+        return self.docs[self.starts[wid] : self.starts[wid + 1]]
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.starts)
+
+
+def _tokenize(vocab: _Vocab, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(word id, text number) of every distinct word of every text, sorted by word then text.
+
+    Word ids are the vocabulary's minus one (id 0 is the separator between texts).
+    """
+    texts = [t if t.isascii() else _NON_ASCII_RUN.sub(_fold_run, t) for t in texts]
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:
+        joined = "\n".join(t.replace("\n", " ") for t in texts)
+    tokens = joined.translate(_ASCII_FOLD_KEEP_NL).replace("\n", f" {_SEPARATOR} ").split()
+    ids = np.fromiter(map(vocab.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    del tokens
+    separator = ids == 0
+    doc = np.cumsum(separator)
+    keep = ~separator
+    key = ((ids[keep] - 1) << 32) | doc[keep]
+    del ids, doc, keep, separator
+    key.sort()
+    if len(key):
+        key = key[np.concatenate(([True], key[1:] != key[:-1]))]
+    return (key >> 32).astype(np.int32), (key & 0xFFFFFFFF).astype(np.int32)
+
+
+def _merge_postings(parts: list[tuple[np.ndarray, np.ndarray]], size: int) -> Postings:
+    """Concatenate per-chunk (word, paper) pairs, sorted by word, into one CSR posting table."""
+    counts = np.zeros(size, dtype=np.int64)
+    for words, _ in parts:
+        counts += np.bincount(words, minlength=size)
+    starts = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    docs = np.empty(int(starts[-1]), dtype=np.int32)
+    cursor = starts[:-1].copy()
+    for k, (words, chunk_docs) in enumerate(parts):
+        c = np.bincount(words, minlength=size)
+        first = np.cumsum(c) - c
+        docs[(cursor - first)[words] + np.arange(len(words))] = chunk_docs
+        cursor += c
+        parts[k] = (words[:0], chunk_docs[:0])  # free as we go
+    return Postings(starts, docs)
 
 
 @dataclass
@@ -71,83 +172,176 @@ class Result:
 
 
 class SearchEngine:
-    """A search index over a fixed list of papers; build once, query per keystroke."""
+    """A search index over a fixed list of papers; build once, query per keystroke.
+
+    The index is built in chunks with numpy: each chunk's words are mapped to ids
+    through one dict, the (word, paper) pairs are sorted and de-duplicated as int64
+    keys, and the chunks are laid out in two CSR tables (title and abstract). A
+    query word's expansion is turned into a per-paper score array (uint8, in
+    SCORE_UNIT steps) with one scatter per posting list; those arrays are cached
+    for the words before the one being typed. Searching is thread-safe.
+    """
 
     def __init__(self, papers: list[Paper]) -> None:
         self.papers = papers
-        self.n = len(papers)
-        self.order = np.arange(self.n, dtype=np.int64)
-        self.in_files = np.array([not p.from_store for p in papers], dtype=bool)
-        vocab: dict[str, int] = {}
-        title_lists: list[list[int]] = []
-        abstract_lists: list[list[int]] = []
-        for i, paper in enumerate(papers):
-            for word in set(fold(paper.title).split()):
-                wid = vocab.setdefault(word, len(vocab))
-                if wid == len(title_lists):
-                    title_lists.append([])
-                    abstract_lists.append([])
-                title_lists[wid].append(i)
-            for word in set(fold(paper.abstract).split()):
-                wid = vocab.setdefault(word, len(vocab))
-                if wid == len(title_lists):
-                    title_lists.append([])
-                    abstract_lists.append([])
-                abstract_lists[wid].append(i)
-        self.words = list(vocab)
-        self.vocab = vocab
-        self.title_postings = [np.array(p, dtype=np.int32) for p in title_lists]
-        self.abstract_postings = [np.array(p, dtype=np.int32) for p in abstract_lists]
-        self.sorted_words = sorted(vocab)
+        self.n = n = len(papers)
+        self.order = np.arange(n, dtype=np.int64)
+        self.in_files = np.fromiter((not p.from_store for p in papers), dtype=bool, count=n)
+        vocab = _Vocab()
+        vocab[_SEPARATOR]  # id 0
+        title_parts: list[tuple[np.ndarray, np.ndarray]] = []
+        abstract_parts: list[tuple[np.ndarray, np.ndarray]] = []
+        ascii_parts: list[np.ndarray] = []
+        for start in range(0, n, CHUNK):
+            chunk = papers[start : start + CHUNK]
+            titles = [p.title for p in chunk]
+            abstracts = [p.abstract for p in chunk]
+            for texts, parts in ((titles, title_parts), (abstracts, abstract_parts)):
+                words, docs = _tokenize(vocab, texts)
+                docs += start
+                parts.append((words, docs))
+            ascii_parts.append(
+                np.fromiter(map(str.isascii, titles), dtype=bool, count=len(chunk))
+                & np.fromiter(map(str.isascii, abstracts), dtype=bool, count=len(chunk))
+            )
+        del vocab[_SEPARATOR]
+        self.words: list[str] = list(vocab)
+        self.vocab: dict[str, int] = dict(zip(self.words, range(len(self.words))))
+        del vocab
+        size = len(self.words)
+        self.title_postings = _merge_postings(title_parts, size)
+        self.abstract_postings = _merge_postings(abstract_parts, size)
+        del title_parts, abstract_parts
+        self.df = self.title_postings.lengths() + self.abstract_postings.lengths()
+        self._ascii = np.concatenate(ascii_parts) if ascii_parts else np.zeros(0, dtype=bool)
+        order = sorted(range(size), key=self.words.__getitem__)
+        self.sorted_words = [self.words[i] for i in order]
+        self._sorted_ids = np.array(order, dtype=np.int64)
         self._blob = "\n" + "\n".join(self.sorted_words) + "\n"
-        self._offsets = np.cumsum([0] + [len(w) + 1 for w in self.sorted_words])
+        self._offsets = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum([len(w) + 1 for w in self.sorted_words], out=self._offsets[1:])
+        self._by_length: dict[int, tuple[list[str], np.ndarray]] | None = None
         self._code: np.ndarray | None = None
+        self._index_of: dict[str, int] | None = None
+        self._lock = threading.Lock()
+        self._expansions: OrderedDict[str, dict[int, float]] = OrderedDict()
+        self._wanted: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self._word_arrays: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    # -- caches --------------------------------------------------------------------------
+    def _cached(self, cache: OrderedDict, key: str, size: int, make: Any) -> Any:
+        with self._lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        value = make(key)
+        with self._lock:
+            cache[key] = value
+            while len(cache) > size:
+                cache.popitem(last=False)
+        return value
 
     # -- word expansion --------------------------------------------------------------
     def expand(self, word: str) -> dict[int, float]:
         """Vocabulary words a query word stands for, with how well each matches (0-1)."""
+        return dict(self._cached(self._expansions, word, EXPAND_CACHE, self._expand))
+
+    def _expand(self, word: str) -> dict[int, float]:
         found: dict[int, float] = {}
         exact = self.vocab.get(word)
         if exact is not None:
             found[exact] = EXACT
         lo = bisect.bisect_left(self.sorted_words, word)
         hi = bisect.bisect_left(self.sorted_words, word + "\uffff", lo)
-        prefixed = self.sorted_words[lo:hi]
+        prefixed = self._sorted_ids[lo:hi]
         if len(prefixed) > MAX_PREFIX:
-            prefixed = sorted(prefixed, key=lambda w: -self._df(w))[:MAX_PREFIX]
-        for w in prefixed:
-            found.setdefault(self.vocab[w], PREFIX)
+            # The most frequent ones; equal counts in alphabetical order.
+            prefixed = prefixed[np.argsort(-self.df[prefixed], kind="stable")[:MAX_PREFIX]]
+        for wid in prefixed.tolist():
+            found.setdefault(wid, PREFIX)
         if len(word) >= 4:
-            for match in re.finditer(re.escape(word), self._blob):
-                k = int(np.searchsorted(self._offsets, match.start(), side="right")) - 1
-                found.setdefault(self.vocab[self.sorted_words[k]], INFIX)
+            for wid in self._containing(word, MAX_PREFIX * 2 + 1 - len(found)):
+                found.setdefault(wid, INFIX)
                 if len(found) > MAX_PREFIX * 2:
                     break
             max_dist = 1 if len(word) < 7 else 2
-            for w, dist, _ in process.extract(
-                word, self.words, scorer=OSA.distance, score_cutoff=max_dist, limit=MAX_FUZZY
-            ):
+            for wid, dist in self._fuzzy(word, max_dist):
                 quality = 0.7 - 0.1 * dist
-                wid = self.vocab[w]
                 if found.get(wid, 0) < quality:
                     found[wid] = quality
         return found
 
+    def _containing(self, part: str, limit: int | None = None) -> list[int]:
+        """Ids of vocabulary words containing ``part``, in alphabetical order (at most ``limit``)."""
+        starts = []
+        for match in re.finditer(re.escape(part), self._blob):
+            starts.append(match.start())
+            if limit is not None and len(starts) >= limit:
+                break
+        if not starts:
+            return []
+        k = np.searchsorted(self._offsets, np.array(starts), side="right") - 1
+        # Several matches inside one word give one word.
+        k = k[np.concatenate(([True], k[1:] != k[:-1]))]
+        return self._sorted_ids[k].tolist()
+
+    def _fuzzy(self, word: str, max_dist: int) -> list[tuple[int, int]]:
+        """(id, OSA distance) of the MAX_FUZZY nearest words, nearest first, ties in vocabulary order.
+
+        Only words whose length is within ``max_dist`` can be that near, so only those are compared.
+        """
+        if self._by_length is None:
+            by_length: dict[int, list[int]] = {}
+            for wid, w in enumerate(self.words):
+                by_length.setdefault(len(w), []).append(wid)
+            self._by_length = {
+                length: ([self.words[i] for i in ids], np.array(ids, dtype=np.int64))
+                for length, ids in by_length.items()
+            }
+        hits: list[tuple[int, int]] = []
+        for length in range(len(word) - max_dist, len(word) + max_dist + 1):
+            bucket = self._by_length.get(length)
+            if bucket is None:
+                continue
+            words, ids = bucket
+            for _, dist, k in process.extract(
+                word, words, scorer=OSA.distance, score_cutoff=max_dist, limit=MAX_FUZZY
+            ):
+                hits.append((int(dist), int(ids[k])))
+        hits.sort()
+        return [(wid, dist) for dist, wid in hits[:MAX_FUZZY]]
+
     def _df(self, word: str) -> int:
-        wid = self.vocab[word]
-        return len(self.title_postings[wid]) + len(self.abstract_postings[wid])
+        return int(self.df[self.vocab[word]])
+
+    def _word_codes(self, word: str) -> np.ndarray:
+        """Per-paper score of one query word (uint8, in SCORE_UNITs; 0 where it is absent)."""
+        return self._cached(self._word_arrays, word, WORD_CACHE, self._make_word_codes)
+
+    def _make_word_codes(self, word: str) -> np.ndarray:
+        expansion = self._cached(self._expansions, word, EXPAND_CACHE, self._expand)
+        scatters = []
+        for wid, quality in expansion.items():
+            scatters.append((_code(quality * ABSTRACT_WEIGHT), 1, wid))
+            scatters.append((_code(quality * TITLE_WEIGHT), 0, wid))
+        codes = np.zeros(self.n, dtype=np.uint8)
+        # Ascending, so that the best code a paper gets is the one it keeps.
+        for code, which, wid in sorted(scatters):
+            post = (self.title_postings if which == 0 else self.abstract_postings)[wid]
+            if len(post):
+                codes[post] = code
+        return codes
 
     def _word_scores(self, expansion: dict[int, float]) -> np.ndarray:
-        score = np.zeros(self.n, dtype=np.float32)
-        for wid, quality in expansion.items():
-            post = self.abstract_postings[wid]
-            if len(post):
-                score[post] = np.maximum(score[post], quality * ABSTRACT_WEIGHT)
-        for wid, quality in expansion.items():
-            post = self.title_postings[wid]
-            if len(post):
-                score[post] = np.maximum(score[post], quality * TITLE_WEIGHT)
-        return score
+        """Per-paper score of an expansion, as floats (kept for callers of the old API)."""
+        codes = np.zeros(self.n, dtype=np.uint8)
+        for code, which, wid in sorted(
+            [(_code(q * ABSTRACT_WEIGHT), 1, w) for w, q in expansion.items()]
+            + [(_code(q * TITLE_WEIGHT), 0, w) for w, q in expansion.items()]
+        ):
+            post = (self.title_postings if which == 0 else self.abstract_postings)[wid]
+            codes[post] = code
+        return (codes * SCORE_UNIT).astype(np.float32)
 
     # -- searching ---------------------------------------------------------------------
     def search(self, query: str | Query, state: State | None = None, limit: int | None = None) -> Result:
@@ -157,32 +351,38 @@ class SearchEngine:
         if q.errors:
             empty = np.zeros(0, dtype=np.int64)
             return Result(q, empty, np.zeros(0, dtype=np.float32))
-        total = np.zeros(self.n, dtype=np.float32)
+        total: np.ndarray | None = None
         mask = self._visible(q, state)
         for term in q.terms:
             if term.kind == "fuzzy":
                 for word in fold(term.text).split():
-                    s = self._word_scores(self.expand(word))
-                    mask &= s > 0
-                    total += s
+                    codes = self._word_codes(word)
+                    np.logical_and(mask, codes, out=mask)
+                    total = codes.astype(np.uint16) if total is None else np.add(total, codes, out=total)
             elif term.kind in ("exact", "phrase"):
-                s = self._substring_scores(term, mask)
+                codes = self._substring_codes(term, mask)
                 if term.negate:
-                    mask &= s == 0
+                    np.logical_and(mask, codes == 0, out=mask)
                 else:
-                    mask &= s > 0
-                    total += s
+                    np.logical_and(mask, codes, out=mask)
+                    total = codes.astype(np.uint16) if total is None else np.add(total, codes, out=total)
             else:
                 hit = self._filter_mask(term, state)
-                mask &= ~hit if term.negate else hit
+                if term.negate:
+                    mask &= ~hit
+                else:
+                    mask &= hit
         idx = np.flatnonzero(mask)
-        scores = total[idx]
-        if len(idx) and scores.any():
-            ranked = np.lexsort((idx, -scores))
-            idx, scores = idx[ranked], scores[ranked]
+        if total is None:
+            key = np.zeros(len(idx), dtype=np.uint16)
+        else:
+            key = total[idx]
+            if len(key) and key.any():
+                ranked = np.argsort(key.max() - key, kind="stable")  # radix sort; ties keep file order
+                idx, key = idx[ranked], key[ranked]
         if limit is not None:
-            idx, scores = idx[:limit], scores[:limit]
-        return Result(q, idx, scores)
+            idx, key = idx[:limit], key[:limit]
+        return Result(q, idx, (key * SCORE_UNIT).astype(np.float32))
 
     def _visible(self, q: Query, state: State) -> np.ndarray:
         """Papers in the open files; stored snapshots too when the query asks for annotations."""
@@ -190,30 +390,89 @@ class SearchEngine:
             return np.ones(self.n, dtype=bool)
         return self.in_files.copy()
 
-    def _substring_scores(self, term: Term, mask: np.ndarray) -> np.ndarray:
+    def _union(self, wids: Iterable[int], out: np.ndarray | None = None) -> np.ndarray:
+        """Papers with any of these words in the title or the abstract."""
+        hit = np.zeros(self.n, dtype=bool) if out is None else out
+        for wid in wids:
+            hit[self.title_postings[wid]] = True
+            hit[self.abstract_postings[wid]] = True
+        return hit
+
+    def _substring_codes(self, term: Term, mask: np.ndarray) -> np.ndarray:
+        """Per-paper code of an exact ('x) or phrase ("x y") term among ``mask``; the index
+        narrows the papers down, the text of the few left is checked."""
         needle = fold(term.text) if term.kind == "phrase" else term.text.casefold()
-        score = np.zeros(self.n, dtype=np.float32)
+        codes = np.zeros(self.n, dtype=np.uint8)
         if not needle:
-            return score
+            return codes
+        title_code, abstract_code = _code(EXACT * TITLE_WEIGHT), _code(EXACT * ABSTRACT_WEIGHT)
+        candidates = mask.copy()
         if term.kind == "phrase":
-            needle = f" {needle} "
-        for i in np.flatnonzero(mask):
+            # Every word of the phrase is a whole word of the text.
+            for word in needle.split():
+                wid = self.vocab.get(word)
+                if wid is None:
+                    return codes
+                np.logical_and(candidates, self._union([wid]), out=candidates)
+        else:
+            words = fold(needle).split()
+            if needle.isascii() and needle.isalnum():
+                # A run of letters and digits is in the lowercased text exactly when it is
+                # inside one of its words: for ASCII papers the index is the whole answer.
+                wids = self._containing(needle)
+                in_title = np.zeros(self.n, dtype=bool)
+                in_abstract = np.zeros(self.n, dtype=bool)
+                for wid in wids:
+                    in_title[self.title_postings[wid]] = True
+                    in_abstract[self.abstract_postings[wid]] = True
+                sure = candidates & self._ascii
+                codes[sure & in_abstract] = abstract_code
+                codes[sure & in_title] = title_code
+                np.logical_and(candidates, ~self._ascii, out=candidates)
+                np.logical_and(candidates, in_title | in_abstract, out=candidates)
+            else:
+                # Each folded word of the needle is inside some word of a matching text
+                # (a superset: the text itself decides). Cheapest words first.
+                sets = sorted(
+                    ((self._containing(word), word) for word in words), key=lambda x: int(self.df[x[0]].sum())
+                )
+                for k, (wids, _) in enumerate(sets):
+                    if k and int(self.df[wids].sum()) > 4 * self.n:
+                        break
+                    np.logical_and(candidates, self._union(wids), out=candidates)
+        needle_phrase = f" {needle} "
+        for i in np.flatnonzero(candidates).tolist():
             paper = self.papers[i]
             if term.kind == "phrase":
                 title, abstract = f" {fold(paper.title)} ", f" {fold(paper.abstract)} "
+                found_title, found_abstract = needle_phrase in title, needle_phrase in abstract
             else:
-                title, abstract = paper.title.casefold(), paper.abstract.casefold()
-            if needle in title:
-                score[i] = EXACT * TITLE_WEIGHT
-            elif needle in abstract:
-                score[i] = EXACT * ABSTRACT_WEIGHT
-        return score
+                found_title = needle in paper.title.casefold()
+                found_abstract = not found_title and needle in paper.abstract.casefold()
+            if found_title:
+                codes[i] = title_code
+            elif found_abstract:
+                codes[i] = abstract_code
+        return codes
+
+    def _ids_mask(self, pids: Iterable[str]) -> np.ndarray:
+        """Papers whose id is one of ``pids``."""
+        if self._index_of is None:
+            index_of = {p.id: i for i, p in enumerate(self.papers)}
+            self._index_of = index_of if len(index_of) == self.n else {}
+        hit = np.zeros(self.n, dtype=bool)
+        if self._index_of or not self.n:
+            found = [self._index_of[pid] for pid in pids if pid in self._index_of]
+            hit[found] = True
+        else:  # the same id twice: look at every paper
+            wanted = set(pids)
+            hit[:] = [p.id in wanted for p in self.papers]
+        return hit
 
     def _filter_mask(self, term: Term, state: State) -> np.ndarray:
-        ids = [p.id for p in self.papers]
         if term.kind == "tag":
             tag = term.text.casefold()
-            return np.array([tag in state.tags.get(pid, ()) for pid in ids], dtype=bool)
+            return self._ids_mask(pid for pid, tags in state.tags.items() if tag in tags)
         if term.text == "has:code":
             if self._code is None:
                 self._code = np.array([has_code(p.abstract) for p in self.papers], dtype=bool)
@@ -226,15 +485,24 @@ class SearchEngine:
             "has:tags": state.tags.keys(),
         }.get(term.text)
         if chosen is not None:
-            return np.array([pid in chosen for pid in ids], dtype=bool)
+            return self._ids_mask(chosen)
         # is:unread
-        return np.array([pid not in state.read for pid in ids], dtype=bool)
+        return ~self._ids_mask(state.read)
 
     # -- highlighting ------------------------------------------------------------------
+    def _wanted_words(self, word: str) -> frozenset[str]:
+        return self._cached(
+            self._wanted, word, EXPAND_CACHE,
+            lambda w: frozenset(self.words[i] for i in self._cached(self._expansions, w, EXPAND_CACHE, self._expand)),
+        )
+
     def title_spans(self, paper: Paper, query: str | Query) -> list[tuple[int, int]]:
         """Character spans of ``paper.title`` that the query's terms matched, merged and sorted."""
         q = parse_query(query) if isinstance(query, str) else query
-        folded, where = fold_with_offsets(paper.title)
+        if paper.title.isascii():
+            folded, where = paper.title.translate(_ASCII_FOLD), range(len(paper.title))
+        else:
+            folded, where = fold_with_offsets(paper.title)
         spans: list[tuple[int, int]] = []
         words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", folded)]
         for term in q.terms:
@@ -242,7 +510,7 @@ class SearchEngine:
                 continue
             if term.kind == "fuzzy":
                 for word in fold(term.text).split():
-                    wanted = {self.words[w] for w in self.expand(word)}
+                    wanted = self._wanted_words(word)
                     for start, end, w in words:
                         if w == word or w in wanted:
                             if w.startswith(word):
