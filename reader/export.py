@@ -62,7 +62,7 @@ def bibtex(paper: Paper, record: dict[str, Any] | None = None) -> str:
 def markdown_link(paper: Paper, url: str) -> str:
     """``[title](url)`` with the brackets in the title escaped."""
     title = paper.title.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-    return f"[{title}]({url.replace(')', '%29').replace(' ', '%20')})"
+    return f"[{title}]({url.replace('(', '%28').replace(')', '%29').replace(' ', '%20')})"
 
 
 def export(items: list[tuple[Paper, dict[str, Any] | None]], fmt: str) -> str:
