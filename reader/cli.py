@@ -38,6 +38,14 @@ def _add_common(parser: argparse.ArgumentParser, top: bool = False) -> None:
                         help="encoding of the digest files (default: UTF-8)")
 
 
+def _count(text: str) -> int:
+    """A whole number, 0 or more (argparse turns the ValueError into a usage error)."""
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
     parser = argparse.ArgumentParser(
@@ -62,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="ranked papers for a query: id<TAB>score<TAB>title")
     p.add_argument("query")
     p.add_argument("paths", nargs="*", metavar="PATH")
-    p.add_argument("--limit", type=int, default=20, metavar="N", help="at most N papers (0: all; default 20)")
+    p.add_argument("--limit", type=_count, default=20, metavar="N", help="at most N papers (0: all; default 20)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     _add_common(p)
 

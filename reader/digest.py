@@ -53,7 +53,9 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> str:
     if not data.strip():
         raise DigestError(path, "empty file, no papers in it" if not data else "only whitespace, no papers in it")
     if encoding is None:
-        if b"\0" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise DigestError(path, "UTF-16 text, not UTF-8; convert it or pass --encoding utf-16")
+        if b"\0" in data[:65536]:
             raise DigestError(path, "binary file, not a text digest")
         try:
             return data.decode("utf-8-sig")

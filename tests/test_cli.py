@@ -186,6 +186,15 @@ def test_search_ranks_and_tolerates_typos(capsys):
     assert scores == sorted(scores, reverse=True)
 
 
+def test_search_limit_must_not_be_negative(capsys, db_path):
+    with pytest.raises(SystemExit) as stop:
+        main(["search", "neural", "--limit", "-1", "--db", str(db_path)])
+    assert stop.value.code == 2
+    assert "--limit" in capsys.readouterr().err
+    status, out, _ = cli(capsys, "search", "", "--limit", "0", "--db", str(db_path))
+    assert status == 0 and len(out.splitlines()) == 164
+
+
 def test_search_json_lines(capsys, db_path):
     cli(capsys, "bookmark", paper_id(NEURAL_OPERATOR), "--db", str(db_path))
     cli(capsys, "tag", paper_id(NEURAL_OPERATOR), "operators", "--db", str(db_path))

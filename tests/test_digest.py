@@ -72,8 +72,9 @@ def test_subscribe_glued_to_first_title_is_stripped(write_digest):
     assert load_library([write_digest(text)]).papers[0].title == entries[0][0]
 
 
-def test_a_first_title_starting_with_subscribe_as_a_word_is_kept(write_digest):
-    entries = [("Subscriber churn prediction with graph networks", ABSTRACT)] + pairs(1)
+@pytest.mark.parametrize("title", ["Subscriber churn prediction", "Subscribers: a study", "Subscribed users and ranking"])
+def test_a_first_title_starting_with_subscribe_as_a_word_is_kept(write_digest, title):
+    entries = [(title, ABSTRACT)] + pairs(1)
     library = load_library([write_digest(as_text(entries))])
     assert library.papers[0].title == entries[0][0]
 
@@ -183,6 +184,8 @@ def _error(paths, **kw) -> str:
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "binary"),
         ("Padé title\n".encode("latin-1") + b"x" * 300, "UTF-8"),
         (b"\xef\xbb\xbf", "no papers"),
+        (HEADER.encode() + b"Subscribe\n", "no papers"),
+        (f"A title\n{ABSTRACT}\n".encode("utf-16"), "--encoding utf-16"),
     ],
 )
 def test_bad_files_raise_one_line_naming_the_file(write_digest, content, words):
@@ -212,6 +215,11 @@ def test_unreadable_file(write_digest):
         assert "permission denied" in _error([path])
     finally:
         path.chmod(0o644)
+
+
+def test_utf16_file_reads_with_encoding(write_digest):
+    path = write_digest(f"Padé title\n{ABSTRACT}\n".encode("utf-16"))
+    assert load_library([path], encoding="utf-16").papers[0].title == "Padé title"
 
 
 def test_unknown_encoding_is_reported(write_digest):
