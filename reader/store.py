@@ -192,6 +192,10 @@ class AtomicStorage(Storage):
 
     def _keep_backup(self) -> None:
         backup = self.path.with_name(self.path.name + ".bak")
+        with contextlib.suppress(OSError):
+            if os.path.getsize(self.path) < 16:
+                # An empty (or emptied) store holds no record: keep the last good backup.
+                return
         link = self.path.with_name(TMP_PREFIX + "bak-" + str(os.getpid()))
         with contextlib.suppress(FileNotFoundError):
             os.unlink(link)

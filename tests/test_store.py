@@ -437,3 +437,26 @@ def test_merge_keeps_the_earliest_first_seen(db_path):
     assert Store(db_path).get(PAPER.id)["first_seen"] == "2020-01-01T00:00:00+00:00"
     store.merge({"id": PAPER.id, "first_seen": "2023-01-01T00:00:00+00:00"})
     assert Store(db_path).get(PAPER.id)["first_seen"] == "2020-01-01T00:00:00+00:00"
+
+
+def test_an_emptied_store_does_not_replace_the_last_good_backup(db_path):
+    store = Store(db_path)
+    store.add_tags(PAPER, ["precious"])
+    store.add_tags(PAPER, ["more"])
+    db_path.write_bytes(b"")  # emptied by something else
+    Store(db_path).add_tags(OTHER, ["new"])
+    backup = db_path.with_name(db_path.name + ".bak")
+    assert disk_records(backup)[PAPER.id]["tags"] == ["precious"]
+    assert list(disk_records(db_path)) == [OTHER.id]
+
+
+def test_old_temp_files_of_killed_writers_are_removed(db_path):
+    Store(db_path).add_tags(PAPER, ["x"])
+    old = db_path.with_name(".paper-reader-tmp-old")
+    young = db_path.with_name(".paper-reader-tmp-young")
+    old.write_bytes(b"{")
+    young.write_bytes(b"{")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    Store(db_path)
+    assert not old.exists() and young.exists()
+    assert Store(db_path).get(PAPER.id)["tags"] == ["x"]
