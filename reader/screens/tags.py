@@ -59,6 +59,8 @@ class TagsScreen(ModalScreen[None]):
         options.clear_options()
         options.add_options([Option(Content("#" + tag), id=str(n)) for n, tag in enumerate(self.tags)])
         options.display = bool(self.tags)
+        if self.tags:
+            options.highlighted = 0
 
     @on(Input.Submitted, "#tags-input")
     def add_tag(self, event: Input.Submitted) -> None:
@@ -77,9 +79,10 @@ class TagsScreen(ModalScreen[None]):
             return
         tag = self.tags[options.highlighted]
         self.tags = self._remove(tag)
+        position = options.highlighted or 0
         self._show_tags()
         if self.tags:
-            options.highlighted = min(options.highlighted or 0, len(self.tags) - 1)
+            options.highlighted = min(position, len(self.tags) - 1)
             options.focus()
         else:
             self.query_one("#tags-input", Input).focus()

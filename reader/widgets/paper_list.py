@@ -134,7 +134,10 @@ class PaperList(ScrollView, can_focus=True):
         self.post_message(self.Highlighted(self.paper))
 
     def on_click(self, event: events.Click) -> None:
-        row = self.scroll_offset.y + event.y
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return  # on the border or the scrollbar
+        row = self.scroll_offset.y + offset.y
         if 0 <= row < len(self.rows):
             self.cursor = row
 

@@ -1,0 +1,49 @@
+"""Helpers for driving the real app in tests: a real store under tmp_path, real digests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.content import Content
+from textual.widgets import Static
+
+from reader.app import PaperReaderApp
+from reader.digest import bundled_digest, load_library
+from reader.store import Store
+from reader.widgets.paper_list import PaperList
+
+SIZE = (150, 45)
+
+
+def make_app(db: Path, *paths: Path | str, store: Store | None = None) -> PaperReaderApp:
+    """The app on these digests (default: the bundled one) with a store at ``db``."""
+    library = load_library(list(paths) or [bundled_digest()])
+    return PaperReaderApp(library, store or Store(db), store_path=str(db))
+
+
+async def settle(app: PaperReaderApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    """Wait until workers (search, index, clipboard) are done and the screen has caught up."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def text(widget: Static) -> str:
+    """The plain text a Static shows."""
+    content = widget.content
+    return content.plain if isinstance(content, Content) else str(content)
+
+
+def rows(app: PaperReaderApp, limit: int = 50) -> list[str]:
+    """The plain text of the list's first rows, as drawn."""
+    papers = app.screen.query_one(PaperList)
+    width = papers.scrollable_content_region.width
+    out = []
+    for index in papers.rows[:limit]:
+        out.append(papers._row(int(index), papers.papers[int(index)], width).plain)
+    return out
+
+
+def notifications(app: PaperReaderApp) -> list[str]:
+    """Titles and messages of the notifications shown so far."""
+    return [f"{n.title} {n.message}" for n in app._notifications]
