@@ -34,7 +34,7 @@ MAX_FUZZY = 50
 # Scores are whole multiples of this, summed as integers: equal scores are real ties
 # (no float noise), and ranking is a radix sort of small integers.
 SCORE_UNIT = 0.05
-CHUNK = 20_000  # papers tokenized at a time while building the index
+CHUNK = 5_000  # papers tokenized at a time while building the index (bounds the token list)
 WORD_CACHE = 32  # per-word score arrays kept (the words before the one being typed)
 EXPAND_CACHE = 2048
 
@@ -229,6 +229,13 @@ class SearchEngine:
         self._word_arrays: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # -- caches --------------------------------------------------------------------------
+    def clear_caches(self) -> None:
+        """Forget cached expansions and per-word scores (benchmarks use this to time cold keystrokes)."""
+        with self._lock:
+            self._expansions.clear()
+            self._wanted.clear()
+            self._word_arrays.clear()
+
     def _cached(self, cache: OrderedDict, key: str, size: int, make: Any) -> Any:
         with self._lock:
             if key in cache:
