@@ -336,7 +336,7 @@ class StoreModel(RuleBasedStateMachine):
 
 
 TestStoreModel = StoreModel.TestCase
-TestStoreModel.settings = settings(max_examples=30, stateful_step_count=15, deadline=None)
+TestStoreModel.settings = settings(max_examples=50, stateful_step_count=20, deadline=None)
 
 
 # -- kill -9 mid-write ---------------------------------------------------------------------
