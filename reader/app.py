@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 
@@ -11,12 +12,12 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from collections.abc import Iterable
 
 from reader.clipboard import copy_system, open_url
 from reader.collection import Collection
-from reader.digest import Library
+from reader.digest import Library, LibraryLoader
 from reader.export import FORMATS, export
+from reader.paper import Paper
 from reader.screens.choose import ChooseScreen
 from reader.screens.main import MainScreen
 from reader.screens.store_problem import StoreProblemScreen
@@ -46,9 +47,12 @@ class PaperReaderApp(App[int]):
         store: Store | None = None,
         store_error: StoreError | None = None,
         store_path: str | None = None,
+        loader: LibraryLoader | None = None,
     ) -> None:
         super().__init__()
         self.library = library
+        self.loader = loader
+        self.load_progress = 1.0 if loader is None else 0.0
         self.store_error = store_error
         self.store_path = store_path
         self.readonly = store is None or store.readonly
@@ -79,13 +83,40 @@ class PaperReaderApp(App[int]):
 
     def _start(self, store: Store) -> None:
         self._store = store
-        self.collection = Collection(self.library, store, index=False)
+        self.collection = Collection(self.library, store, index=False, loading=self.loader is not None)
         theme = store.setting("theme")
         if theme and theme in self.available_themes:
             self.theme = theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.push_screen(MainScreen())
+        if self.loader is not None:
+            self._load(self.loader)
+        else:
+            self._build_index()
+
+    @work(thread=True, exclusive=True, group="load")
+    def _load(self, loader: LibraryLoader) -> None:
+        """Parse big digests off the UI thread, handing papers over a batch at a time."""
+        for papers, progress in loader.batches(self.library):
+            self.call_from_thread(self._loaded, papers, progress)
+        self.call_from_thread(self._load_done)
         self._build_index()
+
+    def _loaded(self, papers: list[Paper], progress: float) -> None:
+        self.collection.add_papers(papers)
+        self.load_progress = progress
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.papers_added()
+
+    def _load_done(self) -> None:
+        self.load_progress = 1.0
+        self.collection.finish_loading()
+        warnings = self.library.warnings
+        if warnings:
+            more = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
+            self.notify(warnings[0] + more, title="Odd entries in the digest", severity="warning", markup=False)
+        self._loaded([], 1.0)
 
     @work(thread=True, exclusive=True, group="index")
     def _build_index(self) -> None:
@@ -96,8 +127,6 @@ class PaperReaderApp(App[int]):
         self.collection.engine = engine
         self.indexing = False
         self._index_event.set()
-        if isinstance(self.screen, MainScreen):
-            self.screen.index_done()
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen):
                 screen.index_done()
@@ -189,7 +218,7 @@ class PaperReaderApp(App[int]):
         self.push_screen(ChooseScreen("Export bookmarks as", items, "written to the current folder"), chosen)
 
 
-def run_app(library: Library, db: str | None, readonly: bool = False) -> int:
+def run_app(library: Library, db: str | None, readonly: bool = False, loader: LibraryLoader | None = None) -> int:
     """Open the store and run the app; returns the exit status."""
     store: Store | None = None
     error: StoreError | None = None
@@ -198,6 +227,6 @@ def run_app(library: Library, db: str | None, readonly: bool = False) -> int:
     except StoreError as err:
         error = err
     path = str(store.path) if store else (error.path if error else db)
-    app = PaperReaderApp(library, store, error, path)
+    app = PaperReaderApp(library, store, error, path, loader)
     status = app.run()
     return int(status or 0) if app.return_code is None else app.return_code

@@ -11,13 +11,15 @@ from typing import Any
 
 from reader import __version__
 from reader.collection import Collection, UnknownPaper, clean_record
-from reader.digest import DigestError, Library, bundled_digest, load_library
+from reader.digest import DigestError, Library, LibraryLoader, bundled_digest, load_library
 from reader.export import FORMATS, export, paper_record
 from reader.paper import Paper
 from reader.store import Store, StoreError, is_kept
 from reader.text import clean_line
 
 PROG = "paper-reader"
+# Digests bigger than this (in characters) are parsed on a worker while the app shows the first papers.
+STREAM_ABOVE = 4_000_000
 COMMANDS = ("list", "search", "show", "bookmark", "tag", "note", "export", "import")
 
 
@@ -280,9 +282,15 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
-    library = _library(args.paths, args.encoding)  # errors in the files exit before the UI starts
+    # Every file is read and checked here, so its errors end the command before the UI starts.
+    loader = LibraryLoader(list(args.paths) or [bundled_digest()], args.encoding)
     from reader.app import run_app
 
+    if loader.size > STREAM_ABOVE:
+        return run_app(Library(), args.db, readonly=args.readonly, loader=loader)
+    library = loader.load()
+    for warning in library.warnings:
+        print(f"{PROG}: warning: {_safe(warning)}", file=sys.stderr)
     return run_app(library, args.db, readonly=args.readonly)
 
 

@@ -39,17 +39,32 @@ class UnknownPaper(LookupError):
 class Collection:
     """Papers from digests and from the store's snapshots, searchable, with their records."""
 
-    def __init__(self, library: Library, store: Store, index: bool = True) -> None:
+    def __init__(self, library: Library, store: Store, index: bool = True, loading: bool = False) -> None:
         self.library = library
         self.store = store
         self.records: dict[str, dict[str, Any]] = {}
+        self._raw: dict[str, dict[str, Any]] = {}
         self.papers: list[Paper] = list(library.papers)
         self.by_id: dict[str, Paper] = {p.id: p for p in self.papers}
+        # Papers from the digests come first, stored snapshots after them.
+        self.file_count = len(self.papers)
+        self.loading = loading
         self.state = State()
         self.engine: SearchEngine | None = None
         self.reload()
         if index:
             self.build_index()
+
+    def add_papers(self, papers: list[Paper]) -> None:
+        """Take in papers parsed from the digests while loading (before any snapshot)."""
+        self.papers.extend(papers)
+        self.by_id.update((p.id, p) for p in papers)
+        self.file_count = len(self.papers)
+
+    def finish_loading(self) -> None:
+        """All digests are parsed: now papers known only from the store can be added."""
+        self.loading = False
+        self.reload()
 
     def build_index(self) -> SearchEngine:
         """Build the search index (slow for big libraries: the app calls it on a worker)."""
@@ -58,9 +73,18 @@ class Collection:
 
     def reload(self) -> bool:
         """Re-read the store; add snapshots of kept papers not in the digests. True if any were added."""
-        self.records = {pid: clean_record(r) for pid, r in self.store.records().items()}
+        raw = self.store.records()
+        cleaned = self.records
+        # Unchanged records keep their cleaned copy: cleaning every record on every keypress adds up.
+        self.records = {
+            pid: cleaned[pid] if pid in cleaned and self._raw.get(pid) == r else clean_record(r)
+            for pid, r in raw.items()
+        }
+        self._raw = raw
         self.state = State.from_records(self.records)
         added = False
+        if self.loading:
+            return added  # a snapshot now could duplicate a paper further down the file
         for pid, record in self.records.items():
             if pid not in self.by_id and is_kept(record) and record.get("title"):
                 paper = Paper(pid, record["title"], record.get("abstract", ""), "store", len(self.papers), True)

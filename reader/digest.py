@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
 from reader.paper import Paper, paper_id
@@ -21,6 +23,7 @@ ABSTRACT_MIN = 200
 # A line this much longer than the title before it is that title's abstract.
 ABSTRACT_RATIO = 1.8
 DIGEST_SUFFIX = ".txt"
+CHECK_CHARS = 1 << 16  # how much of a file is parsed up front to check it holds papers
 
 
 class DigestError(Exception):
@@ -74,14 +77,12 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> str:
     return text.removeprefix("\ufeff")
 
 
-def parse_digest(text: str, source: str = "") -> tuple[list[tuple[str, str]], list[str]]:
-    """Split digest text into (title, abstract) pairs, with warnings for odd entries.
+def iter_entries(text: str, source: str, warnings: list[str]) -> Iterator[tuple[str, str]]:
+    """Yield (title, abstract) pairs from digest text, adding warnings for odd entries.
 
     Titles are the short lines and abstracts the long ones; a title followed by
     another title (or by the end) keeps an empty abstract and a warning.
     """
-    entries: list[tuple[str, str]] = []
-    warnings: list[str] = []
     title: str | None = None
     title_line = 0
     seen_paper = False
@@ -97,15 +98,21 @@ def parse_digest(text: str, source: str = "") -> tuple[list[tuple[str, str]], li
         if title is None:
             title, title_line = line, number
         elif _is_abstract(line, title):
-            entries.append((title, line))
+            yield title, line
             title = None
         else:
             warnings.append(f"{source}:{title_line}: title with no abstract: {title[:60]}")
-            entries.append((title, ""))
+            yield title, ""
             title, title_line = line, number
     if title is not None:
         warnings.append(f"{source}:{title_line}: title with no abstract: {title[:60]}")
-        entries.append((title, ""))
+        yield title, ""
+
+
+def parse_digest(text: str, source: str = "") -> tuple[list[tuple[str, str]], list[str]]:
+    """Split digest text into (title, abstract) pairs, with warnings for odd entries."""
+    warnings: list[str] = []
+    entries = list(iter_entries(text, source, warnings))
     return entries, warnings
 
 
@@ -136,8 +143,8 @@ def expand_paths(paths: list[str | os.PathLike[str]]) -> list[Path]:
     return files
 
 
-def read_digest(path: str | os.PathLike[str], encoding: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:
-    """Read one digest file into (title, abstract) pairs and warnings; raise DigestError."""
+def read_text(path: str | os.PathLike[str], encoding: str | None = None) -> str:
+    """Read and decode one digest file; raise DigestError saying what is wrong with it."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -147,33 +154,82 @@ def read_digest(path: str | os.PathLike[str], encoding: str | None = None) -> tu
         raise DigestError(path, "permission denied") from None
     except OSError as err:
         raise DigestError(path, f"cannot read: {err.strerror or err}") from None
-    text = _decode(path, data, encoding)
+    return _decode(path, data, encoding)
+
+
+def _check_has_papers(path: Path, text: str) -> None:
+    # A look at the start is enough for any real digest; only a file whose start
+    # has no paper at all needs the whole text read.
+    head = text[:CHECK_CHARS]
+    if not list(islice(iter_entries(head, str(path), []), 1)):
+        if len(text) <= CHECK_CHARS or not list(islice(iter_entries(text, str(path), []), 1)):
+            raise DigestError(path, "no papers found (expected a title line then its abstract line)")
+
+
+def read_digest(path: str | os.PathLike[str], encoding: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:
+    """Read one digest file into (title, abstract) pairs and warnings; raise DigestError."""
+    text = read_text(path, encoding)
     entries, warnings = parse_digest(text, str(path))
     if not entries:
         raise DigestError(path, "no papers found (expected a title line then its abstract line)")
     return entries, warnings
 
 
+class LibraryLoader:
+    """Digests read and checked up front (errors before any UI), parsed in batches later.
+
+    Parsing is the slow part of a big digest: :meth:`batches` yields papers as it
+    goes, so the app can show the first ones while the rest load on a worker.
+    """
+
+    def __init__(self, paths: list[str | os.PathLike[str]], encoding: str | None = None) -> None:
+        self.files = expand_paths(paths)
+        self._texts: list[tuple[Path, str]] = []
+        for path in self.files:
+            text = read_text(path, encoding)
+            _check_has_papers(path, text)
+            self._texts.append((path, text))
+        self.size = sum(len(text) for _, text in self._texts)
+
+    def batches(self, library: Library, batch: int = 5000) -> Iterator[tuple[list[Paper], float]]:
+        """Parse into ``library``; yield each batch of new papers and the fraction done."""
+        index: dict[str, Paper] = {p.id: p for p in library.papers}
+        done = 0
+        while self._texts:
+            path, text = self._texts.pop(0)  # let each text go once parsed
+            source = str(path)
+            library.files.append(source)
+            new: list[Paper] = []
+            consumed = 0
+            for title, abstract in iter_entries(text, source, library.warnings):
+                consumed += len(title) + len(abstract) + 2
+                pid = paper_id(title)
+                known = index.get(pid)
+                if known is not None:
+                    if len(abstract) > len(known.abstract):
+                        known.abstract = abstract
+                    continue
+                paper = Paper(pid, title, abstract, source, len(library.papers))
+                index[pid] = paper
+                library.papers.append(paper)
+                new.append(paper)
+                if len(new) >= batch:
+                    yield new, min(1.0, (done + consumed) / max(self.size, 1))
+                    new = []
+            done += len(text)
+            yield new, done / max(self.size, 1)
+
+    def load(self) -> Library:
+        """Parse everything now."""
+        library = Library()
+        for _ in self.batches(library):
+            pass
+        return library
+
+
 def load_library(paths: list[str | os.PathLike[str]], encoding: str | None = None) -> Library:
     """Load digests (files or folders) as one library; a paper in several files appears once."""
-    library = Library()
-    index: dict[str, Paper] = {}
-    for path in expand_paths(paths):
-        entries, warnings = read_digest(path, encoding)
-        source = str(path)
-        library.files.append(source)
-        library.warnings.extend(warnings)
-        for title, abstract in entries:
-            pid = paper_id(title)
-            known = index.get(pid)
-            if known is not None:
-                if len(abstract) > len(known.abstract):
-                    known.abstract = abstract
-                continue
-            paper = Paper(pid, title, abstract, source, len(library.papers))
-            index[pid] = paper
-            library.papers.append(paper)
-    return library
+    return LibraryLoader(paths, encoding).load()
 
 
 def bundled_digest() -> Path:

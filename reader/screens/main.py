@@ -96,7 +96,7 @@ class MainScreen(Screen[None]):
         return f"{text} is:bookmarked" if self.bookmarks_only else text
 
     def _file_order(self) -> np.ndarray:
-        return np.flatnonzero([not p.from_store for p in self.collection.papers])
+        return np.arange(self.collection.file_count)
 
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
@@ -138,9 +138,11 @@ class MainScreen(Screen[None]):
 
     def _update_border(self, errors: list[str] | None = None) -> None:
         papers = self.query_one(PaperList)
-        total = sum(1 for p in self.collection.papers if not p.from_store)
+        total = self.collection.file_count
         title = "Bookmarks" if self.bookmarks_only else "Papers"
-        if self.app.indexing:
+        if self.app.load_progress < 1:
+            title += f" · loading {self.app.load_progress:.0%}"
+        elif self.app.indexing:
             title += " · indexing…"
         if self.app.readonly:
             title += " · read-only"
@@ -151,6 +153,14 @@ class MainScreen(Screen[None]):
 
     def index_done(self) -> None:
         """Called by the app when the search index is ready."""
+        self._update_border()
+
+    def papers_added(self) -> None:
+        """Called by the app as a big digest loads: grow the file-order list in place."""
+        if parse_query(self._effective_query()).is_empty:
+            papers = self.query_one(PaperList)
+            papers.extend(self._file_order())
+            self.shown = len(papers.rows)
         self._update_border()
 
     # -- moving between widgets ---------------------------------------------------------

@@ -84,6 +84,15 @@ class PaperList(ScrollView, can_focus=True):
         self.cursor = cursor
         self.refresh()
 
+    def extend(self, rows: np.ndarray) -> None:
+        """Show more rows below the current ones (a digest still loading); the cursor stays."""
+        first = self.paper is None
+        self.rows = rows
+        self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
+        self.refresh()
+        if first and len(rows):
+            self.cursor = 0
+
     @property
     def paper(self) -> Paper | None:
         """The paper under the cursor."""
