@@ -76,7 +76,7 @@ class PaperReaderApp(App[int]):
 
     def _after_store_problem(self, readonly: bool | None) -> None:
         if not readonly:
-            self.exit(2, message=f"paper-reader: error: {self.store_error}")
+            self.exit(return_code=2, message=f"paper-reader: error: {self.store_error}")
             return
         self.readonly = True
         self._start(Store.detached(self.store_path or "store.json"))
@@ -228,5 +228,5 @@ def run_app(library: Library, db: str | None, readonly: bool = False, loader: Li
         error = err
     path = str(store.path) if store else (error.path if error else db)
     app = PaperReaderApp(library, store, error, path, loader)
-    status = app.run()
-    return int(status or 0) if app.return_code is None else app.return_code
+    app.run()
+    return app.return_code or 0

@@ -449,3 +449,21 @@ async def test_hostile_text_shows_literally_and_does_nothing(tmp_path):
 
 def test_no_display_environment_for_these_tests() -> None:
     assert not os.environ.get("DISPLAY")
+
+
+async def test_corrupt_store_quit_exits_with_status_2(tmp_path):
+    db = tmp_path / "store.json"
+    db.write_bytes(b"not json at all")
+    from reader.app import PaperReaderApp
+    from reader.digest import bundled_digest, load_library
+    from reader.store import StoreError
+
+    with pytest.raises(StoreError) as caught:
+        Store(db)
+    app = PaperReaderApp(load_library([bundled_digest()]), None, caught.value, str(db))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 2
+    assert db.read_bytes() == b"not json at all"
