@@ -90,10 +90,11 @@ class Postings(Sequence):
         return np.diff(self.starts)
 
 
-def _tokenize(vocab: _Vocab, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(word id, text number) of every distinct word of every text, sorted by word then text.
+def _tokenize(vocab: _Vocab, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (word, text number) pairs of the texts, each distinct pair once, sorted by word then text.
 
-    Word ids are the vocabulary's minus one (id 0 is the separator between texts).
+    Returned compactly: the distinct word ids, how many texts have each, and the text
+    numbers. Word ids are the vocabulary's minus one (id 0 is the separator between texts).
     """
     texts = [t if t.isascii() else _NON_ASCII_RUN.sub(_fold_run, t) for t in texts]
     joined = "\n".join(texts)
@@ -110,24 +111,24 @@ def _tokenize(vocab: _Vocab, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     key.sort()
     if len(key):
         key = key[np.concatenate(([True], key[1:] != key[:-1]))]
-    return (key >> 32).astype(np.int32), (key & 0xFFFFFFFF).astype(np.int32)
+    words, counts = np.unique((key >> 32).astype(np.int32), return_counts=True)
+    return words, counts.astype(np.int32), (key & 0xFFFFFFFF).astype(np.int32)
 
 
-def _merge_postings(parts: list[tuple[np.ndarray, np.ndarray]], size: int) -> Postings:
-    """Concatenate per-chunk (word, paper) pairs, sorted by word, into one CSR posting table."""
+def _merge_postings(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], size: int) -> Postings:
+    """Lay per-chunk (words, counts, papers) out in one CSR posting table, chunk after chunk."""
     counts = np.zeros(size, dtype=np.int64)
-    for words, _ in parts:
-        counts += np.bincount(words, minlength=size)
+    for words, c, _ in parts:
+        counts[words] += c
     starts = np.zeros(size + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
     docs = np.empty(int(starts[-1]), dtype=np.int32)
     cursor = starts[:-1].copy()
-    for k, (words, chunk_docs) in enumerate(parts):
-        c = np.bincount(words, minlength=size)
-        first = np.cumsum(c) - c
-        docs[(cursor - first)[words] + np.arange(len(words))] = chunk_docs
-        cursor += c
-        parts[k] = (words[:0], chunk_docs[:0])  # free as we go
+    for k, (words, c, chunk_docs) in enumerate(parts):
+        first = np.cumsum(c, dtype=np.int64) - c
+        docs[np.repeat(cursor[words] - first, c) + np.arange(len(chunk_docs))] = chunk_docs
+        cursor[words] += c
+        parts[k] = (words[:0], c[:0], chunk_docs[:0])  # free as we go
     return Postings(starts, docs)
 
 
@@ -189,17 +190,17 @@ class SearchEngine:
         self.in_files = np.fromiter((not p.from_store for p in papers), dtype=bool, count=n)
         vocab = _Vocab()
         vocab[_SEPARATOR]  # id 0
-        title_parts: list[tuple[np.ndarray, np.ndarray]] = []
-        abstract_parts: list[tuple[np.ndarray, np.ndarray]] = []
+        title_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        abstract_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         ascii_parts: list[np.ndarray] = []
         for start in range(0, n, CHUNK):
             chunk = papers[start : start + CHUNK]
             titles = [p.title for p in chunk]
             abstracts = [p.abstract for p in chunk]
             for texts, parts in ((titles, title_parts), (abstracts, abstract_parts)):
-                words, docs = _tokenize(vocab, texts)
+                words, counts, docs = _tokenize(vocab, texts)
                 docs += start
-                parts.append((words, docs))
+                parts.append((words, counts, docs))
             ascii_parts.append(
                 np.fromiter(map(str.isascii, titles), dtype=bool, count=len(chunk))
                 & np.fromiter(map(str.isascii, abstracts), dtype=bool, count=len(chunk))
@@ -293,30 +294,30 @@ class SearchEngine:
         return self._sorted_ids[k].tolist()
 
     def _fuzzy(self, word: str, max_dist: int) -> list[tuple[int, int]]:
-        """(id, OSA distance) of the MAX_FUZZY nearest words, nearest first, ties in vocabulary order.
+        """(id, OSA distance) of the MAX_FUZZY nearest words, nearest first, ties alphabetically.
 
         Only words whose length is within ``max_dist`` can be that near, so only those are compared.
         """
         if self._by_length is None:
             by_length: dict[int, list[int]] = {}
-            for wid, w in enumerate(self.words):
-                by_length.setdefault(len(w), []).append(wid)
+            for wid in self._sorted_ids.tolist():  # ties go alphabetically, whatever the build order
+                by_length.setdefault(len(self.words[wid]), []).append(wid)
             self._by_length = {
                 length: ([self.words[i] for i in ids], np.array(ids, dtype=np.int64))
                 for length, ids in by_length.items()
             }
-        hits: list[tuple[int, int]] = []
+        hits: list[tuple[int, str, int]] = []
         for length in range(len(word) - max_dist, len(word) + max_dist + 1):
             bucket = self._by_length.get(length)
             if bucket is None:
                 continue
             words, ids = bucket
-            for _, dist, k in process.extract(
+            for w, dist, k in process.extract(
                 word, words, scorer=OSA.distance, score_cutoff=max_dist, limit=MAX_FUZZY
             ):
-                hits.append((int(dist), int(ids[k])))
+                hits.append((int(dist), w, int(ids[k])))
         hits.sort()
-        return [(wid, dist) for dist, wid in hits[:MAX_FUZZY]]
+        return [(wid, dist) for dist, _, wid in hits[:MAX_FUZZY]]
 
     def _df(self, word: str) -> int:
         return int(self.df[self.vocab[word]])
