@@ -86,6 +86,9 @@ class AtomicStorage(Storage):
         self.readonly = readonly
         self._data: dict[str, Any] | None = None
         self._stamp: tuple[int, int, int] | None = None
+        # The bytes ``_data`` was parsed from or written as: a transaction that finds the
+        # file byte for byte the same can skip parsing it again (the slow part of a big store).
+        self._raw: bytes | None = None
 
     def _stat(self) -> tuple[int, int, int] | None:
         try:
@@ -105,10 +108,24 @@ class AtomicStorage(Storage):
 
         Transactions call this under the lock: a file's (inode, size, mtime) can repeat
         (inodes are reused, coarse timestamps), so the stamp alone could hide another
-        process's write and this one would then drop it.
+        process's write and this one would then drop it. The contents cannot: when the
+        file holds exactly the bytes last read or written here, the cache is kept.
         """
-        self._data = self._stamp = None
+        raw = self._raw
+        if self._data is not None and raw is not None:
+            try:
+                same = self.path.read_bytes() == raw
+            except OSError:
+                same = False
+            if same:
+                self._stamp = self._stat()
+                return self._data
+        self.forget()
         return self.read()
+
+    def forget(self) -> None:
+        """Drop the cache: the next read parses the file."""
+        self._data = self._stamp = self._raw = None
 
     def read(self) -> dict[str, Any]:
         stamp = self._stat()
@@ -116,12 +133,14 @@ class AtomicStorage(Storage):
             return self._data
         if stamp is None:
             data: dict[str, Any] = {}
+            self._raw = None
         else:
             data = self._parse()
         self._data, self._stamp = data, stamp
         return data
 
     def _parse(self) -> dict[str, Any]:
+        self._raw = None
         if self.path.is_dir():
             raise StoreError(self.path, "store path is a folder, not a file")
         try:
@@ -132,6 +151,7 @@ class AtomicStorage(Storage):
             raise StoreError(self.path, f"cannot read store: {err.strerror}") from None
         if not raw.strip():
             return {}
+        self._raw = raw
         try:
             data = _loads(raw)
         except ValueError as err:
@@ -182,13 +202,13 @@ class AtomicStorage(Storage):
             _fsync_dir(folder)
         except OSError as err:
             # What is in memory was not written: forget it so the next read comes from disk.
-            self._data = self._stamp = None
+            self.forget()
             raise StoreError(self.path, f"could not save the store: {err.strerror or err}") from None
         finally:
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
-        self._data, self._stamp = data, self._stat()
+        self._data, self._stamp, self._raw = data, self._stat(), payload
 
     def _keep_backup(self) -> None:
         backup = self.path.with_name(self.path.name + ".bak")
@@ -289,6 +309,9 @@ class Store:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
+        except BaseException:
+            self.storage.forget()  # a transaction that failed half-way may have changed the cache
+            raise
         finally:
             os.close(fd)
 
