@@ -128,7 +128,7 @@ def _merge_postings(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], size
         first = np.cumsum(c, dtype=np.int64) - c
         docs[np.repeat(cursor[words] - first, c) + np.arange(len(chunk_docs))] = chunk_docs
         cursor[words] += c
-        parts[k] = (words[:0], c[:0], chunk_docs[:0])  # free as we go
+        parts[k] = None  # type: ignore[call-overload]  # free as we go
     return Postings(starts, docs)
 
 
@@ -221,7 +221,12 @@ class SearchEngine:
         self._blob = "\n" + "\n".join(self.sorted_words) + "\n"
         self._offsets = np.zeros(size + 1, dtype=np.int64)
         np.cumsum([len(w) + 1 for w in self.sorted_words], out=self._offsets[1:])
-        self._by_length: dict[int, tuple[list[str], np.ndarray]] | None = None
+        by_length: dict[int, list[int]] = {}
+        for wid in order:  # ties go alphabetically, whatever the build order
+            by_length.setdefault(len(self.words[wid]), []).append(wid)
+        self._by_length = {
+            length: ([self.words[i] for i in ids], np.array(ids, dtype=np.int64)) for length, ids in by_length.items()
+        }
         self._code: np.ndarray | None = None
         self._index_of: dict[str, int] | None = None
         self._lock = threading.Lock()
@@ -298,14 +303,6 @@ class SearchEngine:
 
         Only words whose length is within ``max_dist`` can be that near, so only those are compared.
         """
-        if self._by_length is None:
-            by_length: dict[int, list[int]] = {}
-            for wid in self._sorted_ids.tolist():  # ties go alphabetically, whatever the build order
-                by_length.setdefault(len(self.words[wid]), []).append(wid)
-            self._by_length = {
-                length: ([self.words[i] for i in ids], np.array(ids, dtype=np.int64))
-                for length, ids in by_length.items()
-            }
         hits: list[tuple[int, str, int]] = []
         for length in range(len(word) - max_dist, len(word) + max_dist + 1):
             bucket = self._by_length.get(length)
