@@ -48,6 +48,8 @@ SCHEMA = 1
 PAPERS = "papers"
 META = "meta"
 SETTINGS = "settings"
+JOURNAL = "journal"
+JOURNAL_LENGTH = 100  # undo steps kept
 ENV_VAR = "PAPER_READER_DB"
 TMP_PREFIX = ".paper-reader-tmp-"
 
@@ -248,6 +250,30 @@ def _clean_tags(tags: list[str]) -> list[str]:
     return out
 
 
+ANNOTATION_FIELDS = ("id", "bookmarked_at", "tags", "note", "link")
+
+
+def _annotations(record: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a record that undo restores (read marks are not undone)."""
+    return {k: (list(record[k]) if isinstance(record.get(k), list) else record.get(k)) for k in ANNOTATION_FIELDS}
+
+
+def _label(what: str, papers: list[Paper] | list[Paper | str]) -> str:
+    """What a journal entry did, for the undo notice: 'bookmark · Title' or 'tag #x · 3 papers'."""
+    if len(papers) == 1:
+        paper = papers[0]
+        name = paper.title if isinstance(paper, Paper) else paper
+        return f"{what} · {name[:80]}"
+    return f"{what} · {len(papers)} papers"
+
+
+def _journal(tables: dict[str, Any]) -> dict[str, Any]:
+    doc = tables.setdefault(JOURNAL, {}).setdefault("1", {})
+    doc.setdefault("undo", [])
+    doc.setdefault("redo", [])
+    return doc
+
+
 def empty_record(pid: str) -> dict[str, Any]:
     """A paper's record before any annotation."""
     return {
@@ -316,18 +342,26 @@ class Store:
             os.close(fd)
 
     def update_many(
-        self, papers: list[Paper | str], change: Callable[[dict[str, Any]], None]
+        self,
+        papers: list[Paper | str],
+        change: Callable[[dict[str, Any]], None],
+        label: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Apply ``change`` to the records of several papers in one transaction; return them."""
+        """Apply ``change`` to the records of several papers in one transaction; return them.
+
+        With a ``label`` the change goes into the undo journal (kept in the store).
+        """
         with self._lock():
             tables = self.storage.reload()  # what other processes wrote, never a stale cache
             raw = tables.setdefault(PAPERS, {})
             out = []
             stamp = now()
+            before: dict[str, dict[str, Any]] = {}
             for paper in papers:
                 pid = paper if isinstance(paper, str) else paper.id
                 key = str(id_number(pid))
                 record = dict(raw.get(key) or empty_record(pid))
+                before[key] = _annotations(record)
                 record["first_seen"] = record.get("first_seen") or stamp
                 change(record)
                 if isinstance(paper, Paper) and is_kept(record):
@@ -335,40 +369,92 @@ class Store:
                     record["title"], record["abstract"] = paper.title, paper.abstract
                 raw[key] = record
                 out.append(record)
+            if label is not None:
+                after = {key: _annotations(raw[key]) for key in before}
+                if after != before:
+                    journal = _journal(tables)
+                    journal["undo"] = (journal["undo"] + [{"label": label, "before": before, "after": after}])[
+                        -JOURNAL_LENGTH:
+                    ]
+                    journal["redo"] = []
             self.storage.write(tables)
             self.table.clear_cache()
             return out
 
-    def update(self, paper: Paper | str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    def undo(self) -> str | None:
+        """Undo the last journaled change (this or another process's); its label, or None."""
+        return self._replay("undo", "redo", "before")
+
+    def redo(self) -> str | None:
+        """Redo the last undone change; its label, or None."""
+        return self._replay("redo", "undo", "after")
+
+    def _replay(self, source: str, target: str, side: str) -> str | None:
+        with self._lock():
+            tables = self.storage.reload()
+            journal = _journal(tables)
+            if not journal[source]:
+                return None
+            entry = journal[source].pop()
+            raw = tables.setdefault(PAPERS, {})
+            for key, fields in entry[side].items():
+                record = dict(raw.get(key) or empty_record(fields.get("id", "")))
+                record.update({k: v for k, v in fields.items() if k != "id"})
+                raw[key] = record
+            journal[target] = (journal[target] + [entry])[-JOURNAL_LENGTH:]
+            self.storage.write(tables)
+            self.table.clear_cache()
+            return str(entry["label"])
+
+    def journal(self) -> dict[str, list[str]]:
+        """Labels of what can be undone and redone, oldest first."""
+        journal = self.storage.read().get(JOURNAL, {}).get("1", {})
+        return {side: [e["label"] for e in journal.get(side, [])] for side in ("undo", "redo")}
+
+    def update(
+        self, paper: Paper | str, change: Callable[[dict[str, Any]], None], label: str | None = None
+    ) -> dict[str, Any]:
         """Apply ``change`` to one paper's record in a transaction; return the new record."""
-        return self.update_many([paper], change)[0]
+        return self.update_many([paper], change, label)[0]
 
     def set_bookmark(self, paper: Paper | str, on: bool) -> dict[str, Any]:
         """Bookmark a paper (keeping the first bookmark time) or remove the bookmark."""
+        return self.set_bookmarks([paper], on)[0]
+
+    def set_bookmarks(self, papers: list[Paper | str], on: bool) -> list[dict[str, Any]]:
+        """Bookmark several papers (or remove their bookmarks) in one undoable step."""
 
         def change(r: dict[str, Any]) -> None:
             r["bookmarked_at"] = (r.get("bookmarked_at") or now()) if on else None
 
-        return self.update(paper, change)
+        return self.update_many(papers, change, _label("bookmark" if on else "bookmark removed", papers))
 
     def add_tags(self, paper: Paper | str, tags: list[str]) -> dict[str, Any]:
         """Add tags (case-insensitively unique, order kept)."""
-        return self.update(paper, lambda r: r.__setitem__("tags", _clean_tags(r.get("tags", []) + tags)))
+        return self.add_tags_many([paper], tags)[0]
+
+    def add_tags_many(self, papers: list[Paper | str], tags: list[str]) -> list[dict[str, Any]]:
+        """Add tags to several papers in one undoable step."""
+        label = _label("tag " + " ".join("#" + t for t in _clean_tags(tags)), papers)
+        return self.update_many(
+            papers, lambda r: r.__setitem__("tags", _clean_tags(r.get("tags", []) + tags)), label
+        )
 
     def remove_tags(self, paper: Paper | str, tags: list[str]) -> dict[str, Any]:
         """Remove tags, matched case-insensitively."""
         gone = {t.casefold() for t in _clean_tags(tags)}
+        label = _label("untag " + " ".join("#" + t for t in _clean_tags(tags)), [paper])
         return self.update(
-            paper, lambda r: r.__setitem__("tags", [t for t in r.get("tags", []) if t.casefold() not in gone])
+            paper, lambda r: r.__setitem__("tags", [t for t in r.get("tags", []) if t.casefold() not in gone]), label
         )
 
     def set_note(self, paper: Paper | str, note: str) -> dict[str, Any]:
         """Replace the paper's note ('' clears it)."""
-        return self.update(paper, lambda r: r.__setitem__("note", note))
+        return self.update(paper, lambda r: r.__setitem__("note", note), _label("note", [paper]))
 
     def set_link(self, paper: Paper | str, link: str) -> dict[str, Any]:
         """Attach the user's own link ('' clears it)."""
-        return self.update(paper, lambda r: r.__setitem__("link", link.strip()))
+        return self.update(paper, lambda r: r.__setitem__("link", link.strip()), _label("link", [paper]))
 
     def mark_read(self, papers: list[Paper | str], read: bool = True) -> list[dict[str, Any]]:
         """Mark papers read (keeping the first read time) or unread."""
