@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from collections.abc import Iterable
 from importlib.resources import files
@@ -167,15 +168,21 @@ class PaperReaderApp(App[int]):
 
     @work(thread=True, group="browser")
     def open_link(self, url: str) -> None:
-        """Open a link in the browser, or say why not."""
+        """Open a link in the browser; over SSH or with no browser, copy it instead and say so."""
+        if os.environ.get("SSH_TTY") or os.environ.get("SSH_CONNECTION"):
+            self.call_from_thread(self.notify, "Over SSH a browser would open on the other machine: "
+                                  "copying the link instead.", markup=False, timeout=4)
+            self.call_from_thread(self.copy_text, url, "link")
+            return
         result = open_url(url)
         if result.ok:
             self.call_from_thread(self.notify, url, title="Opening in your browser", markup=False)
         else:
             self.call_from_thread(
-                self.notify, f"{result.detail}. Press y to copy it instead: {url}",
+                self.notify, f"{result.detail}: copying the link instead.",
                 title="Cannot open a browser", severity="warning", markup=False, timeout=6,
             )
+            self.call_from_thread(self.copy_text, url, "link")
 
     # -- command palette -------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Input
 from reader.export import bibtex, markdown_link
 from reader.paper import Paper
 from reader.query import parse_query
+from reader.screens.ask import AskScreen
 from reader.screens.choose import ChooseScreen
 from reader.screens.help import HelpScreen
 from reader.screens.note import NoteScreen
@@ -47,6 +48,14 @@ class MainScreen(Screen[None]):
         Binding("y", "copy_link", "Copy link"),
         Binding("Y", "copy_choose", "Copy…"),
         Binding("o", "open_link", "Open"),
+        Binding("space", "read_on", "Read on"),
+        Binding("v", "mark", "Mark"),
+        Binding("V", "clear_marks", "Clear marks", show=False),
+        Binding("R", "mark_all_read", "All read", show=False),
+        Binding("u", "undo", "Undo"),
+        Binding("ctrl+r", "redo", "Redo", show=False),
+        Binding("ctrl+s", "save_search", "Save search", show=False),
+        *[Binding(str(n), f"saved_search({n})", f"Saved search {n}", show=False) for n in range(1, 10)],
         Binding("ctrl+l", "refresh", "Refresh", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "app.quit", "Quit"),
@@ -59,6 +68,7 @@ class MainScreen(Screen[None]):
         self._generation = 0
         self._applied_text = ""
         self.shown = 0
+        self.unread = 0
 
     @property
     def collection(self):  # type: ignore[no-untyped-def]
@@ -134,7 +144,13 @@ class MainScreen(Screen[None]):
         else:
             papers.show(rows, lambda paper: [], keep)
         self.shown = len(rows)
+        self._count_unread()
         self._update_border(query.errors)
+
+    def _count_unread(self) -> None:
+        papers = self.query_one(PaperList)
+        read = self.collection.state.read
+        self.unread = sum(1 for i in papers.rows if papers.papers[i].id not in read)
 
     def _update_border(self, errors: list[str] | None = None) -> None:
         papers = self.query_one(PaperList)
@@ -147,7 +163,10 @@ class MainScreen(Screen[None]):
         if self.app.readonly:
             title += " · read-only"
         papers.border_title = title
-        papers.border_subtitle = f"{self.shown} / {total}"
+        marked = len(papers.marked)
+        papers.border_subtitle = (
+            f"{self.shown} / {total} · {self.unread} unread" + (f" · {marked} marked" if marked else "")
+        )
         if errors:
             self.notify("; ".join(errors), severity="warning", markup=False)
 
@@ -161,6 +180,7 @@ class MainScreen(Screen[None]):
             papers = self.query_one(PaperList)
             papers.extend(self._file_order())
             self.shown = len(papers.rows)
+            self._count_unread()
         self._update_border()
 
     # -- moving between widgets ---------------------------------------------------------
@@ -203,7 +223,9 @@ class MainScreen(Screen[None]):
 
     def _mark_read(self, paper: Paper | None) -> None:
         if paper is not None and not self.collection.is_read(paper) and not self.app.readonly:
-            self._save(lambda: self.collection.store.mark_read([paper]))
+            if self._save(lambda: self.collection.store.mark_read([paper])) is not None:
+                self.unread = max(0, self.unread - 1)
+                self._update_border()
             self.query_one(PaperList).refresh_rows()
 
     def _show_detail(self, paper: Paper | None) -> None:
@@ -219,7 +241,7 @@ class MainScreen(Screen[None]):
         return self.query_one(PaperList).paper
 
     def _save(self, change: Any) -> Any:
-        """Run a store change; take its records in; report a store error instead of crashing."""
+        """Run a store change and reload; its result (True for none), or None when it failed."""
         if self.app.readonly:
             self.notify("The store is open read-only: nothing is saved.", severity="warning", markup=False)
             return None
@@ -230,7 +252,7 @@ class MainScreen(Screen[None]):
             return None
         # Our transaction re-read the store, so this also brings in other terminals' changes.
         self.collection.reload()
-        return result
+        return True if result is None else result
 
     def _changed(self, paper: Paper) -> None:
         """Redraw after an annotation changed; re-run the search when it filters on annotations."""
@@ -247,14 +269,24 @@ class MainScreen(Screen[None]):
             self.notify("No paper selected.", severity="warning", markup=False)
         return paper
 
-    def action_bookmark(self) -> None:
+    def _targets(self) -> list[Paper]:
+        """The papers an action works on: the marked ones, else the one under the cursor."""
+        marked = self.query_one(PaperList).marked_papers()
+        if marked:
+            return marked
         paper = self._need_paper()
-        if paper is None:
+        return [paper] if paper is not None else []
+
+    def action_bookmark(self) -> None:
+        papers = self._targets()
+        if not papers:
             return
-        on_now = not self.collection.is_bookmarked(paper)
-        if self._save(lambda: self.collection.store.set_bookmark(paper, on_now)) is not None:
-            self.notify(("Bookmarked" if on_now else "Bookmark removed"), markup=False, timeout=2)
-            self._changed(paper)
+        # Any unbookmarked paper among them: bookmark them all; else remove them all.
+        on_now = not all(self.collection.is_bookmarked(p) for p in papers)
+        if self._save(lambda: self.collection.store.set_bookmarks(papers, on_now)) is not None:
+            what = "Bookmarked" if on_now else "Bookmark removed"
+            self.notify(what if len(papers) == 1 else f"{what}: {len(papers)} papers", markup=False, timeout=2)
+            self._changed(papers[0])
 
     def action_bookmarks_only(self) -> None:
         self.bookmarks_only = not self.bookmarks_only
@@ -262,7 +294,11 @@ class MainScreen(Screen[None]):
         self._update_border()
 
     def action_tags(self) -> None:
-        paper = self._need_paper()
+        papers = self._targets()
+        if len(papers) > 1:
+            self._tag_many(papers)
+            return
+        paper = papers[0] if papers else None
         if paper is None:
             return
 
@@ -278,6 +314,17 @@ class MainScreen(Screen[None]):
 
         known = list(tag_counts(self.collection.records))
         self.app.push_screen(TagsScreen(paper, self.collection.tags(paper), known, add, remove))
+
+    def _tag_many(self, papers: list[Paper]) -> None:
+        def add(tag: str) -> list[str]:
+            self._save(lambda: self.collection.store.add_tags_many(papers, [tag]))
+            self._changed(papers[0])
+            added.append(tag)
+            return list(added)
+
+        added: list[str] = []
+        known = list(tag_counts(self.collection.records))
+        self.app.push_screen(TagsScreen(papers, [], known, add, None))
 
     def action_tag_filter(self) -> None:
         counts = tag_counts(self.collection.records)
@@ -307,12 +354,19 @@ class MainScreen(Screen[None]):
         self.app.push_screen(NoteScreen(paper, self.collection.record(paper).get("note") or "", save))
 
     def action_copy_link(self) -> None:
-        paper = self._need_paper()
-        if paper is not None:
-            self.app.copy_text(self.collection.links(paper)[0].url, "link")
+        papers = self._targets()
+        if len(papers) > 1:
+            links = "\n".join(self.collection.links(p)[0].url for p in papers)
+            self.app.copy_text(links, f"{len(papers)} links")
+        elif papers:
+            self.app.copy_text(self.collection.links(papers[0])[0].url, "link")
 
     def action_copy_choose(self) -> None:
-        paper = self._need_paper()
+        papers = self._targets()
+        if len(papers) > 1:
+            self._copy_many(papers)
+            return
+        paper = papers[0] if papers else None
         if paper is None:
             return
         links = self.collection.links(paper)
@@ -331,6 +385,24 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(ChooseScreen("Copy", items, "enter copy · escape close"), chosen)
 
+    def _copy_many(self, papers: list[Paper]) -> None:
+        def primary(p: Paper) -> str:
+            return self.collection.links(p)[0].url
+
+        texts = {
+            "links": "\n".join(primary(p) for p in papers),
+            "titles": "\n".join(p.title for p in papers),
+            "Markdown links": "\n".join(f"- {markdown_link(p, primary(p))}" for p in papers),
+            "BibTeX entries": "\n".join(bibtex(p, self.collection.record(p)) for p in papers),
+        }
+        items = [(f"All {len(papers)} {what}", what) for what in texts]
+
+        def chosen(what: str | None) -> None:
+            if what:
+                self.app.copy_text(texts[what], f"{len(papers)} {what}")
+
+        self.app.push_screen(ChooseScreen(f"Copy {len(papers)} marked papers", items), chosen)
+
     def action_open_link(self) -> None:
         paper = self._need_paper()
         if paper is not None:
@@ -348,3 +420,87 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
+
+    # -- daily triage ------------------------------------------------------------------
+    def action_mark(self) -> None:
+        papers = self.query_one(PaperList)
+        papers.toggle_mark()
+        self._update_border()
+
+    def action_clear_marks(self) -> None:
+        self.query_one(PaperList).clear_marks()
+        self._update_border()
+
+    def action_read_on(self) -> None:
+        """Scroll the abstract; at its end, go to the next unread paper (newsboat's space)."""
+        detail = self.query_one(PaperDetail)
+        if detail.scroll_y < detail.max_scroll_y:
+            detail.scroll_page_down(animate=False)
+            return
+        papers = self.query_one(PaperList)
+        for position in range(papers.cursor + 1, len(papers.rows)):
+            if not self.collection.is_read(papers.papers[papers.rows[position]]):
+                self.set_focus(papers)
+                papers.cursor = position
+                return
+        self.notify("No unread papers below this one.", markup=False, timeout=3)
+
+    def action_mark_all_read(self) -> None:
+        papers = self.query_one(PaperList)
+        unread = [papers.papers[i] for i in papers.rows if not self.collection.is_read(papers.papers[i])]
+        if not unread:
+            self.notify("Every paper shown is read already.", markup=False, timeout=3)
+            return
+        if self._save(lambda: self.collection.store.mark_read(unread)) is not None:
+            papers.refresh_rows()
+            self._count_unread()
+            self._update_border()
+            self.notify(f"Marked {len(unread)} papers read.", markup=False, timeout=3)
+
+    def action_undo(self) -> None:
+        self._replay(self.collection.store.undo, "Undid", "Nothing to undo.")
+
+    def action_redo(self) -> None:
+        self._replay(self.collection.store.redo, "Redid", "Nothing to redo.")
+
+    def _replay(self, step: Any, done: str, nothing: str) -> None:
+        outcome = self._save(lambda: [step()])
+        if outcome is None:
+            return
+        label = outcome[0]
+        if label is None:
+            self.notify(nothing, markup=False, timeout=3)
+            return
+        self.notify(label, title=done, markup=False, timeout=4)
+        paper = self.paper
+        self.query_one(PaperList).refresh_rows()
+        self._show_detail(paper)
+        if paper is not None:
+            self._changed(paper)
+
+    def action_save_search(self) -> None:
+        text = self.query_one(SearchBox).value.strip()
+        if not text:
+            self.notify("Type a search first, then ctrl+s saves it.", markup=False, timeout=3)
+            return
+        saved = list(self.collection.store.setting("saved_searches", []) or [])
+
+        def named(name: str | None) -> None:
+            if not name:
+                return
+            entries = [e for e in saved if e.get("name") != name][:8] + [{"name": name, "query": text}]
+            if self._save(lambda: self.collection.store.set_setting("saved_searches", entries)) is not None:
+                slot = len(entries)
+                self.notify(f"{name}: {text}", title=f"Saved search {slot}", markup=False, timeout=4)
+
+        self.app.push_screen(AskScreen("Save search as", text), named)
+
+    def action_saved_search(self, number: int) -> None:
+        saved = list(self.collection.store.setting("saved_searches", []) or [])
+        if not 1 <= number <= len(saved):
+            self.notify(f"No saved search {number}: ctrl+s saves the current search.", markup=False, timeout=3)
+            return
+        entry = saved[number - 1]
+        search = self.query_one(SearchBox)
+        search.value = entry["query"]
+        self.notify(entry["query"], title=f"Saved search {number}: {entry['name']}", markup=False, timeout=3)

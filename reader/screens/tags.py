@@ -18,20 +18,20 @@ from reader.paper import Paper
 
 
 class TagsScreen(ModalScreen[None]):
-    """Edit one paper's tags; each change is saved at once by ``add``/``remove``."""
+    """Edit one paper's tags, or add tags to several; each change is saved at once by ``add``/``remove``."""
 
     BINDINGS = [Binding("escape", "dismiss", "Close")]
 
     def __init__(
         self,
-        paper: Paper,
+        papers: Paper | list[Paper],
         tags: list[str],
         known: list[str],
         add: Callable[[str], list[str]],
-        remove: Callable[[str], list[str]],
+        remove: Callable[[str], list[str]] | None,
     ) -> None:
         super().__init__()
-        self.paper = paper
+        self.papers = papers if isinstance(papers, list) else [papers]
         self.tags = tags
         self.known = known
         self._add = add
@@ -40,15 +40,20 @@ class TagsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="tags-dialog") as dialog:
             dialog.border_title = "Tags"
-            yield Static(Content(self.paper.title), id="tags-paper")
+            if len(self.papers) == 1:
+                yield Static(Content(self.papers[0].title), id="tags-paper")
+            else:
+                yield Static(Content(f"Adding tags to {len(self.papers)} marked papers"), id="tags-paper")
             yield TagList(id="tags-list")
             yield Input(
                 placeholder="new tag, enter to add",
                 suggester=SuggestFromList(self.known, case_sensitive=False),
                 id="tags-input",
             )
-            yield Static(Content("enter add · delete/x remove the selected tag · tab switch · escape close"),
-                         id="tags-hint")
+            hint = "enter add · delete/x remove the selected tag · tab switch · escape close"
+            if self._remove is None:
+                hint = "enter add to every marked paper · escape close"
+            yield Static(Content(hint), id="tags-hint")
 
     def on_mount(self) -> None:
         self._show_tags()
@@ -75,7 +80,7 @@ class TagsScreen(ModalScreen[None]):
 
     def remove_selected(self) -> None:
         options = self.query_one("#tags-list", OptionList)
-        if options.highlighted is None or not self.tags:
+        if options.highlighted is None or not self.tags or self._remove is None:
             return
         tag = self.tags[options.highlighted]
         self.tags = self._remove(tag)

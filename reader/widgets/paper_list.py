@@ -19,6 +19,7 @@ from reader.widgets.focus import move_focus, redirect_key
 
 BOOKMARK_MARK = "★"
 UNREAD_MARK = "●"
+MARK = "▌"
 MAX_CHIPS_SHARE = 3  # tags take at most 1/3 of a row
 
 
@@ -33,6 +34,8 @@ class PaperList(ScrollView, can_focus=True):
         "paper-list--unread",
         "paper-list--tag",
         "paper-list--stored",
+        "paper-list--marked",
+        "paper-list--seen",
     }
     BINDINGS = [
         Binding("j,down", "cursor_down", "Down", show=False),
@@ -64,7 +67,10 @@ class PaperList(ScrollView, can_focus=True):
         self.is_read: Callable[[Paper], bool] = lambda paper: True
         self.tags_of: Callable[[Paper], list[str]] = lambda paper: []
         self.spans_of: Callable[[Paper], list[tuple[int, int]]] = lambda paper: []
+        self.seen_of: Callable[[Paper], str] = lambda paper: ""
         self._span_cache: dict[int, list[tuple[int, int]]] = {}
+        # Marked papers (ids) for bulk actions; the marks are the user's working set, not stored.
+        self.marked: set[str] = set()
 
     # -- content -----------------------------------------------------------------------
     def show(self, rows: np.ndarray, spans_of: Callable[[Paper], list[tuple[int, int]]], keep: str | None = None) -> None:
@@ -131,6 +137,27 @@ class PaperList(ScrollView, can_focus=True):
     def action_page_up(self) -> None:
         self.cursor -= max(1, self.scrollable_content_region.height - 1)
 
+    def toggle_mark(self) -> None:
+        """Mark or unmark the paper under the cursor, then move down."""
+        paper = self.paper
+        if paper is None:
+            return
+        self.marked.symmetric_difference_update({paper.id})
+        self.cursor += 1
+        self.refresh()
+
+    def clear_marks(self) -> None:
+        """Unmark every paper."""
+        self.marked.clear()
+        self.refresh()
+
+    def marked_papers(self) -> list[Paper]:
+        """Marked papers in list order (marked papers no longer shown come last)."""
+        shown = [self.papers[i] for i in self.rows if self.papers[i].id in self.marked]
+        found = {p.id for p in shown}
+        rest = [p for p in self.papers if p.id in self.marked and p.id not in found]
+        return shown + rest
+
     def action_clear_query(self) -> None:
         self.post_message(self.ClearQuery())
 
@@ -162,6 +189,8 @@ class PaperList(ScrollView, can_focus=True):
         index = int(self.rows[position])
         paper = self.papers[index]
         classes = ["paper-list--row"]
+        if paper.id in self.marked:
+            classes.append("paper-list--marked")
         if position == self.cursor:
             classes.append("paper-list--cursor")
         base = self.get_visual_style(*classes)
@@ -171,18 +200,22 @@ class PaperList(ScrollView, can_focus=True):
     def _row(self, index: int, paper: Paper, width: int) -> Content:
         style = self.get_visual_style
         marks = Content.assemble(
+            (MARK if paper.id in self.marked else " ", style("paper-list--bookmark", partial=True)),
             (BOOKMARK_MARK if self.is_bookmarked(paper) else " ", style("paper-list--bookmark", partial=True)),
             (UNREAD_MARK if not self.is_read(paper) else " ", style("paper-list--unread", partial=True)),
             " ",
         )
         chips = Content("")
+        seen = self.seen_of(paper)
+        if seen:
+            chips = Content(f" {seen}").stylize(style("paper-list--seen", partial=True))
         tags = self.tags_of(paper)
         if tags:
             chip_style = style("paper-list--tag", partial=True)
             parts: list[Content | str | tuple[str, object]] = []
             for tag in tags:
                 parts.extend([" ", Content(f" {tag} ").stylize(chip_style)])
-            chips = Content.assemble(*parts)  # type: ignore[arg-type]
+            chips = Content.assemble(chips, *parts)  # type: ignore[arg-type]
             limit = max(0, width // MAX_CHIPS_SHARE)
             if chips.cell_length > limit:
                 chips = chips.truncate(limit, ellipsis=True)

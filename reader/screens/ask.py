@@ -1,0 +1,34 @@
+"""A one-line question: a name for a saved search, a folder to export to."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+class AskScreen(ModalScreen[str | None]):
+    """Ask for one line of text; dismisses with it (None on escape)."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, question: str, value: str = "", hint: str = "enter save · escape cancel") -> None:
+        super().__init__()
+        self.question = question
+        self.value = value
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="ask-dialog") as dialog:
+            dialog.border_title = self.question
+            yield Input(self.value, id="ask-input")
+            yield Static(Content(self.hint), id="ask-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
