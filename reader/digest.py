@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from collections.abc import Iterator
 from itertools import islice
@@ -90,6 +91,9 @@ def iter_entries(text: str, source: str, warnings: list[str]) -> Iterator[tuple[
         line = clean_line(raw.rstrip("\r")).strip()
         if not line:
             continue
+        if not line.isascii():
+            # One spelling of each text (é as one code point), so exact search finds it however typed.
+            line = unicodedata.normalize("NFC", line)
         if not seen_paper:
             if _HEADER.match(line):
                 continue

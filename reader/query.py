@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 FILTERS = {
@@ -70,7 +71,9 @@ def _split(text: str) -> list[tuple[str, bool]]:
 def parse_query(text: str) -> Query:
     """Parse a query string; never raises."""
     query = Query(text)
-    for token, quoted in _split(text):
+    # Terms compare with digest text, which is NFC: "é" typed as e + combining accent is "é".
+    normalized = text if text.isascii() else unicodedata.normalize("NFC", text)
+    for token, quoted in _split(normalized):
         negate = token.startswith("!")
         body = token[1:] if negate else token
         if quoted:

@@ -15,7 +15,7 @@ _ESCAPES = re.compile(
     r"|\x9d[^\x07\x9c]*(?:\x07|\x9c)?"  # 8-bit OSC
 )
 _CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 _NON_ALNUM_ASCII = re.compile(r"[^a-z0-9]+")
 _NON_ALNUM = re.compile(r"[\W_]+")
 
@@ -23,12 +23,13 @@ _NON_ALNUM = re.compile(r"[\W_]+")
 def clean_line(text: str) -> str:
     """Return ``text`` with escape sequences and control characters removed.
 
-    Tabs become spaces; runs of whitespace are kept as they are.
+    Tabs and the Unicode line/paragraph separators (which split a line for
+    ``str.splitlines`` and many viewers) become spaces; runs of whitespace are kept as they are.
     """
     if not _UNSAFE.search(text):
         return text
     text = _ESCAPES.sub("", text)
-    text = text.replace("\t", " ")
+    text = text.replace("\t", " ").replace("\u2028", " ").replace("\u2029", " ")
     return _CONTROLS.sub("", text)
 
 
