@@ -225,3 +225,16 @@ def test_excluded_word_never_appears_in_a_result_title(data) -> None:
         for i, paper in enumerate(LIBRARY.papers):
             if not contains(paper.title, x) and not contains(paper.abstract, x):
                 assert i in kept_set, (x, paper.title)
+
+
+@pytest.mark.parametrize("typed_tag, query", [("e\u0301te\u0301", "#été"), ("été", "#E\u0301TE\u0301"), ("Ärger", "#ärger")])
+def test_a_tag_is_found_however_its_accents_were_typed(tmp_path, typed_tag, query):
+    from reader.collection import Collection
+    from reader.store import Store
+
+    store = Store(tmp_path / "store.json")
+    paper = LIBRARY.papers[7]
+    store.add_tags(paper, [typed_tag])
+    collection = Collection(LIBRARY, store)
+    assert collection.engine.search(query, collection.state).indices.tolist() == [7]
+    assert collection.engine.search("!" + query, collection.state).indices.tolist().count(7) == 0
