@@ -6,6 +6,7 @@ the store and the search engine together, and knows nothing of Textual.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from reader.digest import Library
@@ -28,7 +29,8 @@ def clean_record(record: dict[str, Any]) -> dict[str, Any]:
             lines = value.split("\n") if key == "note" else [value]
             out[key] = "\n".join(clean_line(line) for line in lines)
     if isinstance(record.get("tags"), list):
-        out["tags"] = [clean_line(t) for t in record["tags"] if isinstance(t, str)]
+        # NFC like digest text and query terms, so "#été" finds the tag however either was typed.
+        out["tags"] = [unicodedata.normalize("NFC", clean_line(t)) for t in record["tags"] if isinstance(t, str)]
     return out
 
 
