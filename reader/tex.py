@@ -1,0 +1,298 @@
+"""Readable TeX: clean the TeX left in scraped titles and abstracts, where the reading is sure.
+
+Much of the digest's TeX lost its backslashes when the page was scraped
+(``varepsilon^2``, ``{mathbb R}^n``, ``{it misaligned}``). :func:`clean_tex`
+turns what has one unambiguous reading into plain Unicode text and leaves
+everything else exactly as it was:
+
+- emphasis and fonts (``{\\em x}``, ``\\emph{x}``, ``\\textit{x}``, ``{it x}``,
+  ``{\\tt x}``, ``{\\bf x}``, ``{\\sc x}``) lose their markup; :func:`tex_spans`
+  also returns where they were, with a style name ("italic", "bold", "mono",
+  "smallcaps") for the UI to apply;
+- escapes are unescaped (``1\\%`` -> ``1%``, ``\\&``, ``\\_``, ``\\#``, ``\\$``,
+  ``\\{``, ``\\}``), ``\\eg``/``\\ie``/``\\etal`` spelled out, accents composed
+  (``Poincar\\'e`` -> ``Poincaré``), TeX quotes (````x''`` and ```x'``) curled;
+- braces around a plain word are dropped (``{GSM8K}`` -> ``GSM8K``, ``Norouzi{-}Fard``);
+- ``mathbb``/``mathcal``/``mathfrak`` letters become their Unicode letters
+  (``{mathbb R}^n`` -> ``ℝⁿ``);
+- inside math (a run of non-space characters holding ``^``, ``_``, ``=``, ``<`` or
+  ``>``), Greek names, ``ell`` and ``infty`` become letters (``varepsilon^2`` -> ``ε²``);
+  with a backslash (``\\alpha``) they do anywhere;
+- super- and subscripts become Unicode only when every character has a form
+  (``^2`` -> ``²``, ``N^{-alpha}`` -> ``N⁻ᵅ``, ``w_{min}`` -> ``wₘᵢₙ``; ``n^{3/2}`` stays),
+  and ``^*`` is written ``*``.
+
+URLs are never touched by these rules: each is replaced by its clean form from
+:func:`reader.links.find_urls` (``projection\\_ntk`` -> ``projection_ntk``), and a
+``url{url}`` leftover keeps one copy, as :func:`reader.links.clean_urls_in_text` does.
+
+Export and copy should keep the raw text; this is for showing and searching.
+Pure: no Textual, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from reader.links import find_urls
+
+# Private-use characters mark styled regions and escaped symbols while the rules run.
+_STYLE_START = {"italic": "\ue000", "bold": "\ue001", "mono": "\ue002", "smallcaps": "\ue003"}
+_STYLE_OF = {v: k for k, v in _STYLE_START.items()}
+_STYLE_END = "\ue00f"
+_ESCAPED = {"_": "\ue010", "^": "\ue011", "{": "\ue012", "}": "\ue013", "%": "%", "&": "&", "#": "#", "$": "$"}
+_UNESCAPE = {v: k for k, v in _ESCAPED.items() if v != k}
+_PRIVATE = re.compile("[\ue000-\ue01f]")
+
+# Text that can hold nothing for us to clean: skip the rules.
+_MAYBE_TEX = re.compile(r"[\\{}^_`=<>]|math(?:bb|cal|frak|scr|rm|bf)")
+
+_FONT_STYLE = {
+    "em": "italic", "it": "italic", "sl": "italic", "bf": "bold", "tt": "mono", "sc": "smallcaps",
+    "boldsymbol": "bold", "bm": "bold", "mathbf": "bold",
+    "emph": "italic", "textit": "italic", "textsl": "italic", "mathit": "italic",
+    "textbf": "bold", "texttt": "mono", "mathtt": "mono", "textsc": "smallcaps",
+}
+# {\em x}, {em x}, {\bf x}, {boldsymbol x}: a font switch at the start of a group without braces inside.
+_FONT_GROUP = re.compile(r"\{\\?(em|it|sl|bf|tt|sc|boldsymbol|bm|mathbf)\s+([^{}\\]*(?:\\[%&_#$][^{}\\]*)*)\}")
+# \emph{x}, textit{x}: a font command with one argument without braces inside.
+_FONT_COMMAND = re.compile(
+    r"(?:\\|(?<![A-Za-z]))(emph|textit|textsl|textbf|texttt|textsc|mathit|mathtt)\{([^{}]*)\}"
+)
+
+_ACCENTS = {"'": "\u0301", "`": "\u0300", '"': "\u0308", "^": "\u0302", "~": "\u0303", "=": "\u0304",
+            ".": "\u0307", "c": "\u0327", "v": "\u030c", "u": "\u0306", "H": "\u030b", "k": "\u0328",
+            "r": "\u030a"}
+_ACCENT = re.compile(r"\\(['`\"^~=.])\s*(?:\{([A-Za-z])\}|([A-Za-z]))|\\([cvuHkr])(?:\{([A-Za-z])\}|\s+([A-Za-z])\b)")
+_ESCAPE = re.compile(r"\\([%&_#$^{}])")
+_ABBREVIATIONS = {"eg": "e.g.", "ie": "i.e.", "etal": "et al.", "cf": "cf.", "vs": "vs.", "etc": "etc."}
+_ABBREVIATION = re.compile(r"\\(eg|ie|etal|cf|vs|etc)(?![A-Za-z])")
+_DOUBLE_QUOTES = re.compile(r"``([^`'\"\n]{1,200})''")
+_SINGLE_QUOTES = re.compile(r"(?<![\w`'])`([^`'\"\n]{1,100})'(?![\w'])")
+
+_ALPHABET = re.compile(
+    r"(\{)?(?:\\|(?<![A-Za-z]))(mathbb|mathcal|mathfrak|mathscr|mathrm|mathbf)\s*"
+    r"(?:\{([A-Za-z])\}|([A-Za-z])(?![A-Za-z]))(\})?"
+)
+_LETTERLIKE = {  # the letters Unicode placed in Letterlike Symbols instead
+    ("DOUBLE-STRUCK", "C"): "ℂ", ("DOUBLE-STRUCK", "H"): "ℍ", ("DOUBLE-STRUCK", "N"): "ℕ",
+    ("DOUBLE-STRUCK", "P"): "ℙ", ("DOUBLE-STRUCK", "Q"): "ℚ", ("DOUBLE-STRUCK", "R"): "ℝ",
+    ("DOUBLE-STRUCK", "Z"): "ℤ", ("SCRIPT", "B"): "ℬ", ("SCRIPT", "E"): "ℰ", ("SCRIPT", "F"): "ℱ",
+    ("SCRIPT", "H"): "ℋ", ("SCRIPT", "I"): "ℐ", ("SCRIPT", "L"): "ℒ", ("SCRIPT", "M"): "ℳ",
+    ("SCRIPT", "R"): "ℛ", ("SCRIPT", "e"): "ℯ", ("SCRIPT", "g"): "ℊ", ("SCRIPT", "o"): "ℴ",
+    ("FRAKTUR", "C"): "ℭ", ("FRAKTUR", "H"): "ℌ", ("FRAKTUR", "I"): "ℑ", ("FRAKTUR", "R"): "ℜ",
+    ("FRAKTUR", "Z"): "ℨ",
+}
+_ALPHABET_HINT = re.compile(r"math(?:bb|cal|frak|scr|rm|bf)")
+_ALPHABET_NAME = {"mathbb": "DOUBLE-STRUCK", "mathcal": "SCRIPT", "mathscr": "SCRIPT", "mathfrak": "FRAKTUR"}
+
+# Names TeX writes as \name, with the letter each stands for.
+SYMBOLS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ϵ", "varepsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+    "xi": "ξ", "pi": "π", "varpi": "ϖ", "rho": "ρ", "varrho": "ϱ", "sigma": "σ", "varsigma": "ς", "tau": "τ",
+    "upsilon": "υ", "phi": "ϕ", "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
+    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ",
+    "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+    "ell": "ℓ", "infty": "∞",
+}
+# Names long enough to be told apart when glued to a one-letter factor (nvarepsilon, kepsilon)
+# or to a lost operator after them (varepsilonll, Omegaleft).
+_LONG = sorted((n for n in SYMBOLS if len(n) >= 5), key=len, reverse=True)
+_GLUED = re.compile(r"([A-Za-z]?)(" + "|".join(_LONG) + r")(ll|gg|left|right|big|Big|cdot|times)?")
+_BACKSLASHED = re.compile(r"\\(" + "|".join(sorted(SYMBOLS, key=len, reverse=True)) + r")(?![A-Za-z])")
+_MATH_MARK = re.compile(r"[\^_=<>]")
+_SPACES = re.compile(r"(\s+)")
+_LETTERS = re.compile(r"[A-Za-z]+")
+
+_PLAIN_BRACES = re.compile(r"(?<![\w}\])^_\\\ue012])\{([A-Za-z0-9][A-Za-z0-9.\-]*)\}(?![\w{^_])")
+_BRACED_HYPHEN = re.compile(r"\{-\}")
+
+SUPERSCRIPTS = dict(zip(
+    "0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWαβγδθφχ",
+    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵅᵝᵞᵟᶿᵠᵡ",
+))
+SUBSCRIPTS = dict(zip(
+    "0123456789+-=()aehijklmnoprstuvxβγρφχ",
+    "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ",
+))
+_SUPER_SYMBOL = {"*": "*", "star": "*", "ast": "*", "dagger": "†", "prime": "′"}
+# ^ or _ after something, then {group}, one digit (not followed by another), one letter
+# (not followed by a letter or digit), or a starred/daggered/primed mark.
+_SCRIPT = re.compile(
+    r"(?<=[^\s\ue010\ue011])([\^_])"
+    r"(?:\{([^{}\s]+)\}|(\d)(?!\d)|([A-Za-z\u0370-\u03ff])(?![A-Za-z0-9])|(\*|star|dagger|prime)(?![A-Za-z]))"
+)
+
+
+def _compose(base: str, accent: str) -> str | None:
+    composed = unicodedata.normalize("NFC", base + _ACCENTS[accent])
+    return composed if len(composed) == 1 else None
+
+
+def _accent(match: re.Match[str]) -> str:
+    accent = match.group(1) or match.group(4)
+    base = match.group(2) or match.group(3) or match.group(5) or match.group(6)
+    return _compose(base, accent) or match.group(0)
+
+
+def _styled(style: str, text: str) -> str:
+    return _STYLE_START[style] + text + _STYLE_END
+
+
+def _font_group(match: re.Match[str]) -> str:
+    return _styled(_FONT_STYLE[match.group(1)], match.group(2))
+
+
+def _font_command(match: re.Match[str]) -> str:
+    return _styled(_FONT_STYLE[match.group(1)], match.group(2))
+
+
+def _alphabet_letter(kind: str, letter: str) -> str | None:
+    if kind == "mathrm":
+        return letter
+    if kind == "mathbf":
+        return _styled("bold", letter)
+    name = _ALPHABET_NAME[kind]
+    if (name, letter) in _LETTERLIKE:
+        return _LETTERLIKE[(name, letter)]
+    case = "CAPITAL" if letter.isupper() else "SMALL"
+    try:
+        return unicodedata.lookup(f"MATHEMATICAL {name} {case} {letter.upper()}")
+    except KeyError:
+        return None
+
+
+def _alphabet(match: re.Match[str]) -> str:
+    opening, kind, braced, bare, closing = match.groups()
+    letter = _alphabet_letter(kind, braced or bare)
+    if letter is None:
+        return match.group(0)
+    if opening and closing:  # {mathbb R}: the group was only there for the font
+        return letter
+    return (opening or "") + letter + (closing or "")
+
+
+def _symbol_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if run in SYMBOLS:
+        return SYMBOLS[run]
+    glued = _GLUED.fullmatch(run)
+    if glued:
+        return glued.group(1) + SYMBOLS[glued.group(2)] + (glued.group(3) or "")
+    return run
+
+
+def _math_tokens(text: str) -> str:
+    """Symbol names as letters inside math: runs of non-space characters holding ^ _ = < or >."""
+    if not _MATH_MARK.search(text):
+        return text
+    parts = _SPACES.split(text)
+    for i in range(0, len(parts), 2):
+        if _MATH_MARK.search(parts[i]):
+            parts[i] = _LETTERS.sub(_symbol_run, parts[i])
+    return "".join(parts)
+
+
+def _script(match: re.Match[str]) -> str:
+    mark, group, digit, letter, symbol = match.groups()
+    start = match.start()
+    text = match.string
+    if mark == "_":
+        # A subscript follows a short base (x_i, ell_2, sum_j, w_{min}) or a bracket, never
+        # a longer word or a chain of them (snake_case_names stay as they are).
+        i = start
+        while i > 0 and text[i - 1].isalpha():
+            i -= 1
+        if start - i > 3 or (i > 0 and text[i - 1] in "_\ue010"):
+            return match.group(0)
+    content = group or digit or letter or symbol
+    if mark == "^" and content in _SUPER_SYMBOL:
+        return _SUPER_SYMBOL[content]
+    table = SUPERSCRIPTS if mark == "^" else SUBSCRIPTS
+    if all(ch in table for ch in content):
+        return "".join(table[ch] for ch in content)
+    if group:  # the group stays; scripts inside it may still read (R^{d_x} -> R^{dₓ})
+        return mark + "{" + _SCRIPT.sub(_script, group) + "}"
+    return match.group(0)
+
+
+def _clean_piece(text: str) -> str:
+    """Apply the rules to text with no URL in it; styles stay as private-use markers."""
+    if not _MAYBE_TEX.search(text):
+        return text
+    backslash, brace = "\\" in text, "{" in text
+    if brace:
+        text = _FONT_GROUP.sub(_font_group, text)
+        text = _FONT_COMMAND.sub(_font_command, text)
+    if backslash:
+        text = _ACCENT.sub(_accent, text)
+        text = _ESCAPE.sub(lambda m: _ESCAPED.get(m.group(1), m.group(1)), text)
+        text = _ABBREVIATION.sub(lambda m: _ABBREVIATIONS[m.group(1)], text)
+    if "`" in text:
+        text = _DOUBLE_QUOTES.sub(lambda m: "“" + m.group(1) + "”", text)
+        text = _SINGLE_QUOTES.sub(lambda m: "‘" + m.group(1) + "’", text)
+    if "math" in text and _ALPHABET_HINT.search(text):
+        text = _ALPHABET.sub(_alphabet, text)
+    if backslash:
+        text = _BACKSLASHED.sub(lambda m: SYMBOLS[m.group(1)], text)
+    text = _math_tokens(text)
+    if "^" in text or "_" in text:
+        text = _SCRIPT.sub(_script, text)
+    if brace:
+        text = _BRACED_HYPHEN.sub("-", text)
+        text = _PLAIN_BRACES.sub(lambda m: m.group(1), text)
+    return text
+
+
+def _pieces(text: str) -> list[tuple[str, bool]]:
+    """Split text into (piece, is_url) with URLs in their clean form (as clean_urls_in_text)."""
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    previous = None
+    for start, end, url in find_urls(text):
+        if previous == url and text[pos:start] == "{" and text[end:end + 1] == "}":
+            pos = end + 1  # url{url}: a \href leftover keeps one copy
+            continue
+        out.append((text[pos:start], False))
+        out.append((url, True))
+        pos = end
+        previous = url
+    out.append((text[pos:], False))
+    return out
+
+
+def tex_spans(text: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """Return the cleaned text and (start, end, style) spans of emphasis and fonts in it.
+
+    Styles are "italic", "bold", "mono" and "smallcaps"; offsets index the cleaned text.
+    Text that already holds the private-use characters the rules use is returned as it is.
+    """
+    if _PRIVATE.search(text):
+        return text, []
+    marked = "".join(piece if is_url else _clean_piece(piece) for piece, is_url in _pieces(text))
+    if not _PRIVATE.search(marked):
+        return marked, []
+    out: list[str] = []
+    spans: list[tuple[int, int, str]] = []
+    open_styles: list[tuple[int, str]] = []
+    length = 0
+    for ch in marked:
+        if ch in _STYLE_OF:
+            open_styles.append((length, _STYLE_OF[ch]))
+        elif ch == _STYLE_END:
+            start, style = open_styles.pop()
+            if length > start:
+                spans.append((start, length, style))
+        else:
+            ch = _UNESCAPE.get(ch, ch)
+            out.append(ch)
+            length += len(ch)
+    spans.sort()
+    return "".join(out), spans
+
+
+def clean_tex(text: str) -> str:
+    """The text with its TeX cleaned where the reading is unambiguous (see the module doc)."""
+    return tex_spans(text)[0]
