@@ -1,4 +1,4 @@
-"""Export papers with their annotations: JSON, Markdown, BibTeX, CSV."""
+"""Export papers with their annotations: JSON, Markdown, BibTeX, CSV, RIS."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from reader.links import paper_links
 from reader.paper import Paper
 from reader.text import fold
 
-FORMATS = ("json", "markdown", "bibtex", "csv")
+FORMATS = ("json", "markdown", "bibtex", "csv", "ris")
 
 
 def paper_record(paper: Paper, record: dict[str, Any] | None) -> dict[str, Any]:
@@ -65,6 +65,38 @@ def markdown_link(paper: Paper, url: str) -> str:
     return f"[{title}]({url.replace('(', '%28').replace(')', '%29').replace(' ', '%20')})"
 
 
+_RIS_TAG_LIKE = re.compile(r"^[A-Z][A-Z0-9]  -")
+
+
+def _ris_field(tag: str, value: str) -> list[str]:
+    """One RIS field; a value of several lines goes on continuation lines (never read as a tag)."""
+    lines = [line.rstrip() for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    lines = [line for line in lines if line.strip()] or [""]
+    out = [f"{tag}  - {lines[0]}"]
+    out.extend(" " + line if _RIS_TAG_LIKE.match(line) else line for line in lines[1:])
+    return out
+
+
+def ris(paper: Paper, record: dict[str, Any] | None = None) -> str:
+    """A RIS record (type GEN) for the paper: title, abstract, links, tags as keywords, note."""
+    data = paper_record(paper, record)
+    lines = _ris_field("TY", "GEN")
+    lines += _ris_field("ID", paper.id)
+    lines += _ris_field("TI", paper.title)
+    if paper.abstract:
+        lines += _ris_field("AB", paper.abstract)
+    # The user's link and the abstract's; a title search only when there is neither.
+    own = [link.url for link in paper_links(paper.title, paper.abstract, data["link"]) if link.kind != "lookup"]
+    for url in own or data["links"][:1]:
+        lines += _ris_field("UR", url)
+    for tag in data["tags"]:
+        lines += _ris_field("KW", tag)
+    if data["note"]:
+        lines += _ris_field("N1", data["note"])
+    lines += ["ER  - ", ""]
+    return "\r\n".join(lines)
+
+
 def export(items: list[tuple[Paper, dict[str, Any] | None]], fmt: str) -> str:
     """Render papers with their records in a format of :data:`FORMATS`."""
     if fmt == "json":
@@ -92,4 +124,6 @@ def export(items: list[tuple[Paper, dict[str, Any] | None]], fmt: str) -> str:
             # A cell starting with = + - @ is a formula to a spreadsheet: quote it as text.
             writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in row])
         return buffer.getvalue()
+    if fmt == "ris":
+        return "\r\n".join(ris(p, r) for p, r in items)
     raise ValueError(f"unknown format {fmt!r}")
