@@ -4,6 +4,21 @@ Each query word is mapped to nearby words of the vocabulary (exact, prefix for
 the word being typed, inside-word, and typo-tolerant via rapidfuzz's OSA
 distance); their posting lists give the candidates, which are scored with title
 hits weighing more than abstract hits. Nothing here touches the disk.
+
+How it stays fast (benchmarks/run.py measures it):
+
+- The index is two CSR tables (title, abstract) of int32 paper numbers, built in
+  chunks: a chunk's text is folded with one ``str.translate``, split once, mapped
+  to word ids through one dict, and its (word, paper) pairs sorted and
+  de-duplicated as int64 keys; the chunks are then laid out word by word.
+- A query word becomes a uint8 score per paper (in SCORE_UNIT steps) with one
+  numpy scatter per posting list; the arrays of the words before the one being
+  typed are cached, so a keystroke recomputes only the last word.
+- Scores add up as integers; ranking is a stable radix argsort (ties in file order).
+- Exact ('x) and phrase ("x y") terms are narrowed down with the index and only the
+  papers left are checked against their text; filters map ids through one dict.
+- Typo matching compares only vocabulary words of a near length (OSA distance is at
+  least the length difference).
 """
 
 from __future__ import annotations
