@@ -23,6 +23,7 @@ from reader.screens.choose import ChooseScreen
 from reader.screens.main import MainScreen
 from reader.screens.store_problem import StoreProblemScreen
 from reader.search import SearchEngine
+from reader.similar import Similarity
 from reader.store import Store, StoreError
 
 
@@ -61,6 +62,7 @@ class PaperReaderApp(App[int]):
         self.collection: Collection
         self.indexing = True
         self._index_event = asyncio.Event()
+        self.similarity: Similarity | None = None
 
     def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
@@ -121,8 +123,20 @@ class PaperReaderApp(App[int]):
 
     @work(thread=True, exclusive=True, group="index")
     def _build_index(self) -> None:
+        self.collection.note_seen()
+        self.call_from_thread(self._seen_noted)
         engine = SearchEngine(self.collection.papers)
         self.call_from_thread(self._index_built, engine)
+        similar = Similarity(self.collection.papers)
+        self.call_from_thread(self._similarity_built, similar)
+
+    def _seen_noted(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.refresh_papers()
+
+    def _similarity_built(self, similar: Similarity) -> None:
+        self.similarity = similar
 
     def _index_built(self, engine: SearchEngine) -> None:
         self.collection.engine = engine

@@ -6,6 +6,8 @@ the store and the search engine together, and knows nothing of Textual.
 
 from __future__ import annotations
 
+import os
+from datetime import date, datetime
 import unicodedata
 from typing import Any
 
@@ -13,7 +15,7 @@ from reader.digest import Library
 from reader.links import Link, paper_links
 from reader.paper import Paper
 from reader.search import SearchEngine, State
-from reader.store import Store, is_kept
+from reader.store import Store, StoreError, is_kept
 from reader.text import clean_line
 
 
@@ -52,10 +54,49 @@ class Collection:
         self.file_count = len(self.papers)
         self.loading = loading
         self.state = State()
+        self.seen: dict[str, str] = {}
+        self.newest = ""
+        self._new: set[str] = set()
         self.engine: SearchEngine | None = None
         self.reload()
         if index:
             self.build_index()
+
+    def note_seen(self, today: date | None = None) -> None:
+        """Record when each paper of the open digests was first seen (the date of its file).
+
+        A paper first seen before the newest open digest is "seen before"; one first
+        seen in the newest digest is new (``is:new``).
+        """
+        file_dates = {}
+        for source in self.library.files:
+            try:
+                file_dates[source] = datetime.fromtimestamp(os.stat(source).st_mtime).date().isoformat()
+            except OSError:
+                file_dates[source] = (today or date.today()).isoformat()
+        self.newest = max(file_dates.values(), default=(today or date.today()).isoformat())
+        also_in = self.library.also_in
+        dates = {
+            p.id: min(file_dates.get(source, self.newest) for source in [p.source, *also_in.get(p.id, ())])
+            for p in self.papers[: self.file_count]
+        }
+        try:
+            self.seen = self.store.record_seen(dates) if not self.store.readonly else {**dates, **self.store.seen()}
+        except StoreError:
+            self.seen = {**dates, **self.store.seen()}
+        new = {pid for pid in dates if self.seen.get(pid, self.newest) >= self.newest}
+        self.state.new = new
+        self._new = new
+
+    def seen_before(self, paper: Paper, today: date | None = None) -> str:
+        """'seen 3 days ago' for a paper first seen before the newest open digest, else ''."""
+        first = self.seen.get(paper.id)
+        if not first or not self.newest or first >= self.newest:
+            return ""
+        days = ((today or date.today()) - date.fromisoformat(first)).days
+        if days <= 0:
+            return "seen today"
+        return "seen yesterday" if days == 1 else f"seen {days} days ago"
 
     def add_papers(self, papers: list[Paper]) -> None:
         """Take in papers parsed from the digests while loading (before any snapshot)."""
@@ -84,6 +125,7 @@ class Collection:
         }
         self._raw = raw
         self.state = State.from_records(self.records)
+        self.state.new = self._new
         added = False
         if self.loading:
             return added  # a snapshot now could duplicate a paper further down the file

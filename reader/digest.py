@@ -43,6 +43,8 @@ class Library:
     papers: list[Paper] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Other files a paper also appeared in (its first file is ``Paper.source``).
+    also_in: dict[str, list[str]] = field(default_factory=dict)
 
     def by_id(self) -> dict[str, Paper]:
         """Map paper ids to papers."""
@@ -212,6 +214,8 @@ class LibraryLoader:
                 if known is not None:
                     if len(abstract) > len(known.abstract):
                         known.abstract = abstract
+                    if source != known.source:
+                        library.also_in.setdefault(pid, []).append(source)
                     continue
                 paper = Paper(pid, title, abstract, source, len(library.papers))
                 index[pid] = paper

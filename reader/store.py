@@ -10,10 +10,12 @@ A store that does not parse is never treated as empty and never written over.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,6 +51,7 @@ PAPERS = "papers"
 META = "meta"
 SETTINGS = "settings"
 JOURNAL = "journal"
+SEEN = "seen"
 JOURNAL_LENGTH = 100  # undo steps kept
 ENV_VAR = "PAPER_READER_DB"
 TMP_PREFIX = ".paper-reader-tmp-"
@@ -152,12 +155,14 @@ class AtomicStorage(Storage):
         except OSError as err:
             raise StoreError(self.path, f"cannot read store: {err.strerror}") from None
         if not raw.strip():
-            return {}
+            # Never written like this: a store cut short. Taking it for a new, empty store
+            # would hide every annotation and the next save would make that final.
+            raise StoreCorrupt(self.path, "store file is empty (cut short?); it was left as it is" + self._hint())
         self._raw = raw
         try:
             data = _loads(raw)
         except ValueError as err:
-            raise StoreCorrupt(self.path, f"store is corrupt ({err}); it was left as it is") from None
+            raise StoreCorrupt(self.path, f"store is corrupt ({err}); it was left as it is{self._hint()}") from None
         if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
             raise StoreCorrupt(self.path, "store is not a paper-reader store; it was left as it is")
         # Every document must be an object, and every paper record must carry its id and
@@ -183,49 +188,82 @@ class AtomicStorage(Storage):
             )
         return data
 
+    def _hint(self) -> str:
+        """Where the last good version is, for a message about a store that does not parse."""
+        backup = self.path.with_name(self.path.name + ".bak")
+        with contextlib.suppress(OSError):
+            if backup.stat().st_size:
+                return f"; the previous version is in {backup}"
+        return ""
+
+    @property
+    def temp_prefix(self) -> str:
+        """How this store's temp files start (other stores in the folder have their own)."""
+        return f"{TMP_PREFIX}{self.path.name}-"
+
     def write(self, data: dict[str, Any]) -> None:
         if self.readonly:
             raise StoreError(self.path, "store is open read-only")
         data.setdefault(META, {"1": {"schema": SCHEMA}})
         payload = _dumps(data)
         folder = self.path.parent
-        tmp = None
+        tmp: str | None = None
+        link: Path | None = None
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            if self.path.exists():
-                self._keep_backup()
+            fd, tmp = tempfile.mkstemp(prefix=self.temp_prefix, dir=folder)
+            try:
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            link = self._backup_link()
             os.replace(tmp, self.path)
             tmp = None
-            _fsync_dir(folder)
         except OSError as err:
             # What is in memory was not written: forget it so the next read comes from disk.
+            # The store and its backup are as they were; the temp files go.
             self.forget()
+            for leftover in (tmp, link):
+                if leftover is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(leftover)
             raise StoreError(self.path, f"could not save the store: {err.strerror or err}") from None
-        finally:
-            if tmp is not None:
+        if link is not None:
+            # The store that was replaced becomes the backup.
+            try:
+                os.replace(link, self.path.with_name(self.path.name + ".bak"))
+            except OSError:
                 with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+                    os.unlink(link)
+        try:
+            _fsync_dir(folder)
+        except OSError as err:
+            self.forget()
+            raise StoreError(
+                self.path,
+                f"the change was written, but the disk reported an error ({err.strerror or err}); "
+                "it may not survive a crash",
+            ) from None
         self._data, self._stamp, self._raw = data, self._stat(), payload
 
-    def _keep_backup(self) -> None:
-        backup = self.path.with_name(self.path.name + ".bak")
-        with contextlib.suppress(OSError):
+    def _backup_link(self) -> Path | None:
+        """A hard link to the store about to be replaced (renamed to NAME.bak once it is)."""
+        try:
             if os.path.getsize(self.path) < 16:
-                # An empty (or emptied) store holds no record: keep the last good backup.
-                return
-        link = self.path.with_name(TMP_PREFIX + "bak-" + str(os.getpid()))
-        with contextlib.suppress(FileNotFoundError):
+                return None  # no store yet, or one with no record: keep the last good backup
+        except OSError:
+            return None
+        link = self.path.with_name(f"{self.temp_prefix}bak-{os.getpid()}")
+        with contextlib.suppress(OSError):
             os.unlink(link)
         try:
             os.link(self.path, link)
         except OSError:
-            return  # no hard links here; the store itself is still written atomically
-        os.replace(link, backup)
+            return None  # no hard links here; the store itself is still written atomically
+        return link
 
     def close(self) -> None:
         pass
@@ -235,6 +273,9 @@ def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
+    except OSError as err:
+        if err.errno != errno.EINVAL:  # EINVAL: this file system cannot fsync a folder
+            raise
     finally:
         os.close(fd)
 
@@ -488,6 +529,24 @@ class Store:
         pid = record["id"].strip().lower()
         return self.update(pid, change)
 
+    def seen(self) -> dict[str, str]:
+        """When each paper was first seen in a digest: paper id -> ISO date."""
+        return dict(self.storage.read().get(SEEN, {}).get("1", {}))
+
+    def record_seen(self, dates: dict[str, str]) -> dict[str, str]:
+        """Remember first-seen dates, keeping the earliest known; returns every first-seen date."""
+        known = self.seen()
+        if all(pid in known and known[pid] <= date for pid, date in dates.items()):
+            return known
+        with self._lock():
+            tables = self.storage.reload()
+            seen = tables.setdefault(SEEN, {}).setdefault("1", {})
+            for pid, date in dates.items():
+                if pid not in seen or date < seen[pid]:
+                    seen[pid] = date
+            self.storage.write(tables)
+            return dict(seen)
+
     def setting(self, name: str, default: Any = None) -> Any:
         """A user setting kept in the store (the app's theme, for one)."""
         return self.storage.read().get(SETTINGS, {}).get("1", {}).get(name, default)
@@ -514,16 +573,48 @@ class Store:
         return store
 
     def cleanup_temp_files(self) -> None:
-        """Remove temp files a killed writer left beside the store."""
+        """Remove temp files a killed writer left beside the store.
+
+        This store's writers make temp files only while holding its lock, so when the lock
+        is free every one of them is a leftover, however young. When a writer holds the
+        lock (it may own a fresh temp file) and for other stores' files in the same folder,
+        only files over a minute old go: no live write takes that long.
+        """
         folder = self.path.parent
         if self.readonly or not folder.is_dir():
             return
-        with contextlib.suppress(OSError):
-            for leftover in folder.glob(TMP_PREFIX + "*"):
-                # Only files old enough that no live writer can own them.
+        try:
+            if not any(name.startswith(TMP_PREFIX) for name in os.listdir(folder)):
+                return
+        except OSError:
+            return
+        with self._try_lock() as locked, contextlib.suppress(OSError):
+            old = time.time() - 60
+            for entry in os.scandir(folder):
+                if not entry.name.startswith(TMP_PREFIX) or not entry.is_file(follow_symlinks=False):
+                    continue
                 with contextlib.suppress(OSError):
-                    if leftover.stat().st_mtime < datetime.now().timestamp() - 60:
-                        leftover.unlink()
+                    if (locked and entry.name.startswith(self.storage.temp_prefix)) or entry.stat().st_mtime < old:
+                        os.unlink(entry.path)
+
+    @contextlib.contextmanager
+    def _try_lock(self) -> Iterator[bool]:
+        """Take the lock if it is free, without waiting; yields whether it was taken."""
+        try:
+            fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            yield False
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                locked = False
+            else:
+                locked = True
+            yield locked
+        finally:
+            os.close(fd)
 
 
 def tag_counts(records: dict[str, dict[str, Any]]) -> dict[str, int]:

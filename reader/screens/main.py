@@ -49,6 +49,7 @@ class MainScreen(Screen[None]):
         Binding("Y", "copy_choose", "Copy…"),
         Binding("o", "open_link", "Open"),
         Binding("space", "read_on", "Read on"),
+        Binding("s", "similar", "Similar"),
         Binding("v", "mark", "Mark"),
         Binding("V", "clear_marks", "Clear marks", show=False),
         Binding("R", "mark_all_read", "All read", show=False),
@@ -69,6 +70,8 @@ class MainScreen(Screen[None]):
         self._applied_text = ""
         self.shown = 0
         self.unread = 0
+        # "More like this": the paper whose similar papers the list shows, or None.
+        self.similar_to: Paper | None = None
 
     @property
     def collection(self):  # type: ignore[no-untyped-def]
@@ -90,6 +93,7 @@ class MainScreen(Screen[None]):
         papers.is_bookmarked = self.collection.is_bookmarked
         papers.is_read = self.collection.is_read
         papers.tags_of = self.collection.tags
+        papers.seen_of = self.collection.seen_before
         self._apply(self._file_order(), parse_query(""), None, self._generation)
         papers.focus()
         self._layout(self.size.width)
@@ -118,6 +122,7 @@ class MainScreen(Screen[None]):
 
     def run_search(self, keep: str | None = None) -> None:
         """Rank on a worker; a newer search cancels an older one."""
+        self.similar_to = None
         self._generation += 1
         self._search(self._effective_query(), self._generation, keep)
 
@@ -156,6 +161,9 @@ class MainScreen(Screen[None]):
         papers = self.query_one(PaperList)
         total = self.collection.file_count
         title = "Bookmarks" if self.bookmarks_only else "Papers"
+        if self.similar_to is not None:
+            name = self.similar_to.title
+            title = "Like: " + (name if len(name) <= 40 else name[:39] + "…")
         if self.app.load_progress < 1:
             title += f" · loading {self.app.load_progress:.0%}"
         elif self.app.indexing:
@@ -169,6 +177,11 @@ class MainScreen(Screen[None]):
         )
         if errors:
             self.notify("; ".join(errors), severity="warning", markup=False)
+
+    def refresh_papers(self) -> None:
+        """Redraw rows and the detail pane (first-seen dates arrived, say)."""
+        self.query_one(PaperList).refresh_rows()
+        self._show_detail(self.paper)
 
     def index_done(self) -> None:
         """Called by the app when the search index is ready."""
@@ -206,6 +219,10 @@ class MainScreen(Screen[None]):
 
     @on(PaperList.ClearQuery)
     def clear_query(self) -> None:
+        if self.similar_to is not None:
+            # Back from "more like this" to the search it came from.
+            self.run_search(keep=self.similar_to.id)
+            return
         search = self.query_one(SearchBox)
         if search.value:
             search.value = ""  # Input.Changed runs the search
@@ -233,7 +250,8 @@ class MainScreen(Screen[None]):
         if paper is None:
             detail.show(None, {}, [])
         else:
-            detail.show(paper, self.collection.record(paper), self.collection.links(paper))
+            detail.show(paper, self.collection.record(paper), self.collection.links(paper),
+                        self.collection.seen_before(paper))
 
     @property
     def paper(self) -> Paper | None:
@@ -504,3 +522,23 @@ class MainScreen(Screen[None]):
         search = self.query_one(SearchBox)
         search.value = entry["query"]
         self.notify(entry["query"], title=f"Saved search {number}: {entry['name']}", markup=False, timeout=3)
+
+    def action_similar(self) -> None:
+        """List the papers most like the selected one (escape goes back)."""
+        paper = self._need_paper()
+        if paper is None:
+            return
+        similarity = self.app.similarity
+        if similarity is None:
+            self.notify("Still comparing papers; try again in a moment.", markup=False, timeout=3)
+            return
+        index = paper.order  # its place in the collection, which the comparison was built on
+        if index >= similarity.n:
+            self.notify("This paper arrived after the comparison was built.", markup=False, timeout=3)
+            return
+        ranked = [i for i, _ in similarity.similar(index, limit=50)]
+        self._generation += 1
+        self._apply(np.array([index, *ranked], dtype=np.int64), parse_query(""), paper.id, self._generation)
+        self.similar_to = paper
+        self._update_border()
+        self.set_focus(self.query_one(PaperList))

@@ -43,6 +43,8 @@ class PaperDetail(VerticalScroll, can_focus=True):
         facts = [f"id {paper.id}"]
         if record.get("bookmarked_at"):
             facts.insert(0, "★ bookmarked " + str(record["bookmarked_at"])[:10])
+        if seen:
+            facts.append(seen)
         if paper.from_store:
             facts.append("from your store (not in the open digests)")
         elif paper.source:

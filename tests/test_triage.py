@@ -1,0 +1,197 @@
+"""Daily triage in the app: reading on, marks and bulk actions, undo, similar papers, saved searches."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from reader.screens.ask import AskScreen
+from reader.screens.choose import ChooseScreen
+from reader.screens.tags import TagsScreen
+from reader.store import Store
+from reader.widgets.paper_detail import PaperDetail
+from reader.widgets.paper_list import PaperList
+from reader.widgets.search_box import SearchBox
+from tests.app_support import SIZE, make_app, notifications, rows, settle, text
+
+
+@pytest.fixture(autouse=True)
+def no_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("SSH_TTY", raising=False)
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+
+
+def papers_of(app):  # type: ignore[no-untyped-def]
+    return app.screen.query_one(PaperList)
+
+
+async def test_space_scrolls_the_abstract_then_moves_to_the_next_unread(tmp_path):
+    db = tmp_path / "store.json"
+    app = make_app(db)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(app, pilot)
+        papers, detail = papers_of(app), app.screen.query_one(PaperDetail)
+        await pilot.press("j", "j", "k", "k")  # papers 1 and 2 are read now
+        assert detail.max_scroll_y > 0
+        await pilot.press("space")
+        await settle(app, pilot)
+        assert detail.scroll_y > 0 and papers.cursor == 0
+        for _ in range(20):
+            if papers.cursor != 0:
+                break
+            await pilot.press("space")
+            await settle(app, pilot)
+        assert papers.cursor == 3  # the first unread paper below, skipping read ones
+        assert Store(db).get(papers.paper.id)["read_at"]
+
+
+async def test_unread_counts_and_mark_everything_shown_read(tmp_path):
+    db = tmp_path / "store.json"
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        papers = papers_of(app)
+        assert papers.border_subtitle == "164 / 164 · 163 unread"
+        await pilot.press("slash", *"neural operator", "enter")
+        await settle(app, pilot)
+        shown = [papers.papers[i] for i in papers.rows]
+        await pilot.press("R")
+        await settle(app, pilot)
+        assert all(Store(db).get(p.id)["read_at"] for p in shown)
+        assert papers.border_subtitle.endswith("· 0 unread")
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert papers.border_subtitle == f"164 / 164 · {164 - len(shown) - 1 + (papers.papers[0] in shown)} unread"
+
+
+async def test_marks_make_bookmark_tag_and_copy_act_on_all_marked(tmp_path):
+    db = tmp_path / "store.json"
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        papers = papers_of(app)
+        first, second = papers.papers[0], papers.papers[1]
+        await pilot.press("v", "v")
+        assert papers.marked == {first.id, second.id}
+        assert rows(app)[0][0] == "▌" and rows(app)[1][0] == "▌"
+        assert "2 marked" in papers.border_subtitle
+        await pilot.press("b")
+        assert Store(db).get(first.id)["bookmarked_at"] and Store(db).get(second.id)["bookmarked_at"]
+        await pilot.press("t")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TagsScreen)
+        await pilot.press(*"survey", "enter", "escape")
+        await settle(app, pilot)
+        assert Store(db).get(first.id)["tags"] == ["survey"] == Store(db).get(second.id)["tags"]
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert app.clipboard.count("\n") == 1 and app.clipboard.split("\n")[0].startswith("https://")
+        await pilot.press("Y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ChooseScreen)
+        await pilot.press("end", "enter")  # all BibTeX entries
+        await settle(app, pilot)
+        assert app.clipboard.count("@misc{") == 2
+        await pilot.press("V")
+        assert not papers.marked
+
+
+async def test_undo_and_redo_say_what_they_did_and_work_after_a_restart(tmp_path):
+    db = tmp_path / "store.json"
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        paper = papers_of(app).paper
+        await pilot.press("b", "t", *"later", "enter", "escape")
+        await settle(app, pilot)
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert Store(db).get(paper.id)["tags"] == []
+        assert "Undid tag #later" in notifications(app)[-1]
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        assert Store(db).get(paper.id)["tags"] == ["later"]
+        assert "Redid" in notifications(app)[-1]
+    again = make_app(db)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(again, pilot)
+        await pilot.press("u", "u")
+        await settle(again, pilot)
+        record = Store(db).get(paper.id)
+        assert record["tags"] == [] and not record["bookmarked_at"]
+        assert rows(again)[0][1] == " "
+        await pilot.press("u")
+        await settle(again, pilot)
+        assert "Nothing to undo" in notifications(again)[-1]
+
+
+async def test_similar_papers_view_and_back(tmp_path):
+    app = make_app(tmp_path / "store.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"'Learning Maps Between", "enter", "s")
+        await settle(app, pilot)
+        papers = papers_of(app)
+        titles = [papers.papers[i].title for i in papers.rows]
+        assert titles[0] == "Neural Operator: Learning Maps Between Function Spaces"
+        assert papers.border_title.startswith("Like: Neural Operator")
+        assert any("Operator" in t for t in titles[1:4])
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert papers.border_subtitle.startswith("1 / 164")
+        assert app.screen.query_one(SearchBox).value == "'Learning Maps Between"
+
+
+async def test_open_over_ssh_copies_instead(tmp_path, monkeypatch):
+    monkeypatch.setenv("SSH_TTY", "/dev/pts/3")
+    monkeypatch.setenv("DISPLAY", ":0")
+    app = make_app(tmp_path / "store.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("o")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert app.clipboard.startswith("https://")
+        assert any("Over SSH" in n for n in notifications(app))
+
+
+async def test_saved_searches_are_kept_in_the_store_and_recalled_with_digits(tmp_path):
+    db = tmp_path / "store.json"
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"math reasoning", "ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AskScreen)
+        await pilot.press("ctrl+u", *"math", "enter")
+        await settle(app, pilot)
+        assert Store(db).setting("saved_searches") == [{"name": "math", "query": "math reasoning"}]
+    again = make_app(db)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(again, pilot)
+        await pilot.press("1")
+        await settle(again, pilot)
+        assert again.screen.query_one(SearchBox).value == "math reasoning"
+        assert not papers_of(again).border_subtitle.startswith("164 /")
+        await pilot.press("2")
+        assert "No saved search 2" in notifications(again)[-1]
+
+
+async def test_seen_before_shows_for_papers_from_an_earlier_digest(tmp_path):
+    old, new = tmp_path / "2026-11-24.txt", tmp_path / "2026-11-27.txt"
+    abstract = "An abstract long enough to be read as one, about operators and learning. " * 4
+    old.write_text(f"Old Paper On Operators\n{abstract}\nShared Paper About Kernels\n{abstract}\n", encoding="utf-8")
+    new.write_text(f"shared paper about  KERNELS\n{abstract}\nBrand New Paper\n{abstract}\n", encoding="utf-8")
+    three_days_ago = time.time() - 3 * 86400
+    os.utime(old, (three_days_ago, three_days_ago))
+    app = make_app(tmp_path / "store.json", new, old)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        drawn = rows(app)
+        assert "shared paper about  KERNELS" in drawn[0] and "seen 3 days ago" in drawn[0]
+        assert "Brand New Paper" in drawn[1] and "seen" not in drawn[1]
+        assert "seen 3 days ago" in text(app.screen.query_one("#detail-meta"))
