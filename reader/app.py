@@ -17,9 +17,7 @@ from textual.screen import Screen
 from reader.clipboard import copy_system, open_url
 from reader.collection import Collection
 from reader.digest import Library, LibraryLoader
-from reader.export import FORMATS, export
 from reader.paper import Paper
-from reader.screens.choose import ChooseScreen
 from reader.screens.main import MainScreen
 from reader.screens.store_problem import StoreProblemScreen
 from reader.search import SearchEngine
@@ -212,31 +210,11 @@ class PaperReaderApp(App[int]):
             ("Copy link", "Copy the primary link (y)", screen.action_copy_link),
             ("Copy …", "Choose a link, the title, Markdown or BibTeX to copy (Y)", screen.action_copy_choose),
             ("Open link", "Open the primary link in the browser (o)", screen.action_open_link),
-            ("Export bookmarks …", "Write bookmarked papers to a file", self.action_export),
+            ("Export bookmarks …", "Write bookmarked, marked, shown or tagged papers to a file", screen.action_export),
             ("Refresh", "Show changes made in another terminal (ctrl+l)", screen.action_refresh),
             ("Help", "Keys and query language (?)", screen.action_help),
         ]:
             yield SystemCommand(title, help_text, action)
-
-    def action_export(self) -> None:
-        """Export bookmarked papers to a file in the current folder."""
-        items = [(fmt, fmt) for fmt in FORMATS]
-
-        def chosen(fmt: str | None) -> None:
-            if not fmt:
-                return
-            suffix = {"json": "json", "markdown": "md", "bibtex": "bib", "csv": "csv"}[fmt]
-            path = Path.cwd() / f"paper-reader-bookmarks.{suffix}"
-            papers = [p for p in self.collection.papers if self.collection.is_bookmarked(p)]
-            text = export([(p, self.collection.record(p)) for p in papers], fmt)
-            try:
-                path.write_text(text, encoding="utf-8")
-            except OSError as err:
-                self.notify(f"{path}: {err.strerror}", title="Export failed", severity="error", markup=False)
-                return
-            self.notify(str(path), title=f"Exported {len(papers)} bookmarked papers", markup=False)
-
-        self.push_screen(ChooseScreen("Export bookmarks as", items, "written to the current folder"), chosen)
 
 
 def run_app(library: Library, db: str | None, readonly: bool = False, loader: LibraryLoader | None = None) -> int:

@@ -333,10 +333,15 @@ async def test_export_bookmarks_from_the_palette(tmp_path, monkeypatch):
         await settle(app, pilot)
         await pilot.press("enter")
         await settle(app, pilot)
+        await pilot.press("enter")  # bookmarked papers (1)
+        await settle(app, pilot)
         await pilot.press("down", "enter")  # markdown
         await settle(app, pilot)
-        written = (tmp_path / "paper-reader-bookmarks.md").read_text(encoding="utf-8")
+        await pilot.press("ctrl+u", *str(tmp_path / "out"), "enter")  # the folder
+        await settle(app, pilot)
+        written = (tmp_path / "out" / "paper-reader-bookmarked.md").read_text(encoding="utf-8")
         assert "PAON: A New Neuron Model" in written
+        assert str(tmp_path / "out" / "paper-reader-bookmarked.md") in notifications(app)[-1]
 
 
 async def test_corrupt_store_offers_read_only_and_is_left_alone(tmp_path):

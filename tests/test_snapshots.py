@@ -61,3 +61,12 @@ def test_help_screen(snap_compare, app):  # type: ignore[no-untyped-def]
 
 def test_narrow_terminal(snap_compare, app):  # type: ignore[no-untyped-def]
     assert snap_compare(app, terminal_size=(60, 18), run_before=steady)
+
+
+def test_similar_papers_view(snap_compare, app):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await steady(pilot)
+        await pilot.press("slash", *"'Learning Maps Between", "enter", "s")
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)

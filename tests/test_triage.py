@@ -195,3 +195,27 @@ async def test_seen_before_shows_for_papers_from_an_earlier_digest(tmp_path):
         assert "shared paper about  KERNELS" in drawn[0] and "seen 3 days ago" in drawn[0]
         assert "Brand New Paper" in drawn[1] and "seen" not in drawn[1]
         assert "seen 3 days ago" in text(app.screen.query_one("#detail-meta"))
+
+
+async def test_export_marked_papers_never_overwrites(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "paper-reader-marked.json").write_text("mine", encoding="utf-8")
+    app = make_app(tmp_path / "store.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("v", "v", "v")
+        await pilot.press("ctrl+p", *"export bookmarks", "enter")
+        await settle(app, pilot)
+        options = app.screen.query_one("#choose-list")
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert labels == ["marked papers (3)", "shown papers (164)"]
+        await pilot.press("enter", "enter")  # marked, json
+        await settle(app, pilot)
+        await pilot.press("ctrl+u", *str(out), "enter")
+        await settle(app, pilot)
+    assert (out / "paper-reader-marked.json").read_text(encoding="utf-8") == "mine"
+    import json
+
+    exported = json.loads((out / "paper-reader-marked-2.json").read_text(encoding="utf-8"))
+    assert len(exported) == 3

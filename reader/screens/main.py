@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from reader.export import bibtex, markdown_link
+from reader.export import FORMATS, bibtex, export, markdown_link
 from reader.paper import Paper
 from reader.query import parse_query
 from reader.screens.ask import AskScreen
@@ -542,3 +543,58 @@ class MainScreen(Screen[None]):
         self.similar_to = paper
         self._update_border()
         self.set_focus(self.query_one(PaperList))
+
+    def action_export(self) -> None:
+        """Export bookmarked, marked, shown or tagged papers to a file in a folder the user picks."""
+        papers = self.query_one(PaperList)
+        groups: dict[str, list[Paper]] = {
+            "bookmarked": [p for p in self.collection.papers if self.collection.is_bookmarked(p)],
+            "marked": papers.marked_papers(),
+            "shown": [papers.papers[i] for i in papers.rows],
+        }
+        for tag in tag_counts(self.collection.records):
+            groups[f"tag-{tag}"] = [p for p in self.collection.papers if tag.casefold() in
+                                    {t.casefold() for t in self.collection.tags(p)}]
+        scopes = [(f"{name.replace('tag-', '#', 1)} papers ({len(found)})", name)
+                  for name, found in groups.items() if found]
+        if not scopes:
+            self.notify("Nothing to export yet: bookmark, mark or tag some papers.", markup=False)
+            return
+
+        def scope_chosen(scope: str | None) -> None:
+            if scope:
+                formats = [(fmt, fmt) for fmt in FORMATS]
+                self.app.push_screen(ChooseScreen(f"Export {len(groups[scope])} papers as", formats),
+                                     lambda fmt: fmt and ask_folder(scope, fmt))
+
+        def ask_folder(scope: str, fmt: str) -> None:
+            self.app.push_screen(
+                AskScreen("Export to folder", str(Path.cwd()), "enter write · escape cancel"),
+                lambda folder: folder and write(scope, fmt, Path(folder).expanduser()),
+            )
+
+        def write(scope: str, fmt: str, folder: Path) -> None:
+            chosen = groups[scope]
+            name = "".join(c if c.isalnum() or c in "-_" else "-" for c in scope)
+            path = _free_path(folder / f"paper-reader-{name}.{SUFFIXES.get(fmt, fmt)}")
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                path.write_text(export([(p, self.collection.record(p)) for p in chosen], fmt), encoding="utf-8")
+            except OSError as err:
+                self.notify(f"{path}: {err.strerror}", title="Export failed", severity="error", markup=False)
+                return
+            self.notify(str(path), title=f"Exported {len(chosen)} papers ({fmt})", markup=False, timeout=8)
+
+        self.app.push_screen(ChooseScreen("Export which papers", scopes), scope_chosen)
+
+
+SUFFIXES = {"json": "json", "markdown": "md", "bibtex": "bib", "csv": "csv", "ris": "ris"}
+
+
+def _free_path(path: Path) -> Path:
+    """``path``, or ``name-2.ext``, ``name-3.ext``… so an export never overwrites a file."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
