@@ -444,10 +444,14 @@ def test_an_emptied_store_does_not_replace_the_last_good_backup(db_path):
     store.add_tags(PAPER, ["precious"])
     store.add_tags(PAPER, ["more"])
     db_path.write_bytes(b"")  # emptied by something else
-    Store(db_path).add_tags(OTHER, ["new"])
     backup = db_path.with_name(db_path.name + ".bak")
+    # Refused, not taken for a new store (that would hide everything, then save over it).
+    with pytest.raises(StoreCorrupt, match=f"empty.*{backup}"):
+        Store(db_path).add_tags(OTHER, ["new"])
+    with pytest.raises(StoreCorrupt):
+        store.add_tags(OTHER, ["new"])
+    assert db_path.read_bytes() == b""
     assert disk_records(backup)[PAPER.id]["tags"] == ["precious"]
-    assert list(disk_records(db_path)) == [OTHER.id]
 
 
 def test_old_temp_files_of_killed_writers_are_removed(db_path):
