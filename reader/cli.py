@@ -7,20 +7,22 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from reader import __version__
 from reader.collection import Collection, UnknownPaper, clean_record
+from reader.completions import SHELLS, script
 from reader.digest import DigestError, Library, LibraryLoader, bundled_digest, load_library
 from reader.export import FORMATS, export, paper_record
 from reader.paper import Paper
-from reader.store import Store, StoreError, is_kept
+from reader.store import Store, StoreError, default_path, is_kept
 from reader.text import clean_line
 
 PROG = "paper-reader"
 # Digests bigger than this (in characters) are parsed on a worker while the app shows the first papers.
 STREAM_ABOVE = 4_000_000
-COMMANDS = ("list", "search", "show", "bookmark", "tag", "note", "export", "import")
+COMMANDS = ("list", "search", "show", "bookmark", "tag", "note", "export", "import", "doctor", "config", "completions")
 
 
 class CliError(Exception):
@@ -107,6 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="merge a JSON export into the store (nothing is dropped)")
     p.add_argument("file")
     _add_common(p)
+
+    p = sub.add_parser("doctor", help="check the clipboard paths, the store and its backup, the config")
+    _add_common(p)
+
+    p = sub.add_parser("config", help="'config path' prints where the config file is read from")
+    p.add_argument("action", choices=["path"])
+
+    p = sub.add_parser("completions", help="print a shell completion script (bash, zsh or fish)")
+    p.add_argument("shell", choices=SHELLS)
     return parser
 
 
@@ -281,6 +292,25 @@ def cmd_import(args: argparse.Namespace) -> None:
     print(f"imported {len(data)} papers into {store.path}")
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from reader import doctor
+
+    store_path = Path(args.db) if args.db else default_path()
+    checks = doctor.run_checks(store_path, os.environ)
+    sys.stdout.write(_safe(doctor.report(checks)))
+    return 1 if any(check.status == doctor.PROBLEM for check in checks) else 0
+
+
+def cmd_config(args: argparse.Namespace) -> None:
+    from reader.doctor import config_path
+
+    print(config_path())
+
+
+def cmd_completions(args: argparse.Namespace) -> None:
+    sys.stdout.write(script(args.shell, build_parser()))
+
+
 def cmd_open(args: argparse.Namespace) -> int:
     # Every file is read and checked here, so its errors end the command before the UI starts.
     loader = LibraryLoader(list(args.paths) or [bundled_digest()], args.encoding)
@@ -301,6 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {
         "open": cmd_open, "list": cmd_list, "search": cmd_search, "show": cmd_show,
         "bookmark": cmd_bookmark, "tag": cmd_tag, "note": cmd_note, "export": cmd_export, "import": cmd_import,
+        "doctor": cmd_doctor, "config": cmd_config, "completions": cmd_completions,
     }
     try:
         status = handlers[args.command](args)

@@ -1,0 +1,221 @@
+"""``paper-reader doctor``: what works here (clipboard paths), the store's health, the config in force.
+
+Each check is a line with a status ("ok", "note" or "problem") and, for a problem, a
+one-line fix. Nothing here writes anything or prints to the terminal: pyperclip and
+tmux are asked in child processes whose output is captured.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from platformdirs import user_config_dir
+
+from reader.store import META, SCHEMA, Store, StoreError, is_kept, tag_counts
+
+OK, NOTE, PROBLEM = "ok", "note", "problem"
+TIMEOUT = 3.0
+CONFIG_NAME = "config.toml"
+
+# Ask pyperclip which backend it would use; print its name, never copy anything.
+_WHICH_BACKEND = (
+    "import pyperclip\n"
+    "copy, _ = pyperclip.determine_clipboard()\n"
+    "print(getattr(copy, '__qualname__', type(copy).__qualname__))\n"
+)
+_BACKENDS = {
+    "xclip": "xclip", "xsel": "xsel", "wl": "wl-copy (wl-clipboard)", "osx_pbcopy": "pbcopy",
+    "osx_pyobjc": "pyobjc (macOS)", "klipper": "klipper", "qt": "Qt", "gtk": "GTK", "windows": "the Windows API",
+    "wsl": "clip.exe (WSL)", "dev_clipboard": "/dev/clipboard (Cygwin)",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report."""
+
+    status: str
+    name: str
+    detail: str
+    fix: str = ""
+
+
+def config_path() -> Path:
+    """Where the config file lives (platformdirs' user config folder)."""
+    return Path(user_config_dir("paper-reader", appauthor=False)) / CONFIG_NAME
+
+
+def _run(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=TIMEOUT,
+                              env=dict(env), start_new_session=True)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def pyperclip_backend(env: Mapping[str, str]) -> str | None:
+    """The clipboard tool pyperclip finds with this environment, or None (none found or pyperclip failed)."""
+    done = _run([sys.executable, "-c", _WHICH_BACKEND], env)
+    if done is None or done.returncode != 0:
+        return None
+    name = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    found = re.search(r"init_(\w+?)_clipboard", name)
+    if not found or found.group(1) == "no":
+        return None
+    return _BACKENDS.get(found.group(1), found.group(1))
+
+
+def clipboard_checks(env: Mapping[str, str]) -> list[Check]:
+    """The system clipboard (pyperclip), OSC 52, and tmux's part in passing OSC 52 on."""
+    checks = []
+    display = sys.platform in ("darwin", "win32") or bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+    backend = pyperclip_backend(env)
+    if backend:
+        checks.append(Check(OK, "system clipboard", f"pyperclip uses {backend}"))
+    elif display:
+        checks.append(Check(PROBLEM, "system clipboard", "a display is set but pyperclip finds no clipboard tool",
+                            "install xclip or xsel (X11) or wl-clipboard (Wayland)"))
+    else:
+        checks.append(Check(NOTE, "system clipboard", "no display ($DISPLAY/$WAYLAND_DISPLAY unset): "
+                            "copies go to the terminal's clipboard (OSC 52)"))
+    term = env.get("TERM", "")
+    if term in ("", "dumb"):
+        checks.append(Check(NOTE, "OSC 52", f"TERM is {term or 'unset'}: a terminal this plain may ignore OSC 52"))
+    else:
+        checks.append(Check(OK, "OSC 52", "always sent as the fallback; works where the terminal supports it "
+                            "(most do; macOS Terminal does not), no confirmation comes back"))
+    if env.get("TMUX"):
+        tmux = shutil.which("tmux", path=env.get("PATH"))
+        done = _run([tmux, "show", "-sv", "set-clipboard"], env) if tmux else None
+        value = done.stdout.strip() if done is not None and done.returncode == 0 else ""
+        if value == "on":
+            checks.append(Check(OK, "tmux", "inside tmux, set-clipboard is on: OSC 52 copies reach the terminal"))
+        elif value:
+            checks.append(Check(PROBLEM, "tmux", f"inside tmux, set-clipboard is {value}: tmux does not pass "
+                                "the app's OSC 52 copies on",
+                                "tmux set -s set-clipboard on   (and put 'set -s set-clipboard on' in ~/.tmux.conf)"))
+        else:
+            checks.append(Check(NOTE, "tmux", "inside tmux ($TMUX set) but `tmux show -sv set-clipboard` "
+                                "did not answer; OSC 52 needs set-clipboard on"))
+    else:
+        checks.append(Check(OK, "tmux", "not inside tmux"))
+    return checks
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    return f"{n} B"  # pragma: no cover
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''} old"
+    return f"{seconds} second{'s' if seconds != 1 else ''} old"
+
+
+def _parses(path: Path) -> str | None:
+    """None when the file reads as a store, else what is wrong."""
+    try:
+        Store(path, readonly=True)
+    except StoreError as err:
+        return err.message
+    return None
+
+
+def store_checks(path: Path, now: datetime | None = None) -> list[Check]:
+    """Where the store is, how big, whether it parses (schema, counts), and its backup."""
+    now = now or datetime.now()
+    backup = path.with_name(path.name + ".bak")
+    checks = []
+    if not path.exists():
+        if backup.is_file():
+            checks.append(Check(PROBLEM, "store", f"{path}: missing, but its backup is there",
+                                f"cp '{backup}' '{path}'"))
+        else:
+            checks.append(Check(NOTE, "store", f"{path}: not created yet (the first bookmark, tag or note creates "
+                                "it)"))
+        return checks
+    if path.is_dir():
+        checks.append(Check(PROBLEM, "store", f"{path}: a folder, not a file",
+                            "move it away, or pick another store with --db PATH or $PAPER_READER_DB"))
+        return checks
+    checks.append(Check(OK, "store", f"{path} ({_size(path.stat().st_size)})"))
+    try:
+        store = Store(path, readonly=True)
+        tables = store.storage.read()
+    except StoreError as err:
+        bak_ok = backup.is_file() and _parses(backup) is None
+        fix = (f"keep the broken file aside and restore the backup: mv '{path}' '{path}.broken' && "
+               f"cp '{backup}' '{path}'" if bak_ok else
+               f"repair the JSON by hand, or move '{path}' aside to start afresh")
+        checks.append(Check(PROBLEM, "store health", err.message, fix))
+    else:
+        meta = next(iter(tables.get(META, {}).values()), {})
+        schema = meta.get("schema", SCHEMA)
+        records = store.records()
+        kept = sum(1 for r in records.values() if is_kept(r))
+        bookmarks = sum(1 for r in records.values() if r.get("bookmarked_at"))
+        tags = len(tag_counts(records))
+        checks.append(Check(OK, "store health", f"parses; schema {schema}; {len(records)} papers "
+                            f"({kept} annotated), {bookmarks} bookmarks, {tags} tags"))
+    if not os.access(path.parent, os.W_OK):
+        checks.append(Check(PROBLEM, "store folder", f"{path.parent} is not writable: changes cannot be saved",
+                            f"chmod u+w '{path.parent}'"))
+    if backup.is_file():
+        age = _age(now.timestamp() - backup.stat().st_mtime)
+        problem = _parses(backup)
+        if problem:
+            checks.append(Check(NOTE, "backup", f"{backup} ({age}) does not parse: {problem}"))
+        else:
+            checks.append(Check(OK, "backup", f"{backup} ({_size(backup.stat().st_size)}, {age})"))
+    else:
+        checks.append(Check(NOTE, "backup", f"none yet ({backup.name} is kept from the next change)"))
+    return checks
+
+
+def config_checks(path: Path | None = None) -> list[Check]:
+    """The config file in force (none yet: defaults)."""
+    path = path or config_path()
+    if not path.exists():
+        return [Check(OK, "config", f"{path}: not present (defaults in force)")]
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        return [Check(PROBLEM, "config", f"{path}: does not parse ({err})", f"fix the TOML in {path}")]
+    keys = ", ".join(sorted(data)) or "empty"
+    return [Check(OK, "config", f"{path}: present ({keys})")]
+
+
+def run_checks(store_path: Path, env: Mapping[str, str], config: Path | None = None) -> list[Check]:
+    """Every check, in report order."""
+    return clipboard_checks(env) + store_checks(store_path) + config_checks(config)
+
+
+def report(checks: list[Check]) -> str:
+    """The checks as text: one line each, a fix line under each problem, a summary last."""
+    lines = []
+    width = max((len(c.name) for c in checks), default=0)
+    for check in checks:
+        lines.append(f"{check.status:<8} {check.name:<{width}}  {check.detail}")
+        if check.fix:
+            lines.append(f"{'':<8} {'':<{width}}  fix: {check.fix}")
+    problems = [c.name for c in checks if c.status == PROBLEM]
+    lines.append(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}" +
+                 (": " + ", ".join(problems) if problems else ": all good"))
+    return "\n".join(lines) + "\n"
