@@ -1,0 +1,167 @@
+"""`paper-reader doctor` and `config path`, run as a user would, on real stores under tmp_path."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reader.cli import main
+from reader.store import Store
+
+PAPER_ID = "0123456789abcdef"
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "reader", *args], capture_output=True, text=True, env=env,
+                          stdin=subprocess.DEVNULL, timeout=60)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """No display, no tmux, a private config folder, and a bin folder first on PATH for fake tools."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    clean = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "TMUX", "PAPER_READER_DB")}
+    clean.update(PATH=f"{bin_dir}:{os.environ.get('PATH', '')}", XDG_CONFIG_HOME=str(tmp_path / "config"),
+                 TERM="xterm-256color")
+    return clean
+
+
+def fake_tool(env: dict[str, str], name: str, script: str) -> None:
+    path = Path(env["PATH"].split(":")[0]) / name
+    path.write_text("#!/bin/sh\n" + script + "\n")
+    path.chmod(0o755)
+
+
+def line(out: str, name: str) -> str:
+    """The report line of the check called ``name`` ("status  name  detail")."""
+    found = []
+    for row in out.splitlines():
+        if row[:1].isspace() or "  " not in row:
+            continue  # a fix line, or the summary
+        _, rest = row.split(None, 1)
+        if rest.split("  ", 1)[0].strip() == name:
+            found.append(row)
+    assert len(found) == 1, (name, out)
+    return found[0]
+
+
+@pytest.fixture
+def healthy(tmp_path: Path) -> Path:
+    db = tmp_path / "data" / "store.json"
+    store = Store(db)
+    store.set_bookmark(PAPER_ID, True)
+    store.add_tags(PAPER_ID, ["ml", "to read"])
+    store.add_tags("fedcba9876543210", ["ml"])  # a second change, so a backup exists
+    return db
+
+
+def test_healthy_store_reports_counts_and_backup_and_exits_0(healthy, env):
+    done = run(["doctor", "--db", str(healthy)], env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert line(out, "store").startswith("ok") and str(healthy) in out
+    health = line(out, "store health")
+    assert "schema 1" in health and "2 papers" in health and "1 bookmarks" in health and "2 tags" in health
+    backup = line(out, "backup")
+    assert backup.startswith("ok") and f"{healthy}.bak" in backup and "seconds old" in backup
+    assert out.rstrip().endswith("0 problems: all good")
+    assert "\x1b" not in out  # plain text, no colour
+
+
+def test_corrupt_store_is_a_problem_with_a_fix_and_left_untouched(healthy, env):
+    healthy.write_bytes(b'{"papers": {"1": {"id": "x"')  # torn write
+    before = healthy.read_bytes()
+    done = run(["doctor", "--db", str(healthy)], env)
+    assert done.returncode == 1
+    health = line(done.stdout, "store health")
+    assert health.startswith("problem") and "corrupt" in health
+    fix = done.stdout.splitlines()[done.stdout.splitlines().index(health) + 1]
+    assert "fix:" in fix and f"cp '{healthy}.bak' '{healthy}'" in fix  # the backup parses: restore it
+    assert "1 problem: store health" in done.stdout
+    assert healthy.read_bytes() == before
+
+
+def test_missing_store_is_fine_unless_its_backup_is_left(tmp_path, env):
+    db = tmp_path / "nowhere" / "store.json"
+    done = run(["doctor", "--db", str(db)], env)
+    assert done.returncode == 0
+    assert line(done.stdout, "store").startswith("note") and "not created yet" in done.stdout
+    assert not db.parent.exists()  # doctor creates nothing
+    db.parent.mkdir()
+    Path(str(db) + ".bak").write_text('{"papers": {}}')
+    done = run(["doctor", "--db", str(db)], env)
+    assert done.returncode == 1
+    assert "missing, but its backup is there" in done.stdout and f"fix: cp '{db}.bak' '{db}'" in done.stdout
+
+
+def test_store_from_environment_variable(healthy, env):
+    env["PAPER_READER_DB"] = str(healthy)
+    done = run(["doctor"], env)
+    assert done.returncode == 0 and str(healthy) in line(done.stdout, "store")
+
+
+def test_clipboard_without_display_falls_back_to_osc52(healthy, env):
+    out = run(["doctor", "--db", str(healthy)], env).stdout
+    assert line(out, "system clipboard").startswith("note") and "OSC 52" in line(out, "system clipboard")
+    assert line(out, "OSC 52").startswith("ok")
+    assert line(out, "tmux").startswith("ok") and "not inside tmux" in out
+
+
+def test_clipboard_backend_found_by_pyperclip(healthy, env):
+    fake_tool(env, "xclip", "exit 0")
+    env["DISPLAY"] = ":99"
+    done = run(["doctor", "--db", str(healthy)], env)
+    assert line(done.stdout, "system clipboard").startswith("ok")
+    assert "pyperclip uses xclip" in done.stdout and done.returncode == 0
+
+
+def test_display_without_clipboard_tool_is_a_problem(healthy, env):
+    env["DISPLAY"] = ":99"
+    env["PATH"] = env["PATH"].split(":")[0] + ":" + str(Path(sys.executable).parent)  # no xclip/xsel anywhere
+    done = run(["doctor", "--db", str(healthy)], env)
+    assert done.returncode == 1
+    assert line(done.stdout, "system clipboard").startswith("problem")
+    assert "fix: install xclip or xsel" in done.stdout
+
+
+@pytest.mark.parametrize(("value", "status", "code"), [("on", "ok", 0), ("external", "problem", 1),
+                                                       ("off", "problem", 1)])
+def test_tmux_set_clipboard(healthy, env, value, status, code):
+    fake_tool(env, "tmux", f'[ "$*" = "show -sv set-clipboard" ] && echo {value}')
+    env["TMUX"] = "/tmp/tmux-0/default,1,0"
+    done = run(["doctor", "--db", str(healthy)], env)
+    assert done.returncode == code
+    tmux = line(done.stdout, "tmux")
+    assert tmux.startswith(status) and f"set-clipboard is {value}" in tmux
+    if status == "problem":
+        assert "fix: tmux set -s set-clipboard on" in done.stdout
+
+
+def test_config_path_and_its_state(healthy, env, tmp_path):
+    done = run(["config", "path"], env)
+    path = tmp_path / "config" / "paper-reader" / "config.toml"
+    assert done.returncode == 0 and done.stdout == f"{path}\n"
+    out = run(["doctor", "--db", str(healthy)], env).stdout
+    assert f"{path}: not present" in line(out, "config")
+    path.parent.mkdir(parents=True)
+    path.write_text('theme = "nord"\n')
+    assert "present (theme)" in line(run(["doctor", "--db", str(healthy)], env).stdout, "config")
+    path.write_text("theme = \n")
+    done = run(["doctor", "--db", str(healthy)], env)
+    assert done.returncode == 1 and line(done.stdout, "config").startswith("problem")
+
+
+def test_doctor_in_process_exit_status(healthy, capsys, monkeypatch):
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(healthy.parent / "cfg"))
+    assert main(["doctor", "--db", str(healthy)]) == 0
+    healthy.write_text("not json")
+    assert main(["doctor", "--db", str(healthy)]) == 1
+    assert "store health" in capsys.readouterr().out
