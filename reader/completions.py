@@ -138,7 +138,8 @@ def _zsh_spec(option: Option) -> list[str]:
 
 def zsh(prog: str, top: list[Option], commands: list[Command]) -> str:
     func = "_" + re.sub(r"\W", "_", prog)
-    lines = [f"#compdef {prog}", f"# zsh completion for {prog}: save as _{prog} in a folder on $fpath",
+    lines = [f"#compdef {prog}", f"# zsh completion for {prog}: save as _{prog} in a folder on $fpath, or",
+             f"# source <({prog} completions zsh) after compinit",
              f"{func}() {{", "    local curcontext=\"$curcontext\" state line", "    local -a commands",
              "    commands=("]
     lines += [f"        '{c.name}:{_zsh_text(c.help)}'" for c in commands]
@@ -156,7 +157,10 @@ def zsh(prog: str, top: list[Option], commands: list[Command]) -> str:
         elif command.takes_paths:
             specs.append("'*:path:_files'")
         lines.append(f"                {command.name}) _arguments {' '.join(specs)} ;;")
-    lines += ["            esac ;;", "    esac", "}", f'{func} "$@"', ""]
+    lines += ["            esac ;;", "    esac", "}",
+              "# autoloaded from $fpath: complete now; sourced (after compinit): register",
+              "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then",
+              f'    {func} "$@"', "else", f"    compdef {func} {prog}", "fi", ""]
     return "\n".join(lines)
 
 
