@@ -8,15 +8,28 @@ back to the terminal's own clipboard (OSC 52).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import webbrowser
 from dataclasses import dataclass
 
+from reader.text import clean_line
+
 TIMEOUT = 3.0
-_COPY = "import sys, pyperclip; pyperclip.copy(sys.stdin.read())"
+# pyperclip ignores the tool's exit status (a broken xclip "copies" nothing without a word):
+# reading the clipboard back is what shows the copy took.
+CHECK_FAILED = "the clipboard tool ran, but the clipboard does not hold the text"
+_COPY = f"""
+import sys, pyperclip
+text = sys.stdin.buffer.read().decode("utf-8")
+pyperclip.copy(text)
+if pyperclip.paste() != text:
+    sys.exit({CHECK_FAILED!r})
+"""
 
 
 @dataclass(frozen=True)
@@ -42,23 +55,37 @@ def copy_system(text: str, timeout: float = TIMEOUT) -> CopyResult:
     # (and any pipe it inherited) open long after the copy is done.
     with tempfile.TemporaryFile() as errors:
         try:
-            done = subprocess.run(
+            child = subprocess.Popen(
                 [sys.executable, "-c", _COPY],
-                input=text.encode("utf-8"),
+                stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=errors,
-                timeout=timeout,
                 start_new_session=True,
             )
-        except subprocess.TimeoutExpired:
-            return CopyResult(False, f"the clipboard tool did not answer within {timeout:g} s")
         except OSError as err:
             return CopyResult(False, f"could not run pyperclip: {err.strerror or err}")
+        try:
+            child.communicate(text.encode("utf-8"), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # The whole group: the hung tool too, not only the Python that started it.
+            with contextlib.suppress(OSError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            return CopyResult(False, f"the clipboard tool did not answer within {timeout:g} s")
+        except OSError:
+            pass  # the child closed its stdin early: its exit status says what happened
         errors.seek(0)
         stderr = errors.read()
-    if done.returncode != 0:
-        lines = stderr.decode("utf-8", "replace").strip().splitlines()
-        return CopyResult(False, lines[-1][:200] if lines else "pyperclip failed")
+    if child.returncode != 0:
+        lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+        if not lines:
+            return CopyResult(False, "pyperclip failed")
+        detail = lines[-1]
+        if detail == CHECK_FAILED and len(lines) > 1:
+            detail = f"the clipboard tool failed: {lines[0]}"  # what the tool itself said
+        elif detail.startswith("pyperclip.PyperclipException") or "copy/paste mechanism" in stderr.decode("utf-8", "replace"):
+            detail = "no clipboard tool found (install xclip, xsel or wl-clipboard)"
+        return CopyResult(False, clean_line(detail)[:200])
     return CopyResult(True)
 
 
