@@ -57,7 +57,7 @@ def config_path() -> Path:
 def _run(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str] | None:
     try:
         return subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=TIMEOUT,
-                              env=dict(env), start_new_session=True)
+                              check=False, env=dict(env), start_new_session=True)
     except (OSError, subprocess.TimeoutExpired):
         return None
 

@@ -35,7 +35,7 @@ def test_the_shell_accepts_the_script(shell, capsys, tmp_path):
     path = tmp_path / f"completion.{shell}"
     path.write_text(script(shell, capsys))
     flag = ["--no-execute"] if shell == "fish" else ["-n"]
-    done = subprocess.run([binary, *flag, str(path)], capture_output=True, text=True)
+    done = subprocess.run([binary, *flag, str(path)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
 
 
@@ -58,7 +58,7 @@ def complete(line: str, script_text: str, cwd: Path) -> list[str]:
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("bash is not installed")
-    done = subprocess.run([bash, "--norc", "--noprofile", "-c", program], capture_output=True, text=True, cwd=cwd)
+    done = subprocess.run([bash, "--norc", "--noprofile", "-c", program], capture_output=True, text=True, cwd=cwd, check=False)
     assert done.returncode == 0, done.stderr
     return sorted(w for w in done.stdout.splitlines() if w)
 

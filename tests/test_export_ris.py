@@ -7,8 +7,8 @@ import io
 import json
 
 import pytest
-
 from conftest import ABSTRACT
+
 from reader.cli import main
 from reader.export import FORMATS, export, ris
 from reader.paper import Paper
@@ -40,7 +40,7 @@ def parse_ris(text: str) -> list[list[tuple[str, str]]]:
 def test_ris_record_has_title_abstract_links_keywords_and_note():
     [fields] = parse_ris(ris(PAPER, RECORD))
     assert fields[0] == ("TY", "GEN")
-    get = lambda tag: [v for t, v in fields if t == tag]  # noqa: E731
+    get = lambda tag: [v for t, v in fields if t == tag]
     assert get("ID") == [PAPER.id]
     assert get("TI") == [PAPER.title]  # raw, nothing escaped or lost
     assert get("AB") == [PAPER.abstract]
