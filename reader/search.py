@@ -116,18 +116,22 @@ def _tokenize(vocab: _Vocab, texts: list[str]) -> tuple[np.ndarray, np.ndarray, 
     if joined.count("\n") != len(texts) - 1:
         joined = "\n".join(t.replace("\n", " ") for t in texts)
     tokens = joined.translate(_ASCII_FOLD_KEEP_NL).replace("\n", f" {_SEPARATOR} ").split()
-    ids = np.fromiter(map(vocab.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    key = np.fromiter(map(vocab.__getitem__, tokens), dtype=np.int64, count=len(tokens))
     del tokens
-    separator = ids == 0
-    doc = np.cumsum(separator)
-    keep = ~separator
-    key = ((ids[keep] - 1) << 32) | doc[keep]
-    del ids, doc, keep, separator
+    doc = np.cumsum(key == 0)  # text number: separators seen before
+    key <<= 32
+    key |= doc
+    del doc
     key.sort()
+    key = key[np.searchsorted(key, 1 << 32) :]  # the separators (word id 0) sort first
     if len(key):
         key = key[np.concatenate(([True], key[1:] != key[:-1]))]
-    words, counts = np.unique((key >> 32).astype(np.int32), return_counts=True)
-    return words, counts.astype(np.int32), (key & 0xFFFFFFFF).astype(np.int32)
+    words = (key >> 32).astype(np.int32)
+    words -= 1
+    # The runs of equal words: their ids and lengths.
+    run_starts = np.flatnonzero(np.concatenate(([True], words[1:] != words[:-1]))) if len(words) else words[:0]
+    counts = np.diff(np.append(run_starts, len(words))).astype(np.int32)
+    return words[run_starts], counts, (key & 0xFFFFFFFF).astype(np.int32)
 
 
 def _merge_postings(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], size: int) -> Postings:
@@ -156,6 +160,7 @@ class State:
     noted: set[str] = field(default_factory=set)
     linked: set[str] = field(default_factory=set)
     tags: dict[str, set[str]] = field(default_factory=dict)  # paper id -> folded tags
+    new: set[str] = field(default_factory=set)  # first seen in the newest open digest
 
     @classmethod
     def from_records(cls, records: Mapping[str, Mapping[str, Any]]) -> State:
@@ -386,6 +391,8 @@ class SearchEngine:
                 else:
                     np.logical_and(mask, codes, out=mask)
                     total = codes.astype(np.uint16) if total is None else np.add(total, codes, out=total)
+            elif term.kind == "rank":
+                continue  # an ordering, applied by the caller (see reader.similar)
             else:
                 hit = self._filter_mask(term, state)
                 if term.negate:
@@ -500,6 +507,7 @@ class SearchEngine:
         chosen = {
             "is:bookmarked": state.bookmarked,
             "is:read": state.read,
+            "is:new": state.new,
             "has:note": state.noted,
             "has:link": state.linked,
             "has:tags": state.tags.keys(),
