@@ -2,7 +2,8 @@
 
 ``neural opertor`` fuzzy terms, all must match · ``'exact`` substring ·
 ``!term`` excludes · ``"a phrase"`` · ``#tag`` · ``is:bookmarked``, ``is:unread``,
-``is:read`` · ``has:note``, ``has:code``, ``has:tags``, ``has:link``.
+``is:read``, ``is:new`` · ``has:note``, ``has:code``, ``has:tags``, ``has:link`` ·
+``rank:tag`` orders by likeness to the papers carrying the tag.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 FILTERS = {
-    "is": ("bookmarked", "unread", "read"),
+    "is": ("bookmarked", "unread", "read", "new"),
     "has": ("note", "code", "tags", "link"),
 }
 
@@ -88,6 +89,9 @@ def parse_query(text: str) -> Query:
         elif body.startswith("#"):
             if len(body) > 1:
                 query.terms.append(Term("tag", body[1:], negate))
+        elif body.lower().startswith("rank:"):
+            if len(body) > 5:
+                query.terms.append(Term("rank", body[5:].lstrip("#"), False))
         elif ":" in body and body.split(":", 1)[0].lower() in FILTERS:
             name, value = body.split(":", 1)
             name, value = name.lower(), value.lower()

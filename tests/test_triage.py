@@ -219,3 +219,35 @@ async def test_export_marked_papers_never_overwrites(tmp_path):
 
     exported = json.loads((out / "paper-reader-marked-2.json").read_text(encoding="utf-8"))
     assert len(exported) == 3
+
+
+async def test_is_new_finds_papers_first_seen_in_the_newest_digest(tmp_path):
+    old, new = tmp_path / "2026-11-24.txt", tmp_path / "2026-11-27.txt"
+    abstract = "An abstract long enough to be read as one, about operators and learning. " * 4
+    old.write_text(f"Old Paper On Operators\n{abstract}\nShared Paper About Kernels\n{abstract}\n", encoding="utf-8")
+    new.write_text(f"Shared Paper About Kernels\n{abstract}\nBrand New Paper\n{abstract}\n", encoding="utf-8")
+    three_days_ago = time.time() - 3 * 86400
+    os.utime(old, (three_days_ago, three_days_ago))
+    app = make_app(tmp_path / "store.json", new, old)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"is:new", "enter")
+        await settle(app, pilot)
+        papers = papers_of(app)
+        assert [papers.papers[i].title for i in papers.rows] == ["Brand New Paper"]
+
+
+async def test_rank_by_tag_orders_by_likeness(tmp_path):
+    db = tmp_path / "store.json"
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"'Learning Maps Between", "enter", "t", *"ops", "enter", "escape")
+        await settle(app, pilot)
+        await pilot.press("slash", "ctrl+u", *"rank:ops", "enter")
+        await settle(app, pilot)
+        papers = papers_of(app)
+        top = [papers.papers[i].title for i in papers.rows[:4]]
+        assert top[0] == "Neural Operator: Learning Maps Between Function Spaces"
+        assert sum("Operator" in t for t in top[1:]) >= 2
+        assert papers.border_subtitle.startswith("164 / 164")

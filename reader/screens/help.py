@@ -29,7 +29,16 @@ KEYS = [
         ("n", "edit the note"),
         ("y", "copy the primary link"),
         ("Y", "choose what to copy: a link, the title, Markdown, BibTeX"),
-        ("o", "open the primary link in the browser"),
+        ("o", "open the primary link in the browser (over SSH or with no browser: copy it)"),
+        ("s", "more like this: papers most similar to this one (escape goes back)"),
+    ]),
+    ("Triage", [
+        ("space", "read on: scroll the abstract, then go to the next unread paper"),
+        ("R", "mark every paper shown as read"),
+        ("v", "mark / unmark a paper for bulk actions (b, t, y, Y act on all marked)"),
+        ("V", "clear the marks"),
+        ("u, ctrl+r", "undo / redo bookmark, tag, note and link changes (kept across restarts)"),
+        ("ctrl+s", "save the current search; 1 … 9 recall saved searches"),
     ]),
     ("App", [
         ("ctrl+p", "command palette (every action, themes, export)"),
@@ -44,6 +53,8 @@ KEYS = [
         ('"a phrase"', "exact phrase"),
         ("#tag", "papers with that tag"),
         ("is:bookmarked is:unread is:read", "by state"),
+        ("is:new", "first seen in the newest digest open"),
+        ("rank:tag", "order by likeness to the papers with that tag"),
         ("has:note has:code has:tags has:link", "by what a paper has"),
     ]),
 ]

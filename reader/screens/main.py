@@ -137,7 +137,22 @@ class MainScreen(Screen[None]):
         engine = await self.app.index_ready()
         state = self.collection.state
         result = await asyncio.to_thread(engine.search, query, state)
-        self._apply(result.indices, query, keep, generation)
+        self._apply(self._ranked(result.indices, query), query, keep, generation)
+
+    def _ranked(self, rows: np.ndarray, query: Any) -> np.ndarray:
+        """Apply ``rank:tag``: order rows by likeness to the papers with that tag (arxiv-sanity style)."""
+        tags = [t.text.casefold() for t in query.terms if t.kind == "rank"]
+        similarity = self.app.similarity
+        if not tags or similarity is None or not len(rows):
+            return rows
+        tagged = [p.order for p in self.collection.papers
+                  if p.order < similarity.n and tags[0] in {t.casefold() for t in self.collection.tags(p)}]
+        if not tagged:
+            self.notify(f"No papers tagged #{tags[0]} to rank by.", severity="warning", markup=False)
+            return rows
+        scores = similarity.ranked_to(tagged)
+        rows_scores = np.where(rows < similarity.n, scores[np.minimum(rows, similarity.n - 1)], 0.0)
+        return rows[np.argsort(-rows_scores, kind="stable")]
 
     def _apply(self, rows: np.ndarray, query: Any, keep: str | None, generation: int) -> None:
         if generation != self._generation:
@@ -210,7 +225,7 @@ class MainScreen(Screen[None]):
             if query.is_empty:
                 rows = self._file_order()
             else:
-                rows = self.collection.engine.search(query, self.collection.state).indices
+                rows = self._ranked(self.collection.engine.search(query, self.collection.state).indices, query)
             self._generation += 1
             self._apply(rows, query, None, self._generation)
         papers = self.query_one(PaperList)
