@@ -3,7 +3,9 @@
 Each query word is mapped to nearby words of the vocabulary (exact, prefix for
 the word being typed, inside-word, and typo-tolerant via rapidfuzz's OSA
 distance); their posting lists give the candidates, which are scored with title
-hits weighing more than abstract hits. Nothing here touches the disk.
+hits weighing more than abstract hits. Nothing here touches the disk but
+SearchEngine.save and SearchEngine.load (the index as plain numpy arrays, which
+reader.index_cache keeps keyed by the papers' content).
 
 How it stays fast (benchmarks/run.py measures it):
 
@@ -24,6 +26,7 @@ How it stays fast (benchmarks/run.py measures it):
 from __future__ import annotations
 
 import bisect
+import os
 import re
 import threading
 import unicodedata
@@ -52,6 +55,9 @@ SCORE_UNIT = 0.05
 CHUNK = 5_000  # papers tokenized at a time while building the index (bounds the token list)
 WORD_CACHE = 32  # per-word score arrays kept (the words before the one being typed)
 EXPAND_CACHE = 2048
+# Version of what SearchEngine.save writes and of what the build produces: bump it when
+# either changes (reader.index_cache also keys its entries by this module's source).
+INDEX_FORMAT = 1
 
 # ASCII folding as one str.translate: A-Z to a-z, anything else that is not a letter or
 # a digit to a space; "\n" is kept, it separates papers while tokenizing a chunk.
@@ -192,6 +198,10 @@ class Result:
         return len(self.indices)
 
 
+class IndexFileError(ValueError):
+    """A saved index that cannot be used (see SearchEngine.load)."""
+
+
 class SearchEngine:
     """A search index over a fixed list of papers; build once, query per keystroke.
 
@@ -233,11 +243,16 @@ class SearchEngine:
         self.title_postings = _merge_postings(title_parts, size)
         self.abstract_postings = _merge_postings(abstract_parts, size)
         del title_parts, abstract_parts
-        self.df = self.title_postings.lengths() + self.abstract_postings.lengths()
         self._ascii = np.concatenate(ascii_parts) if ascii_parts else np.zeros(0, dtype=bool)
-        order = sorted(range(size), key=self.words.__getitem__)
+        self._finish(np.array(sorted(range(size), key=self.words.__getitem__), dtype=np.int64))
+
+    def _finish(self, sorted_ids: np.ndarray) -> None:
+        """What follows from the words, the posting tables and the alphabetical order (built or loaded)."""
+        size = len(self.words)
+        self.df = self.title_postings.lengths() + self.abstract_postings.lengths()
+        order = sorted_ids.tolist()
         self.sorted_words = [self.words[i] for i in order]
-        self._sorted_ids = np.array(order, dtype=np.int64)
+        self._sorted_ids = sorted_ids
         self._blob = "\n" + "\n".join(self.sorted_words) + "\n"
         self._offsets = np.zeros(size + 1, dtype=np.int64)
         np.cumsum([len(w) + 1 for w in self.sorted_words], out=self._offsets[1:])
@@ -253,6 +268,92 @@ class SearchEngine:
         self._expansions: OrderedDict[str, dict[int, float]] = OrderedDict()
         self._wanted: OrderedDict[str, frozenset[str]] = OrderedDict()
         self._word_arrays: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    # -- saving and loading ----------------------------------------------------------------
+    def save(self, file: Any, key: str = "") -> None:
+        """Write the index (not the papers) as an uncompressed .npz: plain arrays, no pickles.
+
+        ``file`` is a path or a binary file object; ``key`` is kept so that ``load`` can check it.
+        """
+        arrays = {
+            "meta": np.array([INDEX_FORMAT, self.n, len(self.words)], dtype=np.int64),
+            "key": np.frombuffer(key.encode("ascii"), dtype=np.uint8),
+            "words": np.frombuffer("\n".join(self.words).encode("utf-8", "surrogatepass"), dtype=np.uint8),
+            "title_starts": self.title_postings.starts,
+            "title_docs": self.title_postings.docs,
+            "abstract_starts": self.abstract_postings.starts,
+            "abstract_docs": self.abstract_postings.docs,
+            "ascii": self._ascii,
+            "sorted_ids": self._sorted_ids,
+        }
+        if isinstance(file, (str, os.PathLike)):
+            with open(file, "wb") as f:  # a path given to np.savez gets ".npz" appended
+                np.savez(f, **arrays)
+        else:
+            np.savez(file, **arrays)
+
+    @classmethod
+    def load(cls, file: Any, papers: list[Paper], key: str | None = None) -> SearchEngine:
+        """An engine over ``papers`` from an index ``save`` wrote for exactly these papers.
+
+        Raises IndexFileError when the file is not such an index: unreadable, truncated
+        (the .npz members are CRC-checked), another format version or key, or arrays of
+        the wrong type, shape or range. It cannot tell papers with other text apart: the
+        caller keys the file by the papers' content (see reader.index_cache).
+        """
+        try:
+            with np.load(file, allow_pickle=False) as npz:
+                data = {name: npz[name] for name in npz.files}
+        except Exception as err:  # zipfile, OSError, ValueError, EOFError...: all mean "unusable"
+            raise IndexFileError(f"unreadable index: {err}") from err
+        n = len(papers)
+
+        def check(ok: bool, what: str) -> None:
+            if not ok:
+                raise IndexFileError(f"bad index: {what}")
+
+        expected = {
+            "meta": np.int64, "key": np.uint8, "words": np.uint8, "title_starts": np.int64, "title_docs": np.int32,
+            "abstract_starts": np.int64, "abstract_docs": np.int32, "ascii": np.bool_, "sorted_ids": np.int64,
+        }
+        for name, dtype in expected.items():
+            check(name in data and data[name].dtype == dtype and data[name].ndim == 1, f"array {name}")
+        meta = data["meta"]
+        check(len(meta) == 3 and int(meta[0]) == INDEX_FORMAT, "format version")
+        check(int(meta[1]) == n, f"built for {int(meta[1])} papers, not {n}")
+        if key is not None:
+            check(data["key"].tobytes() == key.encode("ascii"), "key")
+        try:
+            words = data["words"].tobytes().decode("utf-8", "surrogatepass").split("\n") if int(meta[2]) else []
+        except UnicodeDecodeError as err:
+            raise IndexFileError(f"bad index: words: {err}") from err
+        size = len(words)
+        check(size == int(meta[2]) and len(set(words)) == size and all(words), "vocabulary")
+        tables = []
+        for which in ("title", "abstract"):
+            starts, docs = data[f"{which}_starts"], data[f"{which}_docs"]
+            check(len(starts) == size + 1 and int(starts[0]) == 0 and int(starts[-1]) == len(docs), f"{which} starts")
+            check(bool(np.all(starts[1:] >= starts[:-1])), f"{which} starts order")
+            check(not len(docs) or (int(docs.min()) >= 0 and int(docs.max()) < n), f"{which} paper numbers")
+            tables.append(Postings(starts, docs))
+        check(len(data["ascii"]) == n, "ascii flags")
+        sorted_ids = data["sorted_ids"]
+        check(len(sorted_ids) == size, "alphabetical order")
+        if size:  # a permutation of the word ids
+            check(int(sorted_ids.min()) >= 0 and int(sorted_ids.max()) < size, "alphabetical order")
+            check(bool(np.all(np.bincount(sorted_ids, minlength=size) == 1)), "alphabetical order")
+        engine = cls.__new__(cls)
+        engine.papers = papers
+        engine.n = n
+        engine.order = np.arange(n, dtype=np.int64)
+        engine.in_files = np.fromiter((not p.from_store for p in papers), dtype=bool, count=n)
+        engine.words = words
+        engine.vocab = dict(zip(words, range(size)))
+        engine.title_postings, engine.abstract_postings = tables
+        engine._ascii = data["ascii"]
+        engine._finish(sorted_ids)
+        check(all(a < b for a, b in zip(engine.sorted_words, engine.sorted_words[1:])), "alphabetical order")
+        return engine
 
     # -- caches --------------------------------------------------------------------------
     def clear_caches(self) -> None:
