@@ -167,7 +167,7 @@ class PaperReaderApp(App[int]):
     def _copied(self, text: str, what: str, ok: bool, detail: str) -> None:
         shown = text if len(text) <= 300 else text[:300] + "…"
         if ok:
-            self.clipboard = text
+            self._clipboard = text  # Textual's own paste buffer; the system clipboard has it already
             self.notify(shown, title=f"Copied {what} to the clipboard", markup=False)
         else:
             self.copy_to_clipboard(text)

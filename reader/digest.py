@@ -6,7 +6,8 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from collections.abc import Iterator
+import codecs
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
@@ -80,8 +81,8 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> str:
     return text.removeprefix("\ufeff")
 
 
-def iter_entries(text: str, source: str, warnings: list[str]) -> Iterator[tuple[str, str]]:
-    """Yield (title, abstract) pairs from digest text, adding warnings for odd entries.
+def iter_entries(text: str | Iterable[str], source: str, warnings: list[str]) -> Iterator[tuple[str, str]]:
+    """Yield (title, abstract) pairs from digest text (or its lines), adding warnings for odd entries.
 
     Titles are the short lines and abstracts the long ones; a title followed by
     another title (or by the end) keeps an empty abstract and a warning.
@@ -89,7 +90,8 @@ def iter_entries(text: str, source: str, warnings: list[str]) -> Iterator[tuple[
     title: str | None = None
     title_line = 0
     seen_paper = False
-    for number, raw in enumerate(text.split("\n"), start=1):
+    lines = text.split("\n") if isinstance(text, str) else text
+    for number, raw in enumerate(lines, start=1):
         line = clean_line(raw.rstrip("\r")).strip()
         if not line:
             continue
@@ -163,6 +165,99 @@ def read_text(path: str | os.PathLike[str], encoding: str | None = None) -> str:
     return _decode(path, data, encoding)
 
 
+CHUNK = 8 << 20  # bytes read at a time from a digest
+
+
+def _open(path: Path):  # type: ignore[no-untyped-def]
+    try:
+        return path.open("rb")
+    except IsADirectoryError:
+        raise DigestError(path, "is a folder, not a digest file") from None
+    except PermissionError:
+        raise DigestError(path, "permission denied") from None
+    except OSError as err:
+        raise DigestError(path, f"cannot read: {err.strerror or err}") from None
+
+
+def _decoder(path: Path, encoding: str | None) -> codecs.IncrementalDecoder:
+    try:
+        return codecs.getincrementaldecoder(encoding or "utf-8-sig")("strict")
+    except LookupError:
+        raise DigestError(path, f"unknown encoding {encoding!r}") from None
+
+
+def _bad_bytes(path: Path, err: UnicodeDecodeError, offset: int, encoding: str | None) -> DigestError:
+    where = offset + err.start
+    if encoding is None:
+        return DigestError(
+            path,
+            f"not UTF-8 text (bad byte 0x{err.object[err.start]:02x} at offset {where}); "
+            "convert it or pass --encoding",
+        )
+    return DigestError(path, f"not valid {encoding} text (offset {where})")
+
+
+def _check_file(path: Path, encoding: str | None) -> int:
+    """Read a digest once, keeping nothing but its start: raise DigestError if it is unusable.
+
+    Returns its size in bytes.
+    """
+    decoder = _decoder(path, encoding)
+    head: list[str] = []
+    head_chars = 0
+    size = 0
+    blank = True
+    with _open(path) as handle:
+        try:
+            while chunk := handle.read(CHUNK):
+                if size == 0 and encoding is None:
+                    if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+                        raise DigestError(path, "UTF-16 text, not UTF-8; convert it or pass --encoding utf-16")
+                    if b"\0" in chunk[:65536]:
+                        raise DigestError(path, "binary file, not a text digest")
+                try:
+                    text = decoder.decode(chunk)
+                except UnicodeDecodeError as err:
+                    raise _bad_bytes(path, err, size, encoding) from None
+                size += len(chunk)
+                blank = blank and not text.strip()
+                if head_chars < CHECK_CHARS:
+                    head.append(text[: CHECK_CHARS - head_chars])
+                    head_chars += len(head[-1])
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError as err:
+                raise _bad_bytes(path, err, size, encoding) from None
+        except OSError as err:
+            raise DigestError(path, f"cannot read: {err.strerror or err}") from None
+    if size == 0:
+        raise DigestError(path, "empty file, no papers in it")
+    if blank:
+        raise DigestError(path, "only whitespace, no papers in it")
+    start = "".join(head).removeprefix("\ufeff")
+    if not list(islice(iter_entries(start, str(path), []), 1)):
+        # No paper in the first CHECK_CHARS: only now is the whole text worth reading.
+        if size <= CHECK_CHARS or not list(islice(iter_entries(_read_lines(path, encoding), str(path), []), 1)):
+            raise DigestError(path, "no papers found (expected a title line then its abstract line)")
+    return size
+
+
+def _read_lines(path: Path, encoding: str | None) -> Iterator[str]:
+    """The lines of a digest, read and decoded a chunk at a time."""
+    decoder = _decoder(path, encoding)
+    rest = ""
+    first = True
+    with _open(path) as handle:
+        while chunk := handle.read(CHUNK):
+            text = rest + decoder.decode(chunk)
+            if first:
+                text, first = text.removeprefix("\ufeff"), False
+            lines = text.split("\n")
+            rest = lines.pop()
+            yield from lines
+        yield from (rest + decoder.decode(b"", final=True)).split("\n")
+
+
 def _check_has_papers(path: Path, text: str) -> None:
     # A look at the start is enough for any real digest; only a file whose start
     # has no paper at all needs the whole text read.
@@ -182,32 +277,33 @@ def read_digest(path: str | os.PathLike[str], encoding: str | None = None) -> tu
 
 
 class LibraryLoader:
-    """Digests read and checked up front (errors before any UI), parsed in batches later.
+    """Digests checked up front (errors before any UI), then parsed in batches, streaming.
 
-    Parsing is the slow part of a big digest: :meth:`batches` yields papers as it
-    goes, so the app can show the first ones while the rest load on a worker.
+    The check reads each file once without keeping its text (emptiness, binary,
+    encoding, at least one paper at its start); :meth:`batches` then reads it again
+    in chunks and yields papers as it goes, so the app can show the first ones while
+    the rest load on a worker, and a big file is never held whole in memory.
     """
 
     def __init__(self, paths: list[str | os.PathLike[str]], encoding: str | None = None) -> None:
         self.files = expand_paths(paths)
-        self._texts: list[tuple[Path, str]] = []
+        self.encoding = encoding
+        self.size = 0
         for path in self.files:
-            text = read_text(path, encoding)
-            _check_has_papers(path, text)
-            self._texts.append((path, text))
-        self.size = sum(len(text) for _, text in self._texts)
+            self.size += _check_file(path, encoding)
+        self._pending = list(self.files)
 
     def batches(self, library: Library, batch: int = 5000) -> Iterator[tuple[list[Paper], float]]:
         """Parse into ``library``; yield each batch of new papers and the fraction done."""
         index: dict[str, Paper] = {p.id: p for p in library.papers}
         done = 0
-        while self._texts:
-            path, text = self._texts.pop(0)  # let each text go once parsed
+        while self._pending:
+            path = self._pending.pop(0)
             source = str(path)
             library.files.append(source)
             new: list[Paper] = []
             consumed = 0
-            for title, abstract in iter_entries(text, source, library.warnings):
+            for title, abstract in iter_entries(_read_lines(path, self.encoding), source, library.warnings):
                 consumed += len(title) + len(abstract) + 2
                 pid = paper_id(title)
                 known = index.get(pid)
@@ -224,8 +320,8 @@ class LibraryLoader:
                 if len(new) >= batch:
                     yield new, min(1.0, (done + consumed) / max(self.size, 1))
                     new = []
-            done += len(text)
-            yield new, done / max(self.size, 1)
+            done += path.stat().st_size
+            yield new, min(1.0, done / max(self.size, 1))
 
     def load(self) -> Library:
         """Parse everything now."""

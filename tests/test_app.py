@@ -474,3 +474,27 @@ async def test_corrupt_store_quit_exits_with_status_2(tmp_path):
         await pilot.pause()
     assert app.return_code == 2
     assert db.read_bytes() == b"not json at all"
+
+
+async def test_copy_through_a_working_system_clipboard(tmp_path, monkeypatch):
+    """With a display and a clipboard tool, pyperclip copies and the notice says so."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    received = tmp_path / "clipboard.txt"
+    fake = bin_dir / "xclip"
+    # A clipboard tool that keeps what it is given and hands it back with -o.
+    fake.write_text(
+        f'#!/bin/sh\ncase "$*" in *-o*) cat {received} ;; *) cat > {received} ;; esac\n', encoding="utf-8"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setenv("DISPLAY", ":99")
+    app = make_app(tmp_path / "store.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert app.is_running
+        assert received.read_text(encoding="utf-8").startswith("https://arxiv.org/search/?query=PAON")
+        shown = notifications(app)[-1]
+        assert "Copied link to the clipboard" in shown and "OSC 52" not in shown
