@@ -58,6 +58,7 @@ EXPAND_CACHE = 2048
 # Version of what SearchEngine.save writes and of what the build produces: bump it when
 # either changes (reader.index_cache also keys its entries by this module's source).
 INDEX_FORMAT = 1
+SPOT_CHECKS = 32  # papers whose words a loaded index is checked against
 
 # ASCII folding as one str.translate: A-Z to a-z, anything else that is not a letter or
 # a digit to a space; "\n" is kept, it separates papers while tokenizing a chunk.
@@ -353,7 +354,33 @@ class SearchEngine:
         engine._ascii = data["ascii"]
         engine._finish(sorted_ids)
         check(all(a < b for a, b in zip(engine.sorted_words, engine.sorted_words[1:])), "alphabetical order")
+        check(engine._indexes_their_words(SPOT_CHECKS), "the papers' words are not what was indexed")
         return engine
+
+    def _indexes_their_words(self, count: int) -> bool:
+        """Whether the first, the last and ``count`` random papers have exactly their words indexed.
+
+        A loaded index of other text (a stale or misplaced file) fails this unless the
+        papers checked all happen to be unchanged.
+        """
+        if not self.n:
+            return True
+        sample = {0, self.n - 1, *np.random.default_rng().integers(0, self.n, count).tolist()}
+        for which, postings in (("title", self.title_postings), ("abstract", self.abstract_postings)):
+            per_paper = np.bincount(postings.docs, minlength=self.n)
+            for i in sample:
+                words = set(fold_words(getattr(self.papers[i], which)))
+                if len(words) != per_paper[i]:
+                    return False
+                for word in words:
+                    wid = self.vocab.get(word)
+                    if wid is None:
+                        return False
+                    post = postings[wid]
+                    k = int(np.searchsorted(post, i))
+                    if k == len(post) or post[k] != i:
+                        return False
+        return True
 
     # -- caches --------------------------------------------------------------------------
     def clear_caches(self) -> None:

@@ -1,0 +1,192 @@
+"""An on-disk cache of search indexes, keyed by the papers' content and never trusted blindly.
+
+Building the index of a 100k-paper digest takes seconds; loading it back takes a
+fraction of that. ``cached_engine(papers)`` returns the same engine
+``SearchEngine(papers)`` would, from the cache when an entry for exactly these papers
+is there and sound, else by building it (and then saving it for next time).
+
+The key is a blake2b hash of:
+
+- what decides how an index is built and laid out: ``search.INDEX_FORMAT``, the bytes
+  of reader/search.py itself (a change to the tokenizer without a version bump still
+  misses), the package version, the Python version and its Unicode database (folding);
+- the number of papers and, in order, every paper's id, title, abstract and whether it
+  is a stored snapshot, with the length of each field, so that no two different lists
+  of papers hash the same stream.
+
+It is taken over the papers as parsed, not over the files: a change to the parser, to
+the store's snapshots or to the order of the files all give another key. An entry is
+also checked when read (CRC of every array, format version, key, shapes, ranges; see
+``SearchEngine.load``); anything wrong and the index is built and the entry rewritten.
+Nothing here raises: a cache that cannot be read or written only costs the build.
+
+Where: ``$PAPER_READER_CACHE`` or the user cache folder's ``paper-reader/index``.
+Only libraries of at least MIN_PAPERS papers are cached (smaller ones build about as
+fast as they load); at most KEEP entries and MAX_BYTES are kept, least recently used
+go first. Entries are written to a temporary file and renamed into place, so a reader
+never sees half an entry, and two processes writing the same entry write the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+import time
+import unicodedata
+from operator import attrgetter
+from pathlib import Path
+
+import numpy as np
+
+import reader
+from reader import search
+from reader.paper import Paper
+from reader.search import SearchEngine
+
+ENV_VAR = "PAPER_READER_CACHE"
+MIN_PAPERS = 20_000
+KEEP = 5
+MAX_BYTES = 2 * 1024**3  # ~3.5M papers of index; the newest entry is kept whatever its size
+SUFFIX = ".npz"
+TEMP_PREFIX = ".tmp-"
+STALE_TEMP_S = 3600  # a temporary file this old was left by a killed process
+_CHUNK = 8192  # papers encoded at a time while hashing (bounds the memory it takes)
+
+_id, _title, _abstract, _from_store = (attrgetter(a) for a in ("id", "title", "abstract", "from_store"))
+_build_fingerprint: bytes | None = None
+
+
+def default_cache_dir() -> Path:
+    """``$PAPER_READER_CACHE``, or ``index`` in the user cache folder."""
+    override = os.environ.get(ENV_VAR)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("paper-reader", appauthor=False)) / "index"
+
+
+def _fingerprint() -> bytes:
+    """What, besides the papers, decides the index: versions and the search module's source."""
+    global _build_fingerprint
+    if _build_fingerprint is None:
+        try:
+            source = Path(search.__file__).read_bytes()
+        except OSError:
+            source = b"unknown source " + os.urandom(16)  # cannot tell: never hit an old entry
+        h = hashlib.blake2b(digest_size=32)
+        for part in (
+            f"format {search.INDEX_FORMAT}", f"reader {reader.__version__}",
+            f"python {sys.version_info[0]}.{sys.version_info[1]}", f"unicode {unicodedata.unidata_version}",
+            f"numpy {np.__version__.split('.')[0]}", sys.byteorder,
+        ):
+            h.update(part.encode() + b"\n")
+        h.update(hashlib.blake2b(source).digest())
+        _build_fingerprint = h.digest()
+    return _build_fingerprint
+
+
+def papers_key(papers: list[Paper]) -> str:
+    """The cache key of an index over these papers (hex).
+
+    Per chunk of papers: the lengths (in characters) of every id, title and abstract
+    and the snapshot flags, then the ids, titles and abstracts, UTF-8 encoded (lone
+    surrogates too). The lengths cut the text back into its fields, so the stream, and
+    barring a blake2b collision the key, differs whenever any paper does.
+    """
+    h = hashlib.blake2b(digest_size=20, person=b"paper-reader-ix")
+    h.update(_fingerprint())
+    h.update(np.array([len(papers)], dtype="<i8").tobytes())
+    for start in range(0, len(papers), _CHUNK):
+        chunk = papers[start : start + _CHUNK]
+        columns = [list(map(get, chunk)) for get in (_id, _title, _abstract)]
+        lengths = [list(map(len, column)) for column in columns] + [list(map(_from_store, chunk))]
+        h.update(np.array(lengths, dtype="<i8").tobytes())
+        for column in columns:
+            h.update("".join(column).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def cached_engine(papers: list[Paper], cache_dir: str | os.PathLike | None = None) -> SearchEngine:
+    """``SearchEngine(papers)``, loaded from the cache when it holds a sound index of exactly these papers.
+
+    The engine is built over a copy of the list: papers appended to ``papers`` later
+    (while this runs on a worker thread, say) are neither hashed nor indexed.
+    """
+    papers = list(papers)
+    if len(papers) < MIN_PAPERS:
+        return SearchEngine(papers)
+    try:
+        directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        key = papers_key(papers)
+    except Exception:  # noqa: BLE001 - no cache is better than no index
+        return SearchEngine(papers)
+    path = directory / f"{key}{SUFFIX}"
+    if path.exists():
+        try:
+            engine = SearchEngine.load(path, papers, key=key)
+        except Exception:  # noqa: BLE001 - IndexFileError, MemoryError...: rebuild and overwrite
+            pass
+        else:
+            try:
+                os.utime(path)  # recently used: pruned last
+            except OSError:
+                pass
+            return engine
+    engine = SearchEngine(papers)
+    save_entry(engine, directory, key)
+    return engine
+
+
+def save_entry(engine: SearchEngine, directory: Path, key: str) -> bool:
+    """Write an entry atomically (temporary file, then rename) and prune old ones. False if it could not."""
+    temp: str | None = None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=SUFFIX, dir=directory)
+        with os.fdopen(fd, "wb") as f:
+            engine.save(f, key=key)
+        os.replace(temp, directory / f"{key}{SUFFIX}")
+        temp = None
+    except Exception:  # noqa: BLE001 - read-only folder, full disk...: the engine is built anyway
+        return False
+    finally:
+        if temp is not None:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+    prune(directory, keep=key)
+    return True
+
+
+def prune(directory: Path, keep: str = "") -> None:
+    """Drop the least recently used entries beyond KEEP or MAX_BYTES, and old temporary files."""
+    entries = []
+    now = time.time()
+    try:
+        with os.scandir(directory) as it:
+            for entry in it:
+                try:
+                    st = entry.stat()
+                    if entry.name.startswith(TEMP_PREFIX):
+                        if now - st.st_mtime > STALE_TEMP_S:
+                            os.unlink(entry.path)
+                    elif entry.name.endswith(SUFFIX):
+                        newest = entry.name == f"{keep}{SUFFIX}"
+                        entries.append((newest, st.st_mtime, st.st_size, entry.path))
+                except OSError:
+                    continue
+    except OSError:
+        return
+    entries.sort(reverse=True)  # the entry just written first, then the most recently used
+    total = 0
+    for k, (_newest, _mtime, size, entry_path) in enumerate(entries):
+        total += size
+        if k and (k >= KEEP or total > MAX_BYTES):
+            try:
+                os.unlink(entry_path)
+            except OSError:
+                pass
