@@ -12,6 +12,7 @@ import unicodedata
 from typing import Any
 
 from reader.digest import Library
+from reader.index_cache import cached_engine
 from reader.links import Link, paper_links
 from reader.paper import Paper
 from reader.search import SearchEngine, State
@@ -110,8 +111,12 @@ class Collection:
         self.reload()
 
     def build_index(self) -> SearchEngine:
-        """Build the search index (slow for big libraries: the app calls it on a worker)."""
-        self.engine = SearchEngine(self.papers)
+        """Build the search index, or load it from the on-disk cache (reader.index_cache) when that
+        holds a sound index of exactly these papers. Slow for big libraries: the app calls it on a worker.
+
+        The engine covers the papers as they are when this starts (it indexes a copy of the list).
+        """
+        self.engine = cached_engine(self.papers)
         return self.engine
 
     def reload(self) -> bool:
