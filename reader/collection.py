@@ -17,6 +17,7 @@ from reader.links import Link, paper_links
 from reader.paper import Paper
 from reader.search import SearchEngine, State
 from reader.store import Store, StoreError, is_kept
+from reader.tex import clean_tex
 from reader.text import clean_line
 
 
@@ -58,6 +59,7 @@ class Collection:
         self.seen: dict[str, str] = {}
         self.newest = ""
         self._new: set[str] = set()
+        self._titles: dict[str, str] = {}
         self.engine: SearchEngine | None = None
         self.reload()
         if index:
@@ -179,6 +181,13 @@ class Collection:
     def is_read(self, paper: Paper) -> bool:
         """True when the paper has been read."""
         return paper.id in self.state.read
+
+    def shown_title(self, paper: Paper) -> str:
+        """The title as the app shows it: TeX leftovers made readable (cached; rows redraw often)."""
+        title = self._titles.get(paper.id)
+        if title is None:
+            title = self._titles[paper.id] = clean_tex(paper.title)
+        return title
 
     def tags(self, paper: Paper) -> list[str]:
         """The paper's tags, in the order they were added."""

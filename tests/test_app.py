@@ -498,3 +498,22 @@ async def test_copy_through_a_working_system_clipboard(tmp_path, monkeypatch):
         assert received.read_text(encoding="utf-8").startswith("https://arxiv.org/search/?query=PAON")
         shown = notifications(app)[-1]
         assert "Copied link to the clipboard" in shown and "OSC 52" not in shown
+
+
+async def test_tex_leftovers_show_readable_in_the_detail_and_list(tmp_path):
+    app = make_app(tmp_path / "store.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"'WKB", "enter")
+        await settle(app, pilot)
+        abstract = text(app.screen.query_one("#detail-abstract"))
+        assert "ε²,φ''+a(x),φ=0" in abstract and "varepsilon^2" not in abstract
+        await pilot.press("slash", "ctrl+u", *"ell_p sensitivity", "enter")
+        await settle(app, pilot)
+        assert "Sharper Bounds for ℓₚ Sensitivity Sampling" in rows(app)[0]
+        assert app.screen.query_one(PaperList).spans_of(app.screen.query_one(PaperList).paper)
+        await pilot.press("Y")
+        await settle(app, pilot)
+        await pilot.press("end", "enter")
+        await settle(app, pilot)
+        assert "Sharper Bounds for ell\\_p Sensitivity Sampling" in app.clipboard  # BibTeX keeps the TeX

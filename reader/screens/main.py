@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +96,7 @@ class MainScreen(Screen[None]):
         papers.is_read = self.collection.is_read
         papers.tags_of = self.collection.tags
         papers.seen_of = self.collection.seen_before
+        papers.title_of = self.collection.shown_title
         self._apply(self._file_order(), parse_query(""), None, self._generation)
         papers.focus()
         self._layout(self.size.width)
@@ -161,7 +163,9 @@ class MainScreen(Screen[None]):
         papers = self.query_one(PaperList)
         engine = self.collection.engine
         if query.terms and engine is not None:
-            papers.show(rows, lambda paper: engine.title_spans(paper, query), keep)
+            shown = self.collection.shown_title
+            # Highlights are found in the title as shown (TeX made readable), not the raw one.
+            papers.show(rows, lambda paper: engine.title_spans(replace(paper, title=shown(paper)), query), keep)
         else:
             papers.show(rows, lambda paper: [], keep)
         self.shown = len(rows)

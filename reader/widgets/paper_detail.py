@@ -9,7 +9,20 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from reader.links import Link, clean_urls_in_text
+from reader.links import Link
+from reader.tex import tex_spans
+
+# How TeX's emphasis shows; the text itself is never parsed as markup.
+TEX_STYLES = {"italic": "italic", "bold": "bold", "mono": "$text-secondary", "smallcaps": "bold"}
+
+
+def _readable(text: str) -> Content:
+    """Digest text with TeX leftovers made readable (URLs cleaned too), emphasis as styles."""
+    cleaned, spans = tex_spans(text)
+    content = Content(cleaned)
+    for start, end, style in spans:
+        content = content.stylize(TEX_STYLES.get(style, "italic"), start, end)
+    return content
 from reader.paper import Paper
 
 
@@ -39,7 +52,7 @@ class PaperDetail(VerticalScroll, can_focus=True):
             for widget in (tags, note):
                 widget.display = False
             return
-        title.update(Content(paper.title))
+        title.update(_readable(paper.title))
         facts = [f"id {paper.id}"]
         if record.get("bookmarked_at"):
             facts.insert(0, "★ bookmarked " + str(record["bookmarked_at"])[:10])
@@ -59,5 +72,5 @@ class PaperDetail(VerticalScroll, can_focus=True):
         lines = [Content.assemble((f"[{n}] ", "bold"), (link.label + ": ", "dim"), link.url)
                  for n, link in enumerate(links, 1)]
         links_view.update(Content("\n").join(lines))
-        abstract.update(Content(clean_urls_in_text(paper.abstract) or "(no abstract)"))
+        abstract.update(_readable(paper.abstract) if paper.abstract else Content("(no abstract)"))
         self.scroll_home(animate=False)

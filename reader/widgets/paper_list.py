@@ -68,6 +68,7 @@ class PaperList(ScrollView, can_focus=True):
         self.tags_of: Callable[[Paper], list[str]] = lambda paper: []
         self.spans_of: Callable[[Paper], list[tuple[int, int]]] = lambda paper: []
         self.seen_of: Callable[[Paper], str] = lambda paper: ""
+        self.title_of: Callable[[Paper], str] = lambda paper: paper.title
         self._span_cache: dict[int, list[tuple[int, int]]] = {}
         # Marked papers (ids) for bulk actions; the marks are the user's working set, not stored.
         self.marked: set[str] = set()
@@ -219,7 +220,7 @@ class PaperList(ScrollView, can_focus=True):
             limit = max(0, width // MAX_CHIPS_SHARE)
             if chips.cell_length > limit:
                 chips = chips.truncate(limit, ellipsis=True)
-        title = Content(paper.title)
+        title = Content(self.title_of(paper))
         if index not in self._span_cache:
             self._span_cache[index] = self.spans_of(paper)
         match = style("paper-list--match", partial=True)
