@@ -61,6 +61,9 @@ class PaperReaderApp(App[int]):
         self.indexing = True
         self._index_event = asyncio.Event()
         self.similarity: Similarity | None = None
+        files = loader.files if loader is not None else library.files
+        # Reopening the same digests brings back where the user was (see MainScreen).
+        self.session_key = "\n".join(sorted(str(Path(f).resolve()) for f in files))
 
     def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
@@ -149,6 +152,23 @@ class PaperReaderApp(App[int]):
         await self._index_event.wait()
         assert self.collection.engine is not None
         return self.collection.engine
+
+    def session(self) -> dict[str, object]:
+        """What was saved when these same digests were last closed ({} if nothing)."""
+        sessions = self._store.setting("sessions", {}) if self._store is not None else {}
+        return dict((sessions or {}).get(self.session_key) or {})
+
+    def save_session(self, state: dict[str, object]) -> None:
+        """Remember where the user was in these digests (the 20 most recent sets of files)."""
+        if self.readonly or self._store is None:
+            return
+        try:
+            sessions = dict(self._store.setting("sessions", {}) or {})
+            sessions.pop(self.session_key, None)
+            sessions[self.session_key] = state
+            self._store.set_setting("sessions", dict(list(sessions.items())[-20:]))
+        except StoreError:
+            pass  # losing the place in the list is not worth an error on the way out
 
     def _remember_theme(self, theme: object) -> None:
         if not self.readonly:

@@ -10,12 +10,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from reader import __version__
 from reader.collection import Collection, UnknownPaper, clean_record
 from reader.completions import SHELLS, script
 from reader.digest import DigestError, Library, LibraryLoader, bundled_digest, load_library
 from reader.export import FORMATS, export, paper_record
 from reader.paper import Paper
+from reader.sorting import SORTS, sort_rows
 from reader.store import Store, StoreError, default_path, is_kept
 from reader.text import clean_line
 
@@ -69,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="every paper: id<TAB>title, in file order")
     p.add_argument("paths", nargs="*", metavar="PATH")
+    p.add_argument("--sort", choices=SORTS, default="file", help="order (default: file order)")
     _add_common(p)
 
     p = sub.add_parser("search", help="ranked papers for a query: id<TAB>score<TAB>title")
@@ -76,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.add_argument("--limit", type=_count, default=20, metavar="N", help="at most N papers (0: all; default 20)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--sort", choices=SORTS, default="relevance", help="order (default: relevance)")
     _add_common(p)
 
     p = sub.add_parser("show", help="one paper: title, abstract, links, tags, note")
@@ -147,9 +152,11 @@ def _library(paths: Sequence[str], encoding: str | None) -> Library:
     return library
 
 
-def _collection(args: argparse.Namespace, paths: Sequence[str], readonly: bool = False) -> Collection:
+def _collection(
+    args: argparse.Namespace, paths: Sequence[str], readonly: bool = False, index: bool = True
+) -> Collection:
     library = _library(paths, args.encoding)
-    return Collection(library, Store(args.db, readonly=readonly))
+    return Collection(library, Store(args.db, readonly=readonly), index=index)
 
 
 def _json_line(data: dict[str, Any]) -> str:
@@ -157,18 +164,32 @@ def _json_line(data: dict[str, Any]) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> None:
-    library = _library(args.paths, args.encoding)
+    if args.sort in ("file", "relevance"):
+        papers = _library(args.paths, args.encoding).papers
+    else:
+        collection = _collection(args, args.paths, readonly=True, index=False)
+        rows = np.arange(collection.file_count)
+        papers = [collection.papers[i] for i in _sorted(collection, rows, args.sort)]
     out = sys.stdout
-    for paper in library.papers:
+    for paper in papers:
         out.write(f"{paper.id}\t{paper.title}\n")
+
+
+def _sorted(collection: Collection, rows: np.ndarray, mode: str) -> np.ndarray:
+    if mode == "first-seen":
+        collection.seen = collection.store.seen()
+    return sort_rows(rows, collection.papers, mode, collection.records, collection.seen)
 
 
 def cmd_search(args: argparse.Namespace) -> None:
     collection = _collection(args, args.paths, readonly=True)
-    result = collection.engine.search(args.query, collection.state, limit=args.limit or None)
+    result = collection.engine.search(args.query, collection.state)
     for error in result.query.errors:
         print(f"{PROG}: warning: {_safe(error)}", file=sys.stderr)
-    for index, score in zip(result.indices, result.scores):
+    scores = dict(zip(result.indices.tolist(), result.scores.tolist()))
+    rows = _sorted(collection, result.indices, args.sort)[: args.limit or None]
+    for index in rows:
+        score = scores[int(index)]
         paper = collection.papers[index]
         if args.json:
             data = paper_record(paper, collection.record(paper))

@@ -251,3 +251,41 @@ async def test_rank_by_tag_orders_by_likeness(tmp_path):
         assert top[0] == "Neural Operator: Learning Maps Between Function Spaces"
         assert sum("Operator" in t for t in top[1:]) >= 2
         assert papers.border_subtitle.startswith("164 / 164")
+
+
+async def test_session_restore_brings_back_query_sort_filters_and_selection(tmp_path):
+    db = tmp_path / "store.json"
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"math", "enter", "j", "j", "j", "b", "B", "B", "S", "S")
+        await settle(app, pilot)
+        papers = papers_of(app)
+        chosen = papers.paper
+        assert app.screen.sort == "title"
+        await pilot.press("B")
+        await settle(app, pilot)
+    again = make_app(db)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(again, pilot)
+        screen = again.screen
+        assert screen.query_one(SearchBox).value == "math"
+        assert screen.sort == "title" and screen.bookmarks_only
+        assert papers_of(again).paper.id == chosen.id
+        assert papers_of(again).border_title.startswith("Bookmarks · by title")
+
+
+async def test_sort_cycles_and_orders_the_list(tmp_path):
+    app = make_app(tmp_path / "store.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("S", "S")
+        await settle(app, pilot)
+        papers = papers_of(app)
+        titles = [papers.papers[i].title.casefold() for i in papers.rows]
+        assert papers.border_title.endswith("by title")
+        assert titles[:3] == sorted(titles)[:3]
+        await pilot.press("S", "S", "S")
+        await settle(app, pilot)
+        assert app.screen.sort == "relevance"
+        assert papers.papers[papers.rows[0]].title.startswith("PAON")

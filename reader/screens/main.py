@@ -18,6 +18,7 @@ from textual.widgets import Footer, Input
 from reader.export import FORMATS, bibtex, export, markdown_link
 from reader.paper import Paper
 from reader.query import parse_query
+from reader.sorting import SORTS, sort_rows
 from reader.screens.ask import AskScreen
 from reader.screens.choose import ChooseScreen
 from reader.screens.help import HelpScreen
@@ -52,6 +53,7 @@ class MainScreen(Screen[None]):
         Binding("o", "open_link", "Open"),
         Binding("space", "read_on", "Read on"),
         Binding("s", "similar", "Similar"),
+        Binding("S", "cycle_sort", "Sort"),
         Binding("v", "mark", "Mark"),
         Binding("V", "clear_marks", "Clear marks", show=False),
         Binding("R", "mark_all_read", "All read", show=False),
@@ -74,6 +76,8 @@ class MainScreen(Screen[None]):
         self.unread = 0
         # "More like this": the paper whose similar papers the list shows, or None.
         self.similar_to: Paper | None = None
+        self.sort = "relevance"
+        self._restore_at: tuple[str | None, int] | None = None
 
     @property
     def collection(self):  # type: ignore[no-untyped-def]
@@ -97,9 +101,36 @@ class MainScreen(Screen[None]):
         papers.tags_of = self.collection.tags
         papers.seen_of = self.collection.seen_before
         papers.title_of = self.collection.shown_title
+        self._widgets = (papers, self.query_one(SearchBox))
         self._apply(self._file_order(), parse_query(""), None, self._generation)
         papers.focus()
         self._layout(self.size.width)
+        self._restore(self.app.session())
+
+    # -- session restore -----------------------------------------------------------------
+    def _restore(self, saved: dict[str, Any]) -> None:
+        """Bring back the query, filters, sort, selected paper and scroll of the last visit."""
+        if not saved:
+            return
+        self.sort = saved.get("sort") if saved.get("sort") in SORTS else "relevance"
+        self.bookmarks_only = bool(saved.get("bookmarks_only"))
+        self._restore_at = (saved.get("paper"), int(saved.get("scroll") or 0))
+        self.query_text = str(saved.get("query") or "")
+        search = self.query_one(SearchBox)
+        with search.prevent(Input.Changed):
+            search.value = self.query_text
+        self.run_search(keep=saved.get("paper"))
+
+    def on_unmount(self) -> None:
+        # The widgets are already gone from the DOM here; the references still hold their state.
+        papers, search = self._widgets
+        self.app.save_session({
+            "query": search.value,
+            "bookmarks_only": self.bookmarks_only,
+            "sort": self.sort,
+            "paper": papers.paper.id if papers.paper else None,
+            "scroll": int(papers.scroll_offset.y),
+        })
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout(event.size.width)
@@ -159,6 +190,9 @@ class MainScreen(Screen[None]):
     def _apply(self, rows: np.ndarray, query: Any, keep: str | None, generation: int) -> None:
         if generation != self._generation:
             return  # an older query: never shown
+        if self.similar_to is None:
+            rows = sort_rows(rows, self.collection.papers, self.sort, self.collection.records,
+                             self.collection.seen, self.collection.shown_title)
         self._applied_text = query.text
         papers = self.query_one(PaperList)
         engine = self.collection.engine
@@ -171,6 +205,11 @@ class MainScreen(Screen[None]):
         self.shown = len(rows)
         self._count_unread()
         self._update_border(query.errors)
+        if self._restore_at is not None and keep is not None and keep == self._restore_at[0]:
+            scroll = self._restore_at[1]
+            if scroll <= papers.cursor < scroll + papers.scrollable_content_region.height:
+                papers.scroll_to(y=scroll, animate=False, immediate=True)
+            self._restore_at = None
 
     def _count_unread(self) -> None:
         papers = self.query_one(PaperList)
@@ -188,6 +227,8 @@ class MainScreen(Screen[None]):
             title += f" · loading {self.app.load_progress:.0%}"
         elif self.app.indexing:
             title += " · indexing…"
+        if self.sort != "relevance":
+            title += f" · by {self.sort}"
         if self.app.readonly:
             title += " · read-only"
         papers.border_title = title
@@ -606,6 +647,13 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(ChooseScreen("Export which papers", scopes), scope_chosen)
 
+    def action_cycle_sort(self) -> None:
+        """Next sort order: relevance, file, title, first seen, bookmarked time."""
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.run_search(keep=self.paper.id if self.paper else None)
+        self._update_border()
+        self.notify(f"Sorted by {self.sort}", markup=False, timeout=2)
+
 
 SUFFIXES = {"json": "json", "markdown": "md", "bibtex": "bib", "csv": "csv", "ris": "ris"}
 
@@ -617,3 +665,4 @@ def _free_path(path: Path) -> Path:
         n += 1
         candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
     return candidate
+

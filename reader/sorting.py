@@ -1,0 +1,47 @@
+"""Sort orders for a list of papers: relevance, file order, title, first seen, bookmarked time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from reader.paper import Paper
+from reader.text import fold
+
+SORTS = ("relevance", "file", "title", "first-seen", "bookmarked")
+
+
+def sort_rows(
+    rows: np.ndarray,
+    papers: list[Paper],
+    mode: str,
+    records: Mapping[str, Mapping[str, Any]],
+    seen: Mapping[str, str],
+    title_of: Callable[[Paper], str] = lambda paper: paper.title,
+) -> np.ndarray:
+    """Reorder ``rows`` (indices into ``papers``, ranked by relevance) by ``mode``; ties keep the given order.
+
+    ``first-seen`` and ``bookmarked`` put the most recent first and papers without a date last.
+    """
+    if mode == "relevance" or len(rows) < 2:
+        return rows
+    if mode == "file":
+        return np.sort(rows, kind="stable")
+    if mode == "title":
+        keys = [fold(title_of(papers[i])) for i in rows]
+        return rows[sorted(range(len(rows)), key=keys.__getitem__)]
+    if mode == "first-seen":
+        dates = [seen.get(papers[i].id, "") for i in rows]
+    elif mode == "bookmarked":
+        dates = [(records.get(papers[i].id) or {}).get("bookmarked_at") or "" for i in rows]
+    else:
+        raise ValueError(f"unknown sort {mode!r} (one of {', '.join(SORTS)})")
+    # Most recent first, undated last, ties in the given order.
+    order = sorted(range(len(rows)), key=lambda k: (dates[k] == "", _descending(dates[k])))
+    return rows[order]
+
+
+def _descending(text: str) -> tuple[int, ...]:
+    return tuple(-ord(c) for c in text)
