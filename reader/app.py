@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import threading
 from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
@@ -23,6 +24,9 @@ from reader.screens.store_problem import StoreProblemScreen
 from reader.search import SearchEngine
 from reader.similar import Similarity
 from reader.store import Store, StoreError
+
+
+HANGUP_GRACE = 2.0  # seconds a hung-up app gets to exit normally
 
 
 def styles_path() -> Path:
@@ -67,9 +71,9 @@ class PaperReaderApp(App[int]):
 
     def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig, handler in ((signal.SIGTERM, self.exit), (signal.SIGHUP, self._hang_up)):
             try:
-                loop.add_signal_handler(sig, self.exit)
+                loop.add_signal_handler(sig, handler)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
         if self._store is None:
@@ -77,6 +81,25 @@ class PaperReaderApp(App[int]):
             self.push_screen(StoreProblemScreen(message), self._after_store_problem)
             return
         self._start(self._store)
+
+    def _hang_up(self) -> None:
+        """The terminal hung up: save what is only on screen, then exit, by force if need be.
+
+        Every bookmark, tag and read mark is on disk already. Textual's normal exit
+        restores the terminal, but when the terminal is really gone its writes can
+        block forever, so a watchdog ends the process if the exit has not within a moment.
+        """
+        for screen in self.screen_stack:
+            save = getattr(screen, "save_now", None)
+            if save is not None:
+                try:
+                    save()
+                except Exception:  # noqa: BLE001 - nothing can be shown any more; the store keeps its last state
+                    pass
+        watchdog = threading.Timer(HANGUP_GRACE, os._exit, (128 + signal.SIGHUP,))
+        watchdog.daemon = True
+        watchdog.start()
+        self.exit()
 
     def _after_store_problem(self, readonly: bool | None) -> None:
         if not readonly:

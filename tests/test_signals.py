@@ -138,7 +138,8 @@ def test_a_signal_ends_the_app_cleanly_with_every_change_on_disk(pane, sig):
     assert "Traceback" not in screen and "Error" not in screen, screen
     assert pane.fmt("alternate_on") == "0", "the terminal was left on the app's screen"
     assert status in (0, 128 + sig), status
-    assert pane.db.read_bytes() == before  # the store as it was, nothing half-written
+    # Nothing half-written: the annotations as they were (leaving saves only the place in the list).
+    assert json.loads(pane.db.read_bytes())["papers"] == json.loads(before)["papers"]
     assert [p["id"] for p in exported(pane.db) if p.get("bookmarked")] == [FIRST.id]
     assert not list(pane.db.parent.glob(".paper-reader-tmp-*"))
 
@@ -154,9 +155,8 @@ def test_ctrl_c_quits_and_restores_the_terminal(pane):
 
 
 HANG = (
-    "known app bug, reported: after a real hangup the app sometimes never exits (about half the runs "
-    "here); its main thread blocks in Textual's shutdown (LinuxDriver.close -> WriterThread.stop -> "
-    "queue.put) as nothing drains the terminal writer's queue any more"
+    "after a real hangup the app did not exit: Textual's shutdown writes to the vanished terminal and "
+    "can block (LinuxDriver.close -> WriterThread.stop -> queue.put); the app's SIGHUP handler must skip it"
 )
 
 
@@ -181,5 +181,4 @@ def test_the_terminal_going_away_keeps_the_store_and_ends_the_app(pane):
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)  # never leave it behind
-    if hung:
-        pytest.xfail(HANG)
+    assert not hung, HANG

@@ -122,7 +122,11 @@ class MainScreen(Screen[None]):
         self.run_search(keep=saved.get("paper"))
 
     def on_unmount(self) -> None:
-        # The widgets are already gone from the DOM here; the references still hold their state.
+        self.save_now()
+
+    def save_now(self) -> None:
+        """Remember where the user is in these digests (on exit, or when the terminal goes away)."""
+        # On unmount the widgets are gone from the DOM; the references still hold their state.
         papers, search = self._widgets
         self.app.save_session({
             "query": search.value,

@@ -52,6 +52,10 @@ class NoteScreen(ModalScreen[None]):
             self._save(text)
             self.saved = text
 
+    def save_now(self) -> None:
+        """Save what was typed (the terminal went away)."""
+        self.action_save()
+
     def action_close(self) -> None:
         self.action_save()
         self.dismiss(None)
