@@ -17,6 +17,7 @@ from textual.screen import Screen
 
 from reader.clipboard import copy_system, open_url
 from reader.collection import Collection
+from reader.config import Config
 from reader.digest import Library, LibraryLoader
 from reader.paper import Paper
 from reader.screens.main import MainScreen
@@ -52,8 +53,10 @@ class PaperReaderApp(App[int]):
         store_error: StoreError | None = None,
         store_path: str | None = None,
         loader: LibraryLoader | None = None,
+        config: Config | None = None,
     ) -> None:
         super().__init__()
+        self.config = config or Config()
         self.library = library
         self.loader = loader
         self.load_progress = 1.0 if loader is None else 0.0
@@ -111,9 +114,21 @@ class PaperReaderApp(App[int]):
     def _start(self, store: Store) -> None:
         self._store = store
         self.collection = Collection(self.library, store, index=False, loading=self.loader is not None)
-        theme = store.setting("theme")
+        # The config file's theme wins; otherwise the one last picked in the app.
+        theme = self.config.theme or store.setting("theme")
         if theme and theme in self.available_themes:
             self.theme = theme
+        elif self.config.theme:
+            self.notify(f"{self.config.theme!r} is not a theme; try ctrl+p → theme", title="Config",
+                        severity="warning", markup=False)
+        if self.config.keys:
+            # Config actions name MainScreen bindings ("bookmark", "similar", ...).
+            known = {b.id.removeprefix("main.") for b in MainScreen.BINDINGS if isinstance(b, Binding) and b.id}
+            unknown = sorted(set(self.config.keys) - known)
+            if unknown:
+                self.notify(f"unknown action {unknown[0]!r} in [keys]; known: {', '.join(sorted(known))}",
+                            title="Config", severity="warning", markup=False, timeout=10)
+            self.set_keymap({f"main.{action}": keys for action, keys in self.config.keys.items()})
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.push_screen(MainScreen())
         if self.loader is not None:
@@ -265,7 +280,13 @@ class PaperReaderApp(App[int]):
             yield SystemCommand(title, help_text, action)
 
 
-def run_app(library: Library, db: str | None, readonly: bool = False, loader: LibraryLoader | None = None) -> int:
+def run_app(
+    library: Library,
+    db: str | None,
+    readonly: bool = False,
+    loader: LibraryLoader | None = None,
+    config: Config | None = None,
+) -> int:
     """Open the store and run the app; returns the exit status."""
     store: Store | None = None
     error: StoreError | None = None
@@ -274,6 +295,6 @@ def run_app(library: Library, db: str | None, readonly: bool = False, loader: Li
     except StoreError as err:
         error = err
     path = str(store.path) if store else (error.path if error else db)
-    app = PaperReaderApp(library, store, error, path, loader)
+    app = PaperReaderApp(library, store, error, path, loader, config)
     app.run()
     return app.return_code or 0

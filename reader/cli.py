@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from reader import __version__
+from reader.config import ConfigError, load_config
 from reader.collection import Collection, UnknownPaper, clean_record
 from reader.completions import SHELLS, script
 from reader.digest import DigestError, Library, LibraryLoader, bundled_digest, load_library
@@ -323,7 +324,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> None:
-    from reader.doctor import config_path
+    from reader.config import config_path
 
     print(config_path())
 
@@ -333,16 +334,18 @@ def cmd_completions(args: argparse.Namespace) -> None:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    config = load_config()
+    paths = list(args.paths) or ([config.digests] if config.digests else [bundled_digest()])
     # Every file is read and checked here, so its errors end the command before the UI starts.
-    loader = LibraryLoader(list(args.paths) or [bundled_digest()], args.encoding)
+    loader = LibraryLoader(paths, args.encoding)
     from reader.app import run_app
 
     if loader.size > STREAM_ABOVE:
-        return run_app(Library(), args.db, readonly=args.readonly, loader=loader)
+        return run_app(Library(), args.db, readonly=args.readonly, loader=loader, config=config)
     library = loader.load()
     for warning in library.warnings:
         print(f"{PROG}: warning: {_safe(warning)}", file=sys.stderr)
-    return run_app(library, args.db, readonly=args.readonly)
+    return run_app(library, args.db, readonly=args.readonly, config=config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -358,8 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = handlers[args.command](args)
         sys.stdout.flush()
         return int(status or 0)
-    except (DigestError, StoreError, UnknownPaper, CliError) as err:
-        message = err.args[0] if isinstance(err, (UnknownPaper, CliError)) else str(err)
+    except (DigestError, StoreError, UnknownPaper, CliError, ConfigError) as err:
+        message = err.args[0] if isinstance(err, (UnknownPaper, CliError, ConfigError)) else str(err)
         print(f"{PROG}: error: {_safe(message)}", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -12,19 +12,17 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from platformdirs import user_config_dir
 
+from reader.config import ConfigError, config_path, load_config
 from reader.store import META, SCHEMA, Store, StoreError, is_kept, tag_counts
 
 OK, NOTE, PROBLEM = "ok", "note", "problem"
 TIMEOUT = 3.0
-CONFIG_NAME = "config.toml"
 
 # Ask pyperclip which backend it would use; print its name, never copy anything.
 _WHICH_BACKEND = (
@@ -49,9 +47,6 @@ class Check:
     fix: str = ""
 
 
-def config_path() -> Path:
-    """Where the config file lives (platformdirs' user config folder)."""
-    return Path(user_config_dir("paper-reader", appauthor=False)) / CONFIG_NAME
 
 
 def _run(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str] | None:
@@ -194,12 +189,19 @@ def config_checks(path: Path | None = None) -> list[Check]:
     if not path.exists():
         return [Check(OK, "config", f"{path}: not present (defaults in force)")]
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        return [Check(PROBLEM, "config", f"{path}: does not parse ({err})", f"fix the TOML in {path}")]
-    keys = ", ".join(sorted(data)) or "empty"
-    return [Check(OK, "config", f"{path}: present ({keys})")]
+        config = load_config(path)
+    except ConfigError as err:
+        return [Check(PROBLEM, "config", f"{err}", f"fix it in {path}")]
+    parts = [f"theme {config.theme}"] if config.theme else []
+    if config.digests:
+        parts.append(f"digests {config.digests}")
+    if config.keys:
+        parts.append(f"{len(config.keys)} key overrides")
+    checks = [Check(OK, "config", f"{path}: present ({', '.join(parts) or 'empty'})")]
+    if config.digests and not config.digests.is_dir():
+        checks.append(Check(PROBLEM, "digests", f"{config.digests}: no such folder",
+                            f"create it or fix digests in {path}"))
+    return checks
 
 
 def run_checks(store_path: Path, env: Mapping[str, str], config: Path | None = None) -> list[Check]:

@@ -150,7 +150,7 @@ def test_config_path_and_its_state(healthy, env, tmp_path):
     assert f"{path}: not present" in line(out, "config")
     path.parent.mkdir(parents=True)
     path.write_text('theme = "nord"\n')
-    assert "present (theme)" in line(run(["doctor", "--db", str(healthy)], env).stdout, "config")
+    assert "present (theme nord)" in line(run(["doctor", "--db", str(healthy)], env).stdout, "config")
     path.write_text("theme = \n")
     done = run(["doctor", "--db", str(healthy)], env)
     assert done.returncode == 1 and line(done.stdout, "config").startswith("problem")

@@ -42,28 +42,31 @@ class MainScreen(Screen[None]):
     app: PaperReaderApp  # type: ignore[assignment]
 
     BINDINGS = [
-        Binding("slash", "focus_search", "Search"),
-        Binding("b", "bookmark", "Bookmark"),
-        Binding("B", "bookmarks_only", "Bookmarks"),
-        Binding("t", "tags", "Tags"),
-        Binding("number_sign", "tag_filter", "By tag"),
-        Binding("n", "note", "Note"),
-        Binding("y", "copy_link", "Copy link"),
-        Binding("Y", "copy_choose", "Copy…"),
-        Binding("o", "open_link", "Open"),
-        Binding("space", "read_on", "Read on"),
-        Binding("s", "similar", "Similar"),
-        Binding("S", "cycle_sort", "Sort"),
-        Binding("v", "mark", "Mark"),
-        Binding("V", "clear_marks", "Clear marks", show=False),
-        Binding("R", "mark_all_read", "All read", show=False),
-        Binding("u", "undo", "Undo"),
-        Binding("ctrl+r", "redo", "Redo", show=False),
-        Binding("ctrl+s", "save_search", "Save search", show=False),
-        *[Binding(str(n), f"saved_search({n})", f"Saved search {n}", show=False) for n in range(1, 10)],
-        Binding("ctrl+l", "refresh", "Refresh", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "app.quit", "Quit"),
+        Binding("slash", "focus_search", "Search", id="main.focus_search"),
+        Binding("b", "bookmark", "Bookmark", id="main.bookmark"),
+        Binding("B", "bookmarks_only", "Bookmarks", id="main.bookmarks_only"),
+        Binding("t", "tags", "Tags", id="main.tags"),
+        Binding("number_sign", "tag_filter", "By tag", id="main.tag_filter"),
+        Binding("n", "note", "Note", id="main.note"),
+        Binding("y", "copy_link", "Copy link", id="main.copy_link"),
+        Binding("Y", "copy_choose", "Copy…", id="main.copy_choose"),
+        Binding("o", "open_link", "Open", id="main.open_link"),
+        Binding("space", "read_on", "Read on", id="main.read_on"),
+        Binding("s", "similar", "Similar", id="main.similar"),
+        Binding("S", "cycle_sort", "Sort", id="main.cycle_sort"),
+        Binding("v", "mark", "Mark", id="main.mark"),
+        Binding("V", "clear_marks", "Clear marks", show=False, id="main.clear_marks"),
+        Binding("R", "mark_all_read", "All read", show=False, id="main.mark_all_read"),
+        Binding("u", "undo", "Undo", id="main.undo"),
+        Binding("ctrl+r", "redo", "Redo", show=False, id="main.redo"),
+        Binding("ctrl+s", "save_search", "Save search", show=False, id="main.save_search"),
+        *[
+            Binding(str(n), f"saved_search({n})", f"Saved search {n}", show=False, id=f"main.saved_search_{n}")
+            for n in range(1, 10)
+        ],
+        Binding("ctrl+l", "refresh", "Refresh", show=False, id="main.refresh"),
+        Binding("question_mark", "help", "Help", id="main.help"),
+        Binding("q", "app.quit", "Quit", id="main.quit"),
     ]
 
     def __init__(self) -> None:
