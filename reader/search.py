@@ -58,7 +58,7 @@ EXPAND_CACHE = 2048
 # Version of what SearchEngine.save writes and of what the build produces: bump it when
 # either changes (reader.index_cache also keys its entries by this module's source).
 INDEX_FORMAT = 1
-SPOT_CHECKS = 32  # papers whose words a loaded index is checked against
+SPOT_CHECKS = 16  # papers whose words a loaded index is checked against
 
 # ASCII folding as one str.translate: A-Z to a-z, anything else that is not a letter or
 # a digit to a space; "\n" is kept, it separates papers while tokenizing a chunk.
