@@ -185,7 +185,7 @@ def cli_vs_fzf(path: Path, runs: int) -> list[dict]:
         for query in CLI_QUERIES:
             command = base + ["search", query, str(path), "--limit", "20"]
 
-            def cold() -> float:
+            def cold(command: list[str] = command) -> float:
                 shutil.rmtree(cache, ignore_errors=True)
                 return _timed(command, env=env)
 
@@ -243,8 +243,8 @@ def table(results: dict) -> str:
         c = r.get("cached")
         if c:
             rows.append((f"load + cached index, {size}, second run (hash {c['hash_s']:.2f} s)",
-                         f"{c['load_s']:.2f} + {c['index_s']:.2f} = {c['load_s'] + c['index_s']:.2f} s"
-                         f" (first run {c['cold']['load_s'] + c['cold']['index_s']:.2f} s, building and saving)",
+                         (f"{c['load_s']:.2f} + {c['index_s']:.2f} = {c['load_s'] + c['index_s']:.2f} s"
+                          f" (first run {c['cold']['load_s'] + c['cold']['index_s']:.2f} s, building and saving)"),
                          "<= 3 s" if size == "100k" else ""))
         rows.append((f"peak RSS, {size}", f"{r['peak_rss_mb']:.0f} MB = {r['peak_rss_mb'] / r['file_mb']:.2f}x file",
                      "<= 3x file" if size == "1m" else ""))

@@ -124,19 +124,24 @@ def cached_engine(papers: list[Paper], cache_dir: str | os.PathLike | None = Non
     except Exception:  # noqa: BLE001 - no cache is better than no index
         return SearchEngine(papers)
     path = directory / f"{key}{SUFFIX}"
-    if path.exists():
-        try:
-            engine = SearchEngine.load(path, papers, key=key)
-        except Exception:  # noqa: BLE001 - IndexFileError, MemoryError...: rebuild and overwrite
-            pass
-        else:
-            try:
-                os.utime(path)  # recently used: pruned last
-            except OSError:
-                pass
-            return engine
+    engine = _load_entry(path, papers, key) if path.exists() else None
+    if engine is not None:
+        return engine
     engine = SearchEngine(papers)
     save_entry(engine, directory, key)
+    return engine
+
+
+def _load_entry(path: Path, papers: list[Paper], key: str) -> SearchEngine | None:
+    """The entry's engine, or None when it cannot be used (it is then rebuilt and overwritten)."""
+    try:
+        engine = SearchEngine.load(path, papers, key=key)
+    except Exception:  # noqa: BLE001 - IndexFileError, MemoryError...: never worse than a build
+        return None
+    try:
+        os.utime(path)  # recently used: pruned last
+    except OSError:
+        pass
     return engine
 
 

@@ -276,7 +276,9 @@ class SearchEngine:
 
         ``file`` is a path or a binary file object; ``key`` is kept so that ``load`` can check it.
         """
-        arrays = {
+        # Plain dtypes only, so no pickle is ever written (load refuses pickles). np.savez's own
+        # allow_pickle argument is not passed: older numpy (pyproject allows 1.26) would store it as an array.
+        arrays: dict[str, np.ndarray] = {
             "meta": np.array([INDEX_FORMAT, self.n, len(self.words)], dtype=np.int64),
             "key": np.frombuffer(key.encode("ascii"), dtype=np.uint8),
             "words": np.frombuffer("\n".join(self.words).encode("utf-8", "surrogatepass"), dtype=np.uint8),
@@ -289,9 +291,9 @@ class SearchEngine:
         }
         if isinstance(file, (str, os.PathLike)):
             with open(file, "wb") as f:  # a path given to np.savez gets ".npz" appended
-                np.savez(f, **arrays)
+                np.savez(f, **arrays)  # type: ignore[arg-type]  # the stubs see allow_pickle in **
         else:
-            np.savez(file, **arrays)
+            np.savez(file, **arrays)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, file: Any, papers: list[Paper], key: str | None = None) -> SearchEngine:
