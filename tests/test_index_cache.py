@@ -246,3 +246,17 @@ def test_old_entries_are_pruned(real_papers, tmp_path, small_threshold, monkeypa
         os.utime(newest, (5000 + k, 5000 + k))
     assert len(entries(tmp_path)) == 3
     assert newest.exists()
+
+
+def test_cli_search_uses_the_cache(tmp_path, small_threshold, monkeypatch, capsys) -> None:
+    from reader.cli import main
+
+    monkeypatch.setenv("PAPER_READER_CACHE", str(tmp_path / "cache"))
+    args = ["search", "nueral opertor", "--limit", "5", "--db", str(tmp_path / "store.json")]
+    assert main(args) in (0, None)
+    first = capsys.readouterr().out
+    [entry] = entries(tmp_path / "cache")
+    monkeypatch.setattr(SearchEngine, "__init__", lambda self, papers: pytest.fail("rebuilt"))
+    assert main(args) in (0, None)
+    assert capsys.readouterr().out == first and len(first.splitlines()) == 5
+    assert entries(tmp_path / "cache") == [entry]
