@@ -44,28 +44,31 @@ class Query:
         return any(t.kind == kind and not t.negate and (text is None or t.text == text) for t in self.terms)
 
 
-def _split(text: str) -> list[tuple[str, bool]]:
-    """Split on whitespace, keeping double-quoted runs together; returns (token, quoted)."""
+def split_terms(text: str) -> list[tuple[str, bool]]:
+    """Split on whitespace, keeping double-quoted runs together; returns (token, quoted).
+
+    A token that starts with a quote (or ``!`` and a quote) is a phrase (quoted is True);
+    a quote after another prefix only groups words: ``#"reading group"`` is the tag.
+    """
     tokens: list[tuple[str, bool]] = []
     i, n = 0, len(text)
     while i < n:
         if text[i].isspace():
             i += 1
             continue
-        start = i
-        prefix = ""
-        while i < n and text[i] in "!" and i + 1 < n and text[i + 1] == '"':
-            prefix, i = "!", i + 1
-        if i < n and text[i] == '"':
-            end = text.find('"', i + 1)
-            end = n if end < 0 else end
-            tokens.append((prefix + text[i + 1 : end], True))
-            i = end + 1
-            continue
-        i = start
+        parts: list[str] = []
+        quoted = False
         while i < n and not text[i].isspace():
-            i += 1
-        tokens.append((text[start:i], False))
+            if text[i] == '"':
+                end = text.find('"', i + 1)
+                end = n if end < 0 else end
+                quoted = quoted or "".join(parts) in ("", "!")
+                parts.append(text[i + 1 : end])
+                i = end + 1
+            else:
+                parts.append(text[i])
+                i += 1
+        tokens.append(("".join(parts), quoted))
     return tokens
 
 
@@ -74,7 +77,7 @@ def parse_query(text: str) -> Query:
     query = Query(text)
     # Terms compare with digest text, which is NFC: "é" typed as e + combining accent is "é".
     normalized = text if text.isascii() else unicodedata.normalize("NFC", text)
-    for token, quoted in _split(normalized):
+    for token, quoted in split_terms(normalized):
         negate = token.startswith("!")
         body = token[1:] if negate else token
         if quoted:

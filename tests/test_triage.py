@@ -289,3 +289,29 @@ async def test_sort_cycles_and_orders_the_list(tmp_path):
         await settle(app, pilot)
         assert app.screen.sort == "relevance"
         assert papers.papers[papers.rows[0]].title.startswith("PAON")
+
+
+async def test_filter_chips_show_active_filters_and_remove_them(tmp_path):
+    from reader.widgets.filter_chips import Chip, FilterChips
+
+    db = tmp_path / "store.json"
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        chips = app.screen.query_one(FilterChips)
+        assert not chips.display
+        await pilot.press("t", *"reading group", "enter", "escape", "b")
+        await pilot.press("slash", *'nueral #"reading group" is:unread', "enter", "B")
+        await settle(app, pilot)
+        labels = [str(c.content.plain).strip() for c in chips.query(Chip)]
+        assert labels == ["#reading group ✕", "is:unread ✕", "bookmarks only ✕"]
+        assert chips.display
+        await pilot.press("x")  # the last filter goes
+        await settle(app, pilot)
+        assert not app.screen.bookmarks_only
+        await pilot.click(Chip)  # clicking the first chip removes #reading group
+        await settle(app, pilot)
+        assert app.screen.query_one(SearchBox).value == "nueral is:unread"
+        assert [str(c.content.plain).strip() for c in chips.query(Chip)] == ["is:unread ✕"]
+        papers = papers_of(app)
+        assert any("Neural" in papers.papers[i].title for i in papers.rows)  # still fuzzy with a filter

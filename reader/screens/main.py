@@ -27,6 +27,7 @@ from reader.screens.tags import TagsScreen
 from reader.store import StoreError, tag_counts
 from reader.widgets.paper_detail import PaperDetail
 from reader.widgets.paper_list import PaperList
+from reader.widgets.filter_chips import Chip, FilterChips, filter_tokens, without_token
 from reader.widgets.search_box import SearchBox
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class MainScreen(Screen[None]):
             Binding(str(n), f"saved_search({n})", f"Saved search {n}", show=False, id=f"main.saved_search_{n}")
             for n in range(1, 10)
         ],
+        Binding("x", "remove_filter", "Remove filter", show=False, id="main.remove_filter"),
         Binding("ctrl+l", "refresh", "Refresh", show=False, id="main.refresh"),
         Binding("question_mark", "help", "Help", id="main.help"),
         Binding("q", "app.quit", "Quit", id="main.quit"),
@@ -92,6 +94,7 @@ class MainScreen(Screen[None]):
             id="search",
             select_on_focus=False,
         )
+        yield FilterChips(id="chips")
         with Horizontal(id="panes"):
             yield PaperList(self.collection.papers, id="papers")
             yield PaperDetail(id="detail")
@@ -239,6 +242,7 @@ class MainScreen(Screen[None]):
         if self.app.readonly:
             title += " · read-only"
         papers.border_title = title
+        self._show_chips()
         marked = len(papers.marked)
         papers.border_subtitle = (
             f"{self.shown} / {total} · {self.unread} unread" + (f" · {marked} marked" if marked else "")
@@ -653,6 +657,44 @@ class MainScreen(Screen[None]):
             self.notify(str(path), title=f"Exported {len(chosen)} papers ({fmt})", markup=False, timeout=8)
 
         self.app.push_screen(ChooseScreen("Export which papers", scopes), scope_chosen)
+
+    # -- filter chips ------------------------------------------------------------------
+    BOOKMARKS_CHIP, SIMILAR_CHIP = "\0bookmarks", "\0similar"
+
+    def _chips(self) -> list[tuple[str, str]]:
+        if self.similar_to is not None:
+            # The similar-papers view ignores the query; its one filter is the paper.
+            name = self.similar_to.title
+            return [(self.SIMILAR_CHIP, "like: " + (name if len(name) <= 30 else name[:29] + "…"))]
+        chips = [(token, token) for token in filter_tokens(self.query_text)]
+        if self.bookmarks_only:
+            chips.append((self.BOOKMARKS_CHIP, "bookmarks only"))
+        return chips
+
+    def _show_chips(self) -> None:
+        self.query_one(FilterChips).show(self._chips())
+
+    @on(Chip.Remove)
+    def chip_removed(self, event: Chip.Remove) -> None:
+        self._remove_filter(event.token)
+
+    def action_remove_filter(self) -> None:
+        """Remove the last active filter (x)."""
+        chips = self._chips()
+        if chips:
+            self._remove_filter(chips[-1][0])
+
+    def _remove_filter(self, token: str) -> None:
+        keep = self.paper.id if self.paper else None
+        if token == self.BOOKMARKS_CHIP:
+            self.bookmarks_only = False
+            self.run_search(keep=keep)
+        elif token == self.SIMILAR_CHIP:
+            self.run_search(keep=keep)
+        else:
+            search = self.query_one(SearchBox)
+            search.value = without_token(search.value, token)  # Input.Changed searches
+        self._update_border()
 
     def action_cycle_sort(self) -> None:
         """Next sort order: relevance, file, title, first seen, bookmarked time."""
