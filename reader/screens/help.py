@@ -31,6 +31,8 @@ KEYS = [
         ("Y", "choose what to copy: a link, the title, Markdown, BibTeX"),
         ("o", "open the primary link in the browser (over SSH or with no browser: copy it)"),
         ("s", "more like this: papers most similar to this one (escape goes back)"),
+        ("S", "sort: relevance, file order, title, first seen, bookmarked time"),
+        ("x", "remove the last filter chip (or click a chip)"),
     ]),
     ("Triage", [
         ("space", "read on: scroll the abstract, then go to the next unread paper"),
