@@ -162,9 +162,10 @@ class PaperReaderApp(App[int]):
 
     @work(thread=True, exclusive=True, group="index")
     def _build_index(self) -> None:
-        self.collection.note_seen()
-        self.call_from_thread(self._seen_noted)
-        engine = SearchEngine(self.collection.papers)
+        if self.collection.engine is None:
+            self.collection.note_seen()
+            self.call_from_thread(self._seen_noted)
+        engine = self.collection.build_index()
         self.call_from_thread(self._index_built, engine)
         similar = Similarity(self.collection.papers)
         self.call_from_thread(self._similarity_built, similar)
@@ -184,6 +185,12 @@ class PaperReaderApp(App[int]):
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen):
                 screen.index_done()
+
+    def refresh_index(self) -> None:
+        """Rebuild the index on a worker when papers were added (a bookmark made in another terminal)."""
+        if self.collection.index_stale and not self.indexing:
+            self.collection.index_stale = False
+            self._build_index()
 
     async def index_ready(self) -> SearchEngine:
         """The search engine, once the index is built."""

@@ -61,6 +61,7 @@ class Collection:
         self._new: set[str] = set()
         self._titles: dict[str, str] = {}
         self.engine: SearchEngine | None = None
+        self.index_stale = False
         self.reload()
         if index:
             self.build_index()
@@ -118,6 +119,7 @@ class Collection:
 
         The engine covers the papers as they are when this starts (it indexes a copy of the list).
         """
+        self.index_stale = False
         self.engine = cached_engine(self.papers)
         return self.engine
 
@@ -143,7 +145,8 @@ class Collection:
                 self.by_id[pid] = paper
                 added = True
         if added and self.engine is not None:
-            self.build_index()
+            # The index covers the papers it was built on; the caller rebuilds it (the app on a worker).
+            self.index_stale = True
         return added
 
     def record(self, paper: Paper | str) -> dict[str, Any]:

@@ -315,3 +315,20 @@ async def test_filter_chips_show_active_filters_and_remove_them(tmp_path):
         assert [str(c.content.plain).strip() for c in chips.query(Chip)] == ["is:unread ✕"]
         papers = papers_of(app)
         assert any("Neural" in papers.papers[i].title for i in papers.rows)  # still fuzzy with a filter
+
+
+async def test_a_bookmark_made_elsewhere_on_an_unopened_paper_becomes_searchable(tmp_path):
+    from reader.paper import Paper
+
+    db = tmp_path / "store.json"
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        elsewhere = Paper.make("Quasicrystal Tilings For Beginners", "An abstract about aperiodic order. " * 8)
+        Store(db).set_bookmark(elsewhere, True)  # another terminal, another digest
+        await pilot.press("ctrl+l")
+        await settle(app, pilot)
+        await pilot.press("slash", *"quasicrystal is:bookmarked", "enter")
+        await settle(app, pilot)
+        papers = papers_of(app)
+        assert [papers.papers[i].title for i in papers.rows] == [elsewhere.title]

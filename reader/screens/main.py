@@ -342,6 +342,7 @@ class MainScreen(Screen[None]):
             return None
         # Our transaction re-read the store, so this also brings in other terminals' changes.
         self.collection.reload()
+        self.app.refresh_index()
         return True if result is None else result
 
     def _changed(self, paper: Paper) -> None:
@@ -504,6 +505,7 @@ class MainScreen(Screen[None]):
         except StoreError as err:
             self.notify(str(err), severity="error", markup=False)
             return
+        self.app.refresh_index()
         self.run_search(keep=self.paper.id if self.paper else None)
         self._show_detail(self.paper)
         self.notify("Refreshed from the store.", markup=False, timeout=2)
