@@ -26,7 +26,6 @@ from reader.search import SearchEngine
 from reader.similar import Similarity
 from reader.store import Store, StoreError
 
-
 HANGUP_GRACE = 2.0  # seconds a hung-up app gets to exit normally
 
 
@@ -97,7 +96,7 @@ class PaperReaderApp(App[int]):
             if save is not None:
                 try:
                     save()
-                except Exception:  # noqa: BLE001 - nothing can be shown any more; the store keeps its last state
+                except Exception:
                     pass
         watchdog = threading.Timer(HANGUP_GRACE, os._exit, (128 + signal.SIGHUP,))
         watchdog.daemon = True
@@ -119,15 +118,24 @@ class PaperReaderApp(App[int]):
         if theme and theme in self.available_themes:
             self.theme = theme
         elif self.config.theme:
-            self.notify(f"{self.config.theme!r} is not a theme; try ctrl+p → theme", title="Config",
-                        severity="warning", markup=False)
+            self.notify(
+                f"{self.config.theme!r} is not a theme; try ctrl+p → theme",
+                title="Config",
+                severity="warning",
+                markup=False,
+            )
         if self.config.keys:
             # Config actions name MainScreen bindings ("bookmark", "similar", ...).
             known = {b.id.removeprefix("main.") for b in MainScreen.BINDINGS if isinstance(b, Binding) and b.id}
             unknown = sorted(set(self.config.keys) - known)
             if unknown:
-                self.notify(f"unknown action {unknown[0]!r} in [keys]; known: {', '.join(sorted(known))}",
-                            title="Config", severity="warning", markup=False, timeout=10)
+                self.notify(
+                    f"unknown action {unknown[0]!r} in [keys]; known: {', '.join(sorted(known))}",
+                    title="Config",
+                    severity="warning",
+                    markup=False,
+                    timeout=10,
+                )
             self.set_keymap({f"main.{action}": keys for action, keys in self.config.keys.items()})
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.push_screen(MainScreen())
@@ -247,8 +255,12 @@ class PaperReaderApp(App[int]):
     def open_link(self, url: str) -> None:
         """Open a link in the browser; over SSH or with no browser, copy it instead and say so."""
         if os.environ.get("SSH_TTY") or os.environ.get("SSH_CONNECTION"):
-            self.call_from_thread(self.notify, "Over SSH a browser would open on the other machine: "
-                                  "copying the link instead.", markup=False, timeout=4)
+            self.call_from_thread(
+                self.notify,
+                "Over SSH a browser would open on the other machine: copying the link instead.",
+                markup=False,
+                timeout=4,
+            )
             self.call_from_thread(self.copy_text, url, "link")
             return
         result = open_url(url)
@@ -256,8 +268,12 @@ class PaperReaderApp(App[int]):
             self.call_from_thread(self.notify, url, title="Opening in your browser", markup=False)
         else:
             self.call_from_thread(
-                self.notify, f"{result.detail}: copying the link instead.",
-                title="Cannot open a browser", severity="warning", markup=False, timeout=6,
+                self.notify,
+                f"{result.detail}: copying the link instead.",
+                title="Cannot open a browser",
+                severity="warning",
+                markup=False,
+                timeout=6,
             )
             self.call_from_thread(self.copy_text, url, "link")
 

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from reader import __version__
-from reader.config import ConfigError, load_config
 from reader.collection import Collection, UnknownPaper, clean_record
 from reader.completions import SHELLS, script
+from reader.config import ConfigError, load_config
 from reader.digest import DigestError, Library, LibraryLoader, bundled_digest, load_library
 from reader.export import FORMATS, export, paper_record
 from reader.paper import Paper
@@ -40,10 +40,15 @@ def _safe(text: str) -> str:
 
 def _add_common(parser: argparse.ArgumentParser, top: bool = False) -> None:
     default = None if top else argparse.SUPPRESS
-    parser.add_argument("--db", metavar="PATH", default=default,
-                        help="annotation store (default: $PAPER_READER_DB or the user data folder)")
-    parser.add_argument("--encoding", metavar="NAME", default=default,
-                        help="encoding of the digest files (default: UTF-8)")
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=default,
+        help="annotation store (default: $PAPER_READER_DB or the user data folder)",
+    )
+    parser.add_argument(
+        "--encoding", metavar="NAME", default=default, help="encoding of the digest files (default: UTF-8)"
+    )
 
 
 def _count(text: str) -> int:
@@ -90,9 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     _add_common(p)
 
-    for name, helptext in (("bookmark", "bookmark a paper (--off removes it)"),
-                           ("tag", "add tags to a paper (--remove removes them)"),
-                           ("note", "set a paper's note ('' clears it)")):
+    for name, helptext in (
+        ("bookmark", "bookmark a paper (--off removes it)"),
+        ("tag", "add tags to a paper (--remove removes them)"),
+        ("note", "set a paper's note ('' clears it)"),
+    ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("id")
         if name == "bookmark":
@@ -102,8 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--remove", action="store_true", help="remove these tags")
         else:
             p.add_argument("text")
-        p.add_argument("--file", action="append", default=[], metavar="PATH",
-                       help="digest to look the id up in (repeatable; default the bundled sample)")
+        p.add_argument(
+            "--file",
+            action="append",
+            default=[],
+            metavar="PATH",
+            help="digest to look the id up in (repeatable; default the bundled sample)",
+        )
         _add_common(p)
 
     p = sub.add_parser("export", help="export annotated papers from the store to stdout")
@@ -184,7 +196,8 @@ def _sorted(collection: Collection, rows: np.ndarray, mode: str) -> np.ndarray:
 
 def cmd_search(args: argparse.Namespace) -> None:
     collection = _collection(args, args.paths, readonly=True)
-    result = collection.engine.search(args.query, collection.state)
+    engine = collection.engine or collection.build_index()
+    result = engine.search(args.query, collection.state)
     for error in result.query.errors:
         print(f"{PROG}: warning: {_safe(error)}", file=sys.stderr)
     scores = dict(zip(result.indices.tolist(), result.scores.tolist()))
@@ -194,8 +207,18 @@ def cmd_search(args: argparse.Namespace) -> None:
         paper = collection.papers[index]
         if args.json:
             data = paper_record(paper, collection.record(paper))
-            print(_json_line({"id": paper.id, "title": paper.title, "score": round(float(score), 3),
-                              "tags": data["tags"], "bookmarked": data["bookmarked"], "links": data["links"]}))
+            print(
+                _json_line(
+                    {
+                        "id": paper.id,
+                        "title": paper.title,
+                        "score": round(float(score), 3),
+                        "tags": data["tags"],
+                        "bookmarked": data["bookmarked"],
+                        "links": data["links"],
+                    }
+                )
+            )
         else:
             print(f"{paper.id}\t{score:.2f}\t{paper.title}")
 
@@ -353,9 +376,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = _normalize_argv(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     handlers = {
-        "open": cmd_open, "list": cmd_list, "search": cmd_search, "show": cmd_show,
-        "bookmark": cmd_bookmark, "tag": cmd_tag, "note": cmd_note, "export": cmd_export, "import": cmd_import,
-        "doctor": cmd_doctor, "config": cmd_config, "completions": cmd_completions,
+        "open": cmd_open,
+        "list": cmd_list,
+        "search": cmd_search,
+        "show": cmd_show,
+        "bookmark": cmd_bookmark,
+        "tag": cmd_tag,
+        "note": cmd_note,
+        "export": cmd_export,
+        "import": cmd_import,
+        "doctor": cmd_doctor,
+        "config": cmd_config,
+        "completions": cmd_completions,
     }
     try:
         status = handlers[args.command](args)

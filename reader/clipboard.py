@@ -83,7 +83,9 @@ def copy_system(text: str, timeout: float = TIMEOUT) -> CopyResult:
         detail = lines[-1]
         if detail == CHECK_FAILED and len(lines) > 1:
             detail = f"the clipboard tool failed: {lines[0]}"  # what the tool itself said
-        elif detail.startswith("pyperclip.PyperclipException") or "copy/paste mechanism" in stderr.decode("utf-8", "replace"):
+        elif detail.startswith("pyperclip.PyperclipException") or "copy/paste mechanism" in stderr.decode(
+            "utf-8", "replace"
+        ):
             detail = "no clipboard tool found (install xclip, xsel or wl-clipboard)"
         return CopyResult(False, clean_line(detail)[:200])
     return CopyResult(True)
@@ -105,5 +107,5 @@ def open_url(url: str) -> CopyResult:
             start_new_session=True,
         )
     except OSError as err:
-        return CopyResult(False, f"could not start {opener[0]}: {err.strerror or err}")
+        return CopyResult(False, f"could not start {(opener or ['a browser'])[0]}: {err.strerror or err}")
     return CopyResult(True)

@@ -7,8 +7,8 @@ the store and the search engine together, and knows nothing of Textual.
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
 import unicodedata
+from datetime import date, datetime
 from typing import Any
 
 from reader.digest import Library

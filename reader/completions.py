@@ -38,13 +38,15 @@ def _options(parser: argparse.ArgumentParser) -> list[Option]:
     for action in parser._actions:
         if not action.option_strings:
             continue
-        out.append(Option(
-            flags=list(action.option_strings),
-            help=action.help if action.help and action.help != argparse.SUPPRESS else "",
-            takes_value=action.nargs != 0,
-            choices=[str(c) for c in action.choices or []],
-            is_path=action.dest in _PATH_DESTS,
-        ))
+        out.append(
+            Option(
+                flags=list(action.option_strings),
+                help=action.help if action.help and action.help != argparse.SUPPRESS else "",
+                takes_value=action.nargs != 0,
+                choices=[str(c) for c in action.choices or []],
+                is_path=action.dest in _PATH_DESTS,
+            )
+        )
     return out
 
 
@@ -68,7 +70,7 @@ def bash(prog: str, top: list[Option], commands: list[Command]) -> str:
     func = "_" + re.sub(r"\W", "_", prog)
     valued = sorted({f for c in commands for o in c.options + top if o.takes_value for f in o.flags})
     lines = [
-        f"# bash completion for {prog}: eval \"$({prog} completions bash)\", or save it as",
+        f'# bash completion for {prog}: eval "$({prog} completions bash)", or save it as',
         f"# ~/.local/share/bash-completion/completions/{prog}",
         f"{func}() {{",
         '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" cmd="" i',
@@ -88,7 +90,9 @@ def bash(prog: str, top: list[Option], commands: list[Command]) -> str:
         seen.add(option.flags[0])
         pattern = "|".join(option.flags)
         if option.choices:
-            lines.append(f'        {pattern}) COMPREPLY=($(compgen -W "{_words(option.choices)}" -- "$cur")); return ;;')
+            lines.append(
+                f'        {pattern}) COMPREPLY=($(compgen -W "{_words(option.choices)}" -- "$cur")); return ;;'
+            )
         elif option.is_path:
             lines.append(f'        {pattern}) COMPREPLY=($(compgen -f -- "$cur")); return ;;')
         else:
@@ -138,16 +142,26 @@ def _zsh_spec(option: Option) -> list[str]:
 
 def zsh(prog: str, top: list[Option], commands: list[Command]) -> str:
     func = "_" + re.sub(r"\W", "_", prog)
-    lines = [f"#compdef {prog}", f"# zsh completion for {prog}: save as _{prog} in a folder on $fpath, or",
-             f"# source <({prog} completions zsh) after compinit",
-             f"{func}() {{", "    local curcontext=\"$curcontext\" state line", "    local -a commands",
-             "    commands=("]
+    lines = [
+        f"#compdef {prog}",
+        f"# zsh completion for {prog}: save as _{prog} in a folder on $fpath, or",
+        f"# source <({prog} completions zsh) after compinit",
+        f"{func}() {{",
+        '    local curcontext="$curcontext" state line',
+        "    local -a commands",
+        "    commands=(",
+    ]
     lines += [f"        '{c.name}:{_zsh_text(c.help)}'" for c in commands]
     lines += ["    )", "    _arguments -C \\"]
     lines += [f"        {spec} \\" for o in top for spec in _zsh_spec(o)]
-    lines += ["        '1: :->command' \\", "        '*:: :->args'", "    case $state in",
-              "        command) _describe -t commands command commands; _files ;;",
-              "        args)", "            case $words[1] in"]
+    lines += [
+        "        '1: :->command' \\",
+        "        '*:: :->args'",
+        "    case $state in",
+        "        command) _describe -t commands command commands; _files ;;",
+        "        args)",
+        "            case $words[1] in",
+    ]
     for command in commands:
         specs = [spec for o in command.options for spec in _zsh_spec(o)]
         if command.name == "completions":
@@ -157,10 +171,18 @@ def zsh(prog: str, top: list[Option], commands: list[Command]) -> str:
         elif command.takes_paths:
             specs.append("'*:path:_files'")
         lines.append(f"                {command.name}) _arguments {' '.join(specs)} ;;")
-    lines += ["            esac ;;", "    esac", "}",
-              "# autoloaded from $fpath: complete now; sourced (after compinit): register",
-              "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then",
-              f'    {func} "$@"', "else", f"    compdef {func} {prog}", "fi", ""]
+    lines += [
+        "            esac ;;",
+        "    esac",
+        "}",
+        "# autoloaded from $fpath: complete now; sourced (after compinit): register",
+        "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then",
+        f'    {func} "$@"',
+        "else",
+        f"    compdef {func} {prog}",
+        "fi",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -170,9 +192,11 @@ def _fish_text(text: str) -> str:
 
 def fish(prog: str, top: list[Option], commands: list[Command]) -> str:
     names = _words([c.name for c in commands])
-    lines = [f"# fish completion for {prog}: save as ~/.config/fish/completions/{prog}.fish",
-             f"complete -c {prog} -f",
-             f"complete -c {prog} -n '__fish_use_subcommand' -F"]
+    lines = [
+        f"# fish completion for {prog}: save as ~/.config/fish/completions/{prog}.fish",
+        f"complete -c {prog} -f",
+        f"complete -c {prog} -n '__fish_use_subcommand' -F",
+    ]
 
     def option_line(condition: str, option: Option) -> str:
         parts = [f"complete -c {prog}"]
@@ -193,8 +217,7 @@ def fish(prog: str, top: list[Option], commands: list[Command]) -> str:
     for option in top:
         lines.append(option_line("", option))
     for command in commands:
-        lines.append(f"complete -c {prog} -n '__fish_use_subcommand' -a {command.name} "
-                     f"-d '{_fish_text(command.help)}'")
+        lines.append(f"complete -c {prog} -n '__fish_use_subcommand' -a {command.name} -d '{_fish_text(command.help)}'")
         condition = f"__fish_seen_subcommand_from {command.name}"
         for option in command.options:
             if any(option.flags == o.flags for o in top):

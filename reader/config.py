@@ -64,13 +64,13 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(KNOWN)})")
     theme = data.get("theme")
     if theme is not None and not isinstance(theme, str):
-        raise ConfigError(f"{path}: theme must be a string, like theme = \"nord\"")
+        raise ConfigError(f'{path}: theme must be a string, like theme = "nord"')
     digests = data.get("digests")
     if digests is not None and not isinstance(digests, str):
         raise ConfigError(f"{path}: digests must be a folder path in quotes")
     keys = data.get("keys", {})
     if not isinstance(keys, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in keys.items()):
-        raise ConfigError(f"{path}: [keys] maps action names to keys in quotes, like bookmark = \"b,ctrl+b\"")
+        raise ConfigError(f'{path}: [keys] maps action names to keys in quotes, like bookmark = "b,ctrl+b"')
     folder = Path(digests).expanduser() if digests else None
     if folder is not None and not folder.is_absolute():
         folder = path.parent / folder

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, field
-import codecs
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
@@ -15,9 +15,7 @@ from reader.paper import Paper, paper_id
 from reader.text import clean_line
 
 # Lines the digest service puts above the papers.
-_HEADER = re.compile(
-    r"^(get trending papers in your email inbox.*|subscribe|trending papers.*)$", re.I
-)
+_HEADER = re.compile(r"^(get trending papers in your email inbox.*|subscribe|trending papers.*)$", re.I)
 # "SubscribePAON: ..." loses the glued word; "Subscriber churn ..." is a real title and stays.
 _GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=\S)(?!(?:r|rs|d|s)(?![a-z]))")
 # A line this long is an abstract whatever the title before it.
@@ -191,8 +189,7 @@ def _bad_bytes(path: Path, err: UnicodeDecodeError, offset: int, encoding: str |
     if encoding is None:
         return DigestError(
             path,
-            f"not UTF-8 text (bad byte 0x{err.object[err.start]:02x} at offset {where}); "
-            "convert it or pass --encoding",
+            f"not UTF-8 text (bad byte 0x{err.object[err.start]:02x} at offset {where}); convert it or pass --encoding",
         )
     return DigestError(path, f"not valid {encoding} text (offset {where})")
 
@@ -235,10 +232,11 @@ def _check_file(path: Path, encoding: str | None) -> int:
     if blank:
         raise DigestError(path, "only whitespace, no papers in it")
     start = "".join(head).removeprefix("\ufeff")
-    if not list(islice(iter_entries(start, str(path), []), 1)):
-        # No paper in the first CHECK_CHARS: only now is the whole text worth reading.
-        if size <= CHECK_CHARS or not list(islice(iter_entries(_read_lines(path, encoding), str(path), []), 1)):
-            raise DigestError(path, "no papers found (expected a title line then its abstract line)")
+    # No paper in the first CHECK_CHARS: only then is the whole text worth reading.
+    if not list(islice(iter_entries(start, str(path), []), 1)) and (
+        size <= CHECK_CHARS or not list(islice(iter_entries(_read_lines(path, encoding), str(path), []), 1))
+    ):
+        raise DigestError(path, "no papers found (expected a title line then its abstract line)")
     return size
 
 
@@ -256,15 +254,6 @@ def _read_lines(path: Path, encoding: str | None) -> Iterator[str]:
             rest = lines.pop()
             yield from lines
         yield from (rest + decoder.decode(b"", final=True)).split("\n")
-
-
-def _check_has_papers(path: Path, text: str) -> None:
-    # A look at the start is enough for any real digest; only a file whose start
-    # has no paper at all needs the whole text read.
-    head = text[:CHECK_CHARS]
-    if not list(islice(iter_entries(head, str(path), []), 1)):
-        if len(text) <= CHECK_CHARS or not list(islice(iter_entries(text, str(path), []), 1)):
-            raise DigestError(path, "no papers found (expected a title line then its abstract line)")
 
 
 def read_digest(path: str | os.PathLike[str], encoding: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
+from typing import Any
 
 from reader.config import ConfigError, config_path, load_config
 from reader.store import META, SCHEMA, Store, StoreError, is_kept, tag_counts
@@ -31,9 +31,17 @@ _WHICH_BACKEND = (
     "print(getattr(copy, '__qualname__', type(copy).__qualname__))\n"
 )
 _BACKENDS = {
-    "xclip": "xclip", "xsel": "xsel", "wl": "wl-copy (wl-clipboard)", "osx_pbcopy": "pbcopy",
-    "osx_pyobjc": "pyobjc (macOS)", "klipper": "klipper", "qt": "Qt", "gtk": "GTK", "windows": "the Windows API",
-    "wsl": "clip.exe (WSL)", "dev_clipboard": "/dev/clipboard (Cygwin)",
+    "xclip": "xclip",
+    "xsel": "xsel",
+    "wl": "wl-copy (wl-clipboard)",
+    "osx_pbcopy": "pbcopy",
+    "osx_pyobjc": "pyobjc (macOS)",
+    "klipper": "klipper",
+    "qt": "Qt",
+    "gtk": "GTK",
+    "windows": "the Windows API",
+    "wsl": "clip.exe (WSL)",
+    "dev_clipboard": "/dev/clipboard (Cygwin)",
 }
 
 
@@ -47,12 +55,18 @@ class Check:
     fix: str = ""
 
 
-
-
 def _run(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str] | None:
     try:
-        return subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=TIMEOUT,
-                              check=False, env=dict(env), start_new_session=True)
+        return subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=TIMEOUT,
+            check=False,
+            env=dict(env),
+            start_new_session=True,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
 
@@ -77,17 +91,34 @@ def clipboard_checks(env: Mapping[str, str]) -> list[Check]:
     if backend:
         checks.append(Check(OK, "system clipboard", f"pyperclip uses {backend}"))
     elif display:
-        checks.append(Check(PROBLEM, "system clipboard", "a display is set but pyperclip finds no clipboard tool",
-                            "install xclip or xsel (X11) or wl-clipboard (Wayland)"))
+        checks.append(
+            Check(
+                PROBLEM,
+                "system clipboard",
+                "a display is set but pyperclip finds no clipboard tool",
+                "install xclip or xsel (X11) or wl-clipboard (Wayland)",
+            )
+        )
     else:
-        checks.append(Check(NOTE, "system clipboard", "no display ($DISPLAY/$WAYLAND_DISPLAY unset): "
-                            "copies go to the terminal's clipboard (OSC 52)"))
+        checks.append(
+            Check(
+                NOTE,
+                "system clipboard",
+                "no display ($DISPLAY/$WAYLAND_DISPLAY unset): copies go to the terminal's clipboard (OSC 52)",
+            )
+        )
     term = env.get("TERM", "")
     if term in ("", "dumb"):
         checks.append(Check(NOTE, "OSC 52", f"TERM is {term or 'unset'}: a terminal this plain may ignore OSC 52"))
     else:
-        checks.append(Check(OK, "OSC 52", "always sent as the fallback; works where the terminal supports it "
-                            "(most do; macOS Terminal does not), no confirmation comes back"))
+        checks.append(
+            Check(
+                OK,
+                "OSC 52",
+                "always sent as the fallback; works where the terminal supports it "
+                "(most do; macOS Terminal does not), no confirmation comes back",
+            )
+        )
     if env.get("TMUX"):
         tmux = shutil.which("tmux", path=env.get("PATH"))
         done = _run([tmux, "show", "-sv", "set-clipboard"], env) if tmux else None
@@ -95,12 +126,23 @@ def clipboard_checks(env: Mapping[str, str]) -> list[Check]:
         if value == "on":
             checks.append(Check(OK, "tmux", "inside tmux, set-clipboard is on: OSC 52 copies reach the terminal"))
         elif value:
-            checks.append(Check(PROBLEM, "tmux", f"inside tmux, set-clipboard is {value}: tmux does not pass "
-                                "the app's OSC 52 copies on",
-                                "tmux set -s set-clipboard on   (and put 'set -s set-clipboard on' in ~/.tmux.conf)"))
+            checks.append(
+                Check(
+                    PROBLEM,
+                    "tmux",
+                    f"inside tmux, set-clipboard is {value}: tmux does not pass the app's OSC 52 copies on",
+                    "tmux set -s set-clipboard on   (and put 'set -s set-clipboard on' in ~/.tmux.conf)",
+                )
+            )
         else:
-            checks.append(Check(NOTE, "tmux", "inside tmux ($TMUX set) but `tmux show -sv set-clipboard` "
-                                "did not answer; OSC 52 needs set-clipboard on"))
+            checks.append(
+                Check(
+                    NOTE,
+                    "tmux",
+                    "inside tmux ($TMUX set) but `tmux show -sv set-clipboard` "
+                    "did not answer; OSC 52 needs set-clipboard on",
+                )
+            )
     else:
         checks.append(Check(OK, "tmux", "not inside tmux"))
     return checks
@@ -139,15 +181,21 @@ def store_checks(path: Path, now: datetime | None = None) -> list[Check]:
     checks = []
     if not path.exists():
         if backup.is_file():
-            checks.append(Check(PROBLEM, "store", f"{path}: missing, but its backup is there",
-                                f"cp '{backup}' '{path}'"))
+            checks.append(
+                Check(PROBLEM, "store", f"{path}: missing, but its backup is there", f"cp '{backup}' '{path}'")
+            )
         else:
-            checks.append(Check(NOTE, "store", f"{path}: not created yet (the first bookmark, tag or note creates "
-                                "it)"))
+            checks.append(Check(NOTE, "store", f"{path}: not created yet (the first bookmark, tag or note creates it)"))
         return checks
     if path.is_dir():
-        checks.append(Check(PROBLEM, "store", f"{path}: a folder, not a file",
-                            "move it away, or pick another store with --db PATH or $PAPER_READER_DB"))
+        checks.append(
+            Check(
+                PROBLEM,
+                "store",
+                f"{path}: a folder, not a file",
+                "move it away, or pick another store with --db PATH or $PAPER_READER_DB",
+            )
+        )
         return checks
     checks.append(Check(OK, "store", f"{path} ({_size(path.stat().st_size)})"))
     try:
@@ -155,22 +203,36 @@ def store_checks(path: Path, now: datetime | None = None) -> list[Check]:
         tables = store.storage.read()
     except StoreError as err:
         bak_ok = backup.is_file() and _parses(backup) is None
-        fix = (f"keep the broken file aside and restore the backup: mv '{path}' '{path}.broken' && "
-               f"cp '{backup}' '{path}'" if bak_ok else
-               f"repair the JSON by hand, or move '{path}' aside to start afresh")
+        fix = (
+            f"keep the broken file aside and restore the backup: mv '{path}' '{path}.broken' && cp '{backup}' '{path}'"
+            if bak_ok
+            else f"repair the JSON by hand, or move '{path}' aside to start afresh"
+        )
         checks.append(Check(PROBLEM, "store health", err.message, fix))
     else:
-        meta = next(iter(tables.get(META, {}).values()), {})
+        meta: dict[str, Any] = next(iter(tables.get(META, {}).values()), {})
         schema = meta.get("schema", SCHEMA)
         records = store.records()
         kept = sum(1 for r in records.values() if is_kept(r))
         bookmarks = sum(1 for r in records.values() if r.get("bookmarked_at"))
         tags = len(tag_counts(records))
-        checks.append(Check(OK, "store health", f"parses; schema {schema}; {len(records)} papers "
-                            f"({kept} annotated), {bookmarks} bookmarks, {tags} tags"))
+        checks.append(
+            Check(
+                OK,
+                "store health",
+                f"parses; schema {schema}; {len(records)} papers "
+                f"({kept} annotated), {bookmarks} bookmarks, {tags} tags",
+            )
+        )
     if not os.access(path.parent, os.W_OK):
-        checks.append(Check(PROBLEM, "store folder", f"{path.parent} is not writable: changes cannot be saved",
-                            f"chmod u+w '{path.parent}'"))
+        checks.append(
+            Check(
+                PROBLEM,
+                "store folder",
+                f"{path.parent} is not writable: changes cannot be saved",
+                f"chmod u+w '{path.parent}'",
+            )
+        )
     if backup.is_file():
         age = _age(now.timestamp() - backup.stat().st_mtime)
         problem = _parses(backup)
@@ -199,8 +261,9 @@ def config_checks(path: Path | None = None) -> list[Check]:
         parts.append(f"{len(config.keys)} key overrides")
     checks = [Check(OK, "config", f"{path}: present ({', '.join(parts) or 'empty'})")]
     if config.digests and not config.digests.is_dir():
-        checks.append(Check(PROBLEM, "digests", f"{config.digests}: no such folder",
-                            f"create it or fix digests in {path}"))
+        checks.append(
+            Check(PROBLEM, "digests", f"{config.digests}: no such folder", f"create it or fix digests in {path}")
+        )
     return checks
 
 
@@ -218,6 +281,8 @@ def report(checks: list[Check]) -> str:
         if check.fix:
             lines.append(f"{'':<8} {'':<{width}}  fix: {check.fix}")
     problems = [c.name for c in checks if c.status == PROBLEM]
-    lines.append(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}" +
-                 (": " + ", ".join(problems) if problems else ": all good"))
+    lines.append(
+        f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        + (": " + ", ".join(problems) if problems else ": all good")
+    )
     return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reader.links import paper_links
@@ -15,7 +16,7 @@ from reader.text import fold
 FORMATS = ("json", "markdown", "bibtex", "csv", "ris")
 
 
-def paper_record(paper: Paper, record: dict[str, Any] | None) -> dict[str, Any]:
+def paper_record(paper: Paper, record: Mapping[str, Any] | None) -> dict[str, Any]:
     """One paper as a plain dict: id, title, abstract, links, tags, bookmarked, note, ..."""
     record = record or {}
     return {
@@ -43,7 +44,7 @@ def bibtex_key(paper: Paper) -> str:
     return f"{words[0]}{paper.id[:6]}"
 
 
-def bibtex(paper: Paper, record: dict[str, Any] | None = None) -> str:
+def bibtex(paper: Paper, record: Mapping[str, Any] | None = None) -> str:
     """A BibTeX @misc entry for the paper."""
     data = paper_record(paper, record)
     fields = [("title", "{" + _bib_escape(paper.title) + "}")]
@@ -77,7 +78,7 @@ def _ris_field(tag: str, value: str) -> list[str]:
     return out
 
 
-def ris(paper: Paper, record: dict[str, Any] | None = None) -> str:
+def ris(paper: Paper, record: Mapping[str, Any] | None = None) -> str:
     """A RIS record (type GEN) for the paper: title, abstract, links, tags as keywords, note."""
     data = paper_record(paper, record)
     lines = _ris_field("TY", "GEN")
@@ -97,7 +98,7 @@ def ris(paper: Paper, record: dict[str, Any] | None = None) -> str:
     return "\r\n".join(lines)
 
 
-def export(items: list[tuple[Paper, dict[str, Any] | None]], fmt: str) -> str:
+def export(items: Sequence[tuple[Paper, Mapping[str, Any] | None]], fmt: str) -> str:
     """Render papers with their records in a format of :data:`FORMATS`."""
     if fmt == "json":
         return json.dumps([paper_record(p, r) for p, r in items], ensure_ascii=False, indent=2) + "\n"
@@ -119,8 +120,15 @@ def export(items: list[tuple[Paper, dict[str, Any] | None]], fmt: str) -> str:
         writer.writerow(["id", "title", "bookmarked", "tags", "note", "link", "abstract"])
         for paper, record in items:
             data = paper_record(paper, record)
-            row = [paper.id, paper.title, "yes" if data["bookmarked"] else "", "; ".join(data["tags"]),
-                   data["note"], data["links"][0], paper.abstract]
+            row = [
+                paper.id,
+                paper.title,
+                "yes" if data["bookmarked"] else "",
+                "; ".join(data["tags"]),
+                data["note"],
+                data["links"][0],
+                paper.abstract,
+            ]
             # A cell starting with = + - @ is a formula to a spreadsheet: quote it as text.
             writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in row])
         return buffer.getvalue()

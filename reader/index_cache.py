@@ -78,9 +78,12 @@ def _fingerprint() -> bytes:
             source = b"unknown source " + os.urandom(16)  # cannot tell: never hit an old entry
         h = hashlib.blake2b(digest_size=32)
         for part in (
-            f"format {search.INDEX_FORMAT}", f"reader {reader.__version__}",
-            f"python {sys.version_info[0]}.{sys.version_info[1]}", f"unicode {unicodedata.unidata_version}",
-            f"numpy {np.__version__.split('.')[0]}", sys.byteorder,
+            f"format {search.INDEX_FORMAT}",
+            f"reader {reader.__version__}",
+            f"python {sys.version_info[0]}.{sys.version_info[1]}",
+            f"unicode {unicodedata.unidata_version}",
+            f"numpy {np.__version__.split('.')[0]}",
+            sys.byteorder,
         ):
             h.update(part.encode() + b"\n")
         h.update(hashlib.blake2b(source).digest())
@@ -121,7 +124,7 @@ def cached_engine(papers: list[Paper], cache_dir: str | os.PathLike | None = Non
     try:
         directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         key = papers_key(papers)
-    except Exception:  # noqa: BLE001 - no cache is better than no index
+    except Exception:
         return SearchEngine(papers)
     path = directory / f"{key}{SUFFIX}"
     engine = _load_entry(path, papers, key) if path.exists() else None
@@ -136,7 +139,7 @@ def _load_entry(path: Path, papers: list[Paper], key: str) -> SearchEngine | Non
     """The entry's engine, or None when it cannot be used (it is then rebuilt and overwritten)."""
     try:
         engine = SearchEngine.load(path, papers, key=key)
-    except Exception:  # noqa: BLE001 - IndexFileError, MemoryError...: never worse than a build
+    except Exception:
         return None
     try:
         os.utime(path)  # recently used: pruned last
@@ -155,7 +158,7 @@ def save_entry(engine: SearchEngine, directory: Path, key: str) -> bool:
             engine.save(f, key=key)
         os.replace(temp, directory / f"{key}{SUFFIX}")
         temp = None
-    except Exception:  # noqa: BLE001 - read-only folder, full disk...: the engine is built anyway
+    except Exception:
         return False
     finally:
         if temp is not None:

@@ -25,9 +25,7 @@ def _trim(url: str) -> str:
     """Drop what a sentence put after the URL: a full stop, a comma, an unmatched bracket."""
     while url:
         last = url[-1]
-        if last in _TRAILING:
-            url = url[:-1]
-        elif last == ")" and url.count("(") < url.count(")"):
+        if last in _TRAILING or last == ")" and url.count("(") < url.count(")"):
             url = url[:-1]
         else:
             break
@@ -56,7 +54,7 @@ def clean_urls_in_text(text: str) -> str:
     pos = 0
     previous = None
     for start, end, url in spans:
-        if previous == url and text[pos:start] == "{" and text[end:end + 1] == "}":
+        if previous == url and text[pos:start] == "{" and text[end : end + 1] == "}":
             pos = end + 1
             continue
         out.append(text[pos:start])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from reader.text import fold
 
 ID_LENGTH = 12
-_ID = re.compile(r"[a-z2-7]{%d}" % ID_LENGTH)
+_ID = re.compile(rf"[a-z2-7]{{{ID_LENGTH}}}")
 
 
 def paper_id(title: str) -> str:

@@ -316,8 +316,15 @@ class SearchEngine:
                 raise IndexFileError(f"bad index: {what}")
 
         expected = {
-            "meta": np.int64, "key": np.uint8, "words": np.uint8, "title_starts": np.int64, "title_docs": np.int32,
-            "abstract_starts": np.int64, "abstract_docs": np.int32, "ascii": np.bool_, "sorted_ids": np.int64,
+            "meta": np.int64,
+            "key": np.uint8,
+            "words": np.uint8,
+            "title_starts": np.int64,
+            "title_docs": np.int32,
+            "abstract_starts": np.int64,
+            "abstract_docs": np.int32,
+            "ascii": np.bool_,
+            "sorted_ids": np.int64,
         }
         for name, dtype in expected.items():
             check(name in data and data[name].dtype == dtype and data[name].ndim == 1, f"array {name}")
@@ -459,9 +466,7 @@ class SearchEngine:
             if bucket is None:
                 continue
             words, ids = bucket
-            for w, dist, k in process.extract(
-                word, words, scorer=OSA.distance, score_cutoff=max_dist, limit=MAX_FUZZY
-            ):
+            for w, dist, k in process.extract(word, words, scorer=OSA.distance, score_cutoff=max_dist, limit=MAX_FUZZY):
                 hits.append((int(dist), w, int(ids[k])))
         hits.sort()
         return [(wid, dist) for dist, _, wid in hits[:MAX_FUZZY]]
@@ -650,13 +655,16 @@ class SearchEngine:
     # -- highlighting ------------------------------------------------------------------
     def _wanted_words(self, word: str) -> frozenset[str]:
         return self._cached(
-            self._wanted, word, EXPAND_CACHE,
+            self._wanted,
+            word,
+            EXPAND_CACHE,
             lambda w: frozenset(self.words[i] for i in self._cached(self._expansions, w, EXPAND_CACHE, self._expand)),
         )
 
     def title_spans(self, paper: Paper, query: str | Query) -> list[tuple[int, int]]:
         """Character spans of ``paper.title`` that the query's terms matched, merged and sorted."""
         q = parse_query(query) if isinstance(query, str) else query
+        where: Sequence[int]
         if paper.title.isascii():
             folded, where = paper.title.translate(_ASCII_FOLD), range(len(paper.title))
         else:

@@ -17,14 +17,13 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from platformdirs import user_data_dir
 from tinydb import TinyDB
 from tinydb.storages import Storage
-from tinydb.table import Document
 
 from reader.paper import Paper, id_number
 
@@ -80,7 +79,7 @@ def default_path() -> Path:
 
 def now() -> str:
     """The current time as an ISO 8601 string in UTC, to the second."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 class AtomicStorage(Storage):
@@ -170,22 +169,23 @@ class AtomicStorage(Storage):
         for name, table in data.items():
             for key, doc in table.items():
                 if not isinstance(doc, dict):
-                    raise StoreCorrupt(self.path, f"store is corrupt ({name} entry {key} is not an object); "
-                                       "it was left as it is")
+                    raise StoreCorrupt(
+                        self.path, f"store is corrupt ({name} entry {key} is not an object); it was left as it is"
+                    )
                 if name == PAPERS and (
                     not isinstance(doc.get("id"), str)
                     or not isinstance(doc.get("tags", []), list)
                     or not all(isinstance(t, str) for t in doc.get("tags", []))
                 ):
-                    raise StoreCorrupt(self.path, f"store is corrupt (paper entry {key} has no id or bad tags); "
-                                       "it was left as it is")
-        schema = next(iter(data.get(META, {}).values()), {}).get("schema", SCHEMA)
+                    raise StoreCorrupt(
+                        self.path, f"store is corrupt (paper entry {key} has no id or bad tags); it was left as it is"
+                    )
+        meta: dict[str, Any] = next(iter(data.get(META, {}).values()), {})
+        schema = meta.get("schema", SCHEMA)
         if not isinstance(schema, int) or isinstance(schema, bool):
             raise StoreCorrupt(self.path, f"store is corrupt (schema {schema!r} is not a number); it was left as it is")
         if schema > SCHEMA:
-            raise StoreCorrupt(
-                self.path, f"store has schema {schema}, newer than this paper-reader knows ({SCHEMA})"
-            )
+            raise StoreCorrupt(self.path, f"store has schema {schema}, newer than this paper-reader knows ({SCHEMA})")
         return data
 
     def _hint(self) -> str:
@@ -477,9 +477,7 @@ class Store:
     def add_tags_many(self, papers: list[Paper | str], tags: list[str]) -> list[dict[str, Any]]:
         """Add tags to several papers in one undoable step."""
         label = _label("tag " + " ".join("#" + t for t in _clean_tags(tags)), papers)
-        return self.update_many(
-            papers, lambda r: r.__setitem__("tags", _clean_tags(r.get("tags", []) + tags)), label
-        )
+        return self.update_many(papers, lambda r: r.__setitem__("tags", _clean_tags(r.get("tags", []) + tags)), label)
 
     def remove_tags(self, paper: Paper | str, tags: list[str]) -> dict[str, Any]:
         """Remove tags, matched case-insensitively."""

@@ -49,21 +49,44 @@ _PRIVATE = re.compile("[\ue000-\ue01f]")
 _MAYBE_TEX = re.compile(r"[\\{}^_`=<>]|math(?:bb|cal|frak|scr|rm|bf)")
 
 _FONT_STYLE = {
-    "em": "italic", "it": "italic", "sl": "italic", "bf": "bold", "tt": "mono", "sc": "smallcaps",
-    "boldsymbol": "bold", "bm": "bold", "mathbf": "bold",
-    "emph": "italic", "textit": "italic", "textsl": "italic", "mathit": "italic",
-    "textbf": "bold", "texttt": "mono", "mathtt": "mono", "textsc": "smallcaps",
+    "em": "italic",
+    "it": "italic",
+    "sl": "italic",
+    "bf": "bold",
+    "tt": "mono",
+    "sc": "smallcaps",
+    "boldsymbol": "bold",
+    "bm": "bold",
+    "mathbf": "bold",
+    "emph": "italic",
+    "textit": "italic",
+    "textsl": "italic",
+    "mathit": "italic",
+    "textbf": "bold",
+    "texttt": "mono",
+    "mathtt": "mono",
+    "textsc": "smallcaps",
 }
 # {\em x}, {em x}, {\bf x}, {boldsymbol x}: a font switch at the start of a group without braces inside.
 _FONT_GROUP = re.compile(r"\{\\?(em|it|sl|bf|tt|sc|boldsymbol|bm|mathbf)\s+([^{}\\]*(?:\\[%&_#$][^{}\\]*)*)\}")
 # \emph{x}, textit{x}: a font command with one argument without braces inside.
-_FONT_COMMAND = re.compile(
-    r"(?:\\|(?<![A-Za-z]))(emph|textit|textsl|textbf|texttt|textsc|mathit|mathtt)\{([^{}]*)\}"
-)
+_FONT_COMMAND = re.compile(r"(?:\\|(?<![A-Za-z]))(emph|textit|textsl|textbf|texttt|textsc|mathit|mathtt)\{([^{}]*)\}")
 
-_ACCENTS = {"'": "\u0301", "`": "\u0300", '"': "\u0308", "^": "\u0302", "~": "\u0303", "=": "\u0304",
-            ".": "\u0307", "c": "\u0327", "v": "\u030c", "u": "\u0306", "H": "\u030b", "k": "\u0328",
-            "r": "\u030a"}
+_ACCENTS = {
+    "'": "\u0301",
+    "`": "\u0300",
+    '"': "\u0308",
+    "^": "\u0302",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "c": "\u0327",
+    "v": "\u030c",
+    "u": "\u0306",
+    "H": "\u030b",
+    "k": "\u0328",
+    "r": "\u030a",
+}
 _ACCENT = re.compile(r"\\(['`\"^~=.])\s*(?:\{([A-Za-z])\}|([A-Za-z]))|\\([cvuHkr])(?:\{([A-Za-z])\}|\s+([A-Za-z])\b)")
 _ESCAPE = re.compile(r"\\([%&_#$^{}])")
 _ABBREVIATIONS = {"eg": "e.g.", "ie": "i.e.", "etal": "et al.", "cf": "cf.", "vs": "vs.", "etc": "etc."}
@@ -76,12 +99,28 @@ _ALPHABET = re.compile(
     r"(?:\{([A-Za-z])\}|([A-Za-z])(?![A-Za-z]))(\})?"
 )
 _LETTERLIKE = {  # the letters Unicode placed in Letterlike Symbols instead
-    ("DOUBLE-STRUCK", "C"): "ℂ", ("DOUBLE-STRUCK", "H"): "ℍ", ("DOUBLE-STRUCK", "N"): "ℕ",
-    ("DOUBLE-STRUCK", "P"): "ℙ", ("DOUBLE-STRUCK", "Q"): "ℚ", ("DOUBLE-STRUCK", "R"): "ℝ",
-    ("DOUBLE-STRUCK", "Z"): "ℤ", ("SCRIPT", "B"): "ℬ", ("SCRIPT", "E"): "ℰ", ("SCRIPT", "F"): "ℱ",
-    ("SCRIPT", "H"): "ℋ", ("SCRIPT", "I"): "ℐ", ("SCRIPT", "L"): "ℒ", ("SCRIPT", "M"): "ℳ",
-    ("SCRIPT", "R"): "ℛ", ("SCRIPT", "e"): "ℯ", ("SCRIPT", "g"): "ℊ", ("SCRIPT", "o"): "ℴ",
-    ("FRAKTUR", "C"): "ℭ", ("FRAKTUR", "H"): "ℌ", ("FRAKTUR", "I"): "ℑ", ("FRAKTUR", "R"): "ℜ",
+    ("DOUBLE-STRUCK", "C"): "ℂ",
+    ("DOUBLE-STRUCK", "H"): "ℍ",
+    ("DOUBLE-STRUCK", "N"): "ℕ",
+    ("DOUBLE-STRUCK", "P"): "ℙ",
+    ("DOUBLE-STRUCK", "Q"): "ℚ",
+    ("DOUBLE-STRUCK", "R"): "ℝ",
+    ("DOUBLE-STRUCK", "Z"): "ℤ",
+    ("SCRIPT", "B"): "ℬ",
+    ("SCRIPT", "E"): "ℰ",
+    ("SCRIPT", "F"): "ℱ",
+    ("SCRIPT", "H"): "ℋ",
+    ("SCRIPT", "I"): "ℐ",
+    ("SCRIPT", "L"): "ℒ",
+    ("SCRIPT", "M"): "ℳ",
+    ("SCRIPT", "R"): "ℛ",
+    ("SCRIPT", "e"): "ℯ",
+    ("SCRIPT", "g"): "ℊ",
+    ("SCRIPT", "o"): "ℴ",
+    ("FRAKTUR", "C"): "ℭ",
+    ("FRAKTUR", "H"): "ℌ",
+    ("FRAKTUR", "I"): "ℑ",
+    ("FRAKTUR", "R"): "ℜ",
     ("FRAKTUR", "Z"): "ℨ",
 }
 _ALPHABET_HINT = re.compile(r"math(?:bb|cal|frak|scr|rm|bf)")
@@ -89,13 +128,48 @@ _ALPHABET_NAME = {"mathbb": "DOUBLE-STRUCK", "mathcal": "SCRIPT", "mathscr": "SC
 
 # Names TeX writes as \name, with the letter each stands for.
 SYMBOLS = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ϵ", "varepsilon": "ε", "zeta": "ζ",
-    "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
-    "xi": "ξ", "pi": "π", "varpi": "ϖ", "rho": "ρ", "varrho": "ϱ", "sigma": "σ", "varsigma": "ς", "tau": "τ",
-    "upsilon": "υ", "phi": "ϕ", "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
-    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ",
-    "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
-    "ell": "ℓ", "infty": "∞",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ϵ",
+    "varepsilon": "ε",
+    "zeta": "ζ",
+    "eta": "η",
+    "theta": "θ",
+    "vartheta": "ϑ",
+    "iota": "ι",
+    "kappa": "κ",
+    "lambda": "λ",
+    "mu": "μ",
+    "nu": "ν",
+    "xi": "ξ",
+    "pi": "π",
+    "varpi": "ϖ",
+    "rho": "ρ",
+    "varrho": "ϱ",
+    "sigma": "σ",
+    "varsigma": "ς",
+    "tau": "τ",
+    "upsilon": "υ",
+    "phi": "ϕ",
+    "varphi": "φ",
+    "chi": "χ",
+    "psi": "ψ",
+    "omega": "ω",
+    "Gamma": "Γ",
+    "Delta": "Δ",
+    "Theta": "Θ",
+    "Lambda": "Λ",
+    "Xi": "Ξ",
+    "Pi": "Π",
+    "Sigma": "Σ",
+    "Upsilon": "Υ",
+    "Phi": "Φ",
+    "Psi": "Ψ",
+    "Omega": "Ω",
+    "ell": "ℓ",
+    "infty": "∞",
 }
 # Names long enough to be told apart when glued to a one-letter factor (nvarepsilon, kepsilon)
 # or to a lost operator after them (varepsilonll, Omegaleft).
@@ -109,14 +183,18 @@ _LETTERS = re.compile(r"[A-Za-z]+")
 _PLAIN_BRACES = re.compile(r"(?<![\w}\])^_\\\ue012])\{([A-Za-z0-9][A-Za-z0-9.\-]*)\}(?![\w{^_])")
 _BRACED_HYPHEN = re.compile(r"\{-\}")
 
-SUPERSCRIPTS = dict(zip(
-    "0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWαβγδθφχ",
-    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵅᵝᵞᵟᶿᵠᵡ",
-))
-SUBSCRIPTS = dict(zip(
-    "0123456789+-=()aehijklmnoprstuvxβγρφχ",
-    "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ",
-))
+SUPERSCRIPTS = dict(
+    zip(
+        "0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWαβγδθφχ",
+        "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵅᵝᵞᵟᶿᵠᵡ",
+    )
+)
+SUBSCRIPTS = dict(
+    zip(
+        "0123456789+-=()aehijklmnoprstuvxβγρφχ",
+        "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ",
+    )
+)
 _SUPER_SYMBOL = {"*": "*", "star": "*", "ast": "*", "dagger": "†", "prime": "′"}
 # ^ or _ after something, then {group}, one digit (not followed by another), one letter
 # (not followed by a letter or digit), or a starred/daggered/primed mark.
@@ -252,7 +330,7 @@ def _pieces(text: str) -> list[tuple[str, bool]]:
     pos = 0
     previous = None
     for start, end, url in find_urls(text):
-        if previous == url and text[pos:start] == "{" and text[end:end + 1] == "}":
+        if previous == url and text[pos:start] == "{" and text[end : end + 1] == "}":
             pos = end + 1  # url{url}: a \href leftover keeps one copy
             continue
         out.append((text[pos:start], False))

@@ -54,9 +54,7 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
         if ch.isascii():
             piece = ch.lower()
         else:
-            piece = "".join(
-                c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
-            ).casefold()
+            piece = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).casefold()
         for c in piece:
             out.append(c if c.isalnum() else " ")
             where.append(i)

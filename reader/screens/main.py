@@ -18,16 +18,16 @@ from textual.widgets import Footer, Input
 from reader.export import FORMATS, bibtex, export, markdown_link
 from reader.paper import Paper
 from reader.query import parse_query
-from reader.sorting import SORTS, sort_rows
 from reader.screens.ask import AskScreen
 from reader.screens.choose import ChooseScreen
 from reader.screens.help import HelpScreen
 from reader.screens.note import NoteScreen
 from reader.screens.tags import TagsScreen
+from reader.sorting import SORTS, sort_rows
 from reader.store import StoreError, tag_counts
+from reader.widgets.filter_chips import Chip, FilterChips, filter_tokens, without_token
 from reader.widgets.paper_detail import PaperDetail
 from reader.widgets.paper_list import PaperList
-from reader.widgets.filter_chips import Chip, FilterChips, filter_tokens, without_token
 from reader.widgets.search_box import SearchBox
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield SearchBox(
-            placeholder="/ search: words (typos ok)  'exact  !not  \"phrase\"  #tag  is:bookmarked  has:code",
+            placeholder='/ search: words (typos ok)  \'exact  !not  "phrase"  #tag  is:bookmarked  has:code',
             id="search",
             select_on_focus=False,
         )
@@ -118,7 +118,7 @@ class MainScreen(Screen[None]):
         """Bring back the query, filters, sort, selected paper and scroll of the last visit."""
         if not saved:
             return
-        self.sort = saved.get("sort") if saved.get("sort") in SORTS else "relevance"
+        self.sort = str(saved.get("sort")) if saved.get("sort") in SORTS else "relevance"
         self.bookmarks_only = bool(saved.get("bookmarks_only"))
         self._restore_at = (saved.get("paper"), int(saved.get("scroll") or 0))
         self.query_text = str(saved.get("query") or "")
@@ -134,13 +134,15 @@ class MainScreen(Screen[None]):
         """Remember where the user is in these digests (on exit, or when the terminal goes away)."""
         # On unmount the widgets are gone from the DOM; the references still hold their state.
         papers, search = self._widgets
-        self.app.save_session({
-            "query": search.value,
-            "bookmarks_only": self.bookmarks_only,
-            "sort": self.sort,
-            "paper": papers.paper.id if papers.paper else None,
-            "scroll": int(papers.scroll_offset.y),
-        })
+        self.app.save_session(
+            {
+                "query": search.value,
+                "bookmarks_only": self.bookmarks_only,
+                "sort": self.sort,
+                "paper": papers.paper.id if papers.paper else None,
+                "scroll": int(papers.scroll_offset.y),
+            }
+        )
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout(event.size.width)
@@ -188,8 +190,11 @@ class MainScreen(Screen[None]):
         similarity = self.app.similarity
         if not tags or similarity is None or not len(rows):
             return rows
-        tagged = [p.order for p in self.collection.papers
-                  if p.order < similarity.n and tags[0] in {t.casefold() for t in self.collection.tags(p)}]
+        tagged = [
+            p.order
+            for p in self.collection.papers
+            if p.order < similarity.n and tags[0] in {t.casefold() for t in self.collection.tags(p)}
+        ]
         if not tagged:
             self.notify(f"No papers tagged #{tags[0]} to rank by.", severity="warning", markup=False)
             return rows
@@ -201,8 +206,14 @@ class MainScreen(Screen[None]):
         if generation != self._generation:
             return  # an older query: never shown
         if self.similar_to is None:
-            rows = sort_rows(rows, self.collection.papers, self.sort, self.collection.records,
-                             self.collection.seen, self.collection.shown_title)
+            rows = sort_rows(
+                rows,
+                self.collection.papers,
+                self.sort,
+                self.collection.records,
+                self.collection.seen,
+                self.collection.shown_title,
+            )
         self._applied_text = query.text
         papers = self.query_one(PaperList)
         engine = self.collection.engine
@@ -244,8 +255,8 @@ class MainScreen(Screen[None]):
         papers.border_title = title
         self._show_chips()
         marked = len(papers.marked)
-        papers.border_subtitle = (
-            f"{self.shown} / {total} · {self.unread} unread" + (f" · {marked} marked" if marked else "")
+        papers.border_subtitle = f"{self.shown} / {total} · {self.unread} unread" + (
+            f" · {marked} marked" if marked else ""
         )
         if errors:
             self.notify("; ".join(errors), severity="warning", markup=False)
@@ -322,8 +333,9 @@ class MainScreen(Screen[None]):
         if paper is None:
             detail.show(None, {}, [])
         else:
-            detail.show(paper, self.collection.record(paper), self.collection.links(paper),
-                        self.collection.seen_before(paper))
+            detail.show(
+                paper, self.collection.record(paper), self.collection.links(paper), self.collection.seen_before(paper)
+            )
 
     @property
     def paper(self) -> Paper | None:
@@ -626,10 +638,12 @@ class MainScreen(Screen[None]):
             "shown": [papers.papers[i] for i in papers.rows],
         }
         for tag in tag_counts(self.collection.records):
-            groups[f"tag-{tag}"] = [p for p in self.collection.papers if tag.casefold() in
-                                    {t.casefold() for t in self.collection.tags(p)}]
-        scopes = [(f"{name.replace('tag-', '#', 1)} papers ({len(found)})", name)
-                  for name, found in groups.items() if found]
+            groups[f"tag-{tag}"] = [
+                p for p in self.collection.papers if tag.casefold() in {t.casefold() for t in self.collection.tags(p)}
+            ]
+        scopes = [
+            (f"{name.replace('tag-', '#', 1)} papers ({len(found)})", name) for name, found in groups.items() if found
+        ]
         if not scopes:
             self.notify("Nothing to export yet: bookmark, mark or tag some papers.", markup=False)
             return
@@ -637,13 +651,15 @@ class MainScreen(Screen[None]):
         def scope_chosen(scope: str | None) -> None:
             if scope:
                 formats = [(fmt, fmt) for fmt in FORMATS]
-                self.app.push_screen(ChooseScreen(f"Export {len(groups[scope])} papers as", formats),
-                                     lambda fmt: fmt and ask_folder(scope, fmt))
+                self.app.push_screen(
+                    ChooseScreen(f"Export {len(groups[scope])} papers as", formats),
+                    lambda fmt: ask_folder(scope, fmt) if fmt else None,
+                )
 
         def ask_folder(scope: str, fmt: str) -> None:
             self.app.push_screen(
                 AskScreen("Export to folder", str(Path.cwd()), "enter write · escape cancel"),
-                lambda folder: folder and write(scope, fmt, Path(folder).expanduser()),
+                lambda folder: write(scope, fmt, Path(folder).expanduser()) if folder else None,
             )
 
         def write(scope: str, fmt: str, folder: Path) -> None:
@@ -716,4 +732,3 @@ def _free_path(path: Path) -> Path:
         n += 1
         candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
     return candidate
-

@@ -64,5 +64,5 @@ class NoteScreen(ModalScreen[None]):
         # Quitting with the editor open still keeps what was typed.
         try:
             self.action_save()
-        except Exception:  # noqa: BLE001 - the app is going away; the store reports its own errors
+        except Exception:
             pass

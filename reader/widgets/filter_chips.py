@@ -43,7 +43,7 @@ def _as_typed(term: str, quoted: bool) -> str:
         # A prefixed term with spaces in it (#"reading group"): quote what follows the prefix.
         for prefix in ("!#", "#", "!rank:", "rank:"):
             if term.startswith(prefix):
-                return f'{prefix}"{term[len(prefix):]}"'
+                return f'{prefix}"{term[len(prefix) :]}"'
     return term
 
 

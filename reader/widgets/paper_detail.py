@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from reader.links import Link
+from reader.paper import Paper
 from reader.tex import tex_spans
 
 # How TeX's emphasis shows; the text itself is never parsed as markup.
@@ -23,7 +24,6 @@ def _readable(text: str) -> Content:
     for start, end, style in spans:
         content = content.stylize(TEX_STYLES.get(style, "italic"), start, end)
     return content
-from reader.paper import Paper
 
 
 class PaperDetail(VerticalScroll, can_focus=True):
@@ -69,8 +69,10 @@ class PaperDetail(VerticalScroll, can_focus=True):
         note_text = record.get("note") or ""
         note.display = bool(note_text)
         note.update(Content("Note: " + note_text))
-        lines = [Content.assemble((f"[{n}] ", "bold"), (link.label + ": ", "dim"), link.url)
-                 for n, link in enumerate(links, 1)]
+        lines = [
+            Content.assemble((f"[{n}] ", "bold"), (link.label + ": ", "dim"), link.url)
+            for n, link in enumerate(links, 1)
+        ]
         links_view.update(Content("\n").join(lines))
         abstract.update(_readable(paper.abstract) if paper.abstract else Content("(no abstract)"))
         self.scroll_home(animate=False)

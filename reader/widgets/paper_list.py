@@ -74,7 +74,9 @@ class PaperList(ScrollView, can_focus=True):
         self.marked: set[str] = set()
 
     # -- content -----------------------------------------------------------------------
-    def show(self, rows: np.ndarray, spans_of: Callable[[Paper], list[tuple[int, int]]], keep: str | None = None) -> None:
+    def show(
+        self, rows: np.ndarray, spans_of: Callable[[Paper], list[tuple[int, int]]], keep: str | None = None
+    ) -> None:
         """Show these papers (indices into ``papers``); keep the cursor on paper ``keep`` if shown."""
         self.rows = rows
         self.spans_of = spans_of
