@@ -54,31 +54,6 @@ def _is_abstract(line: str, title: str) -> bool:
     return len(line) >= ABSTRACT_MIN or len(line) >= ABSTRACT_RATIO * len(title) + 20
 
 
-def _decode(path: Path, data: bytes, encoding: str | None) -> str:
-    if not data.strip():
-        raise DigestError(path, "empty file, no papers in it" if not data else "only whitespace, no papers in it")
-    if encoding is None:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise DigestError(path, "UTF-16 text, not UTF-8; convert it or pass --encoding utf-16")
-        if b"\0" in data[:65536]:
-            raise DigestError(path, "binary file, not a text digest")
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError as err:
-            raise DigestError(
-                path,
-                f"not UTF-8 text (bad byte 0x{data[err.start]:02x} at offset {err.start}); "
-                "convert it or pass --encoding",
-            ) from None
-    try:
-        text = data.decode(encoding)
-    except LookupError:
-        raise DigestError(path, f"unknown encoding {encoding!r}") from None
-    except UnicodeDecodeError as err:
-        raise DigestError(path, f"not valid {encoding} text (offset {err.start})") from None
-    return text.removeprefix("\ufeff")
-
-
 def iter_entries(text: str | Iterable[str], source: str, warnings: list[str]) -> Iterator[tuple[str, str]]:
     """Yield (title, abstract) pairs from digest text (or its lines), adding warnings for odd entries.
 
@@ -147,20 +122,6 @@ def expand_paths(paths: list[str | os.PathLike[str]]) -> list[Path]:
         else:
             raise DigestError(path, "no such file or folder")
     return files
-
-
-def read_text(path: str | os.PathLike[str], encoding: str | None = None) -> str:
-    """Read and decode one digest file; raise DigestError saying what is wrong with it."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise DigestError(path, "is a folder, not a digest file") from None
-    except PermissionError:
-        raise DigestError(path, "permission denied") from None
-    except OSError as err:
-        raise DigestError(path, f"cannot read: {err.strerror or err}") from None
-    return _decode(path, data, encoding)
 
 
 CHUNK = 8 << 20  # bytes read at a time from a digest
@@ -258,10 +219,10 @@ def _read_lines(path: Path, encoding: str | None) -> Iterator[str]:
 
 def read_digest(path: str | os.PathLike[str], encoding: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:
     """Read one digest file into (title, abstract) pairs and warnings; raise DigestError."""
-    text = read_text(path, encoding)
-    entries, warnings = parse_digest(text, str(path))
-    if not entries:
-        raise DigestError(path, "no papers found (expected a title line then its abstract line)")
+    path = Path(path)
+    _check_file(path, encoding)
+    warnings: list[str] = []
+    entries = list(iter_entries(_read_lines(path, encoding), str(path), warnings))
     return entries, warnings
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -396,12 +397,16 @@ class MainScreen(Screen[None]):
         self.run_search(keep=self.paper.id if self.paper else None)
         self._update_border()
 
-    def action_tags(self) -> None:
+    def _single_or_bulk(self, bulk: Callable[[list[Paper]], None]) -> Paper | None:
+        """The one paper to act on, or None after handing several marked papers to ``bulk``."""
         papers = self._targets()
         if len(papers) > 1:
-            self._tag_many(papers)
-            return
-        paper = papers[0] if papers else None
+            bulk(papers)
+            return None
+        return papers[0] if papers else None
+
+    def action_tags(self) -> None:
+        paper = self._single_or_bulk(self._tag_many)
         if paper is None:
             return
 
@@ -465,11 +470,7 @@ class MainScreen(Screen[None]):
             self.app.copy_text(self.collection.links(papers[0])[0].url, "link")
 
     def action_copy_choose(self) -> None:
-        papers = self._targets()
-        if len(papers) > 1:
-            self._copy_many(papers)
-            return
-        paper = papers[0] if papers else None
+        paper = self._single_or_bulk(self._copy_many)
         if paper is None:
             return
         links = self.collection.links(paper)
