@@ -249,7 +249,7 @@ class MainScreen(Screen[None]):
             title += f" · loading {self.app.load_progress:.0%}"
         elif self.app.indexing:
             title += " · indexing…"
-        if self.sort != "relevance":
+        if self.sort != "relevance" and self.similar_to is None:
             title += f" · by {self.sort}"
         if self.app.readonly:
             title += " · read-only"
