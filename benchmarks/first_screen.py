@@ -1,0 +1,55 @@
+"""Time from the command to papers on screen, in a real terminal (tmux): the real digest and 100k.
+
+Run: python benchmarks/first_screen.py   (needs tmux; run benchmarks/run.py once first for the 100k data)
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+COMMAND = str(Path(sys.executable).with_name("paper-reader"))
+
+
+def first_screen(args: str, marker: str, runs: int = 5) -> list[float]:
+    """Seconds from starting the command in a fresh tmux pane until ``marker`` is on screen."""
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(runs):
+            sock = f"paper-reader-bench-{n}"
+            tmux = ["tmux", "-L", sock]
+            started = time.perf_counter()
+            subprocess.run([*tmux, "new", "-d", "-x", "120", "-y", "30",
+                            f"PAPER_READER_DB={tmp}/s{n}.json {COMMAND} {args}; sleep 30"], check=True)
+            try:
+                while time.perf_counter() - started < 30:
+                    screen = subprocess.run([*tmux, "capture-pane", "-p"], capture_output=True, text=True).stdout
+                    if marker in screen:
+                        break
+                    time.sleep(0.005)
+                times.append(time.perf_counter() - started)
+            finally:
+                subprocess.run([*tmux, "kill-server"], capture_output=True)
+    return times
+
+
+def main() -> None:
+    if shutil.which("tmux") is None:
+        sys.exit("tmux is needed: apt-get install -y tmux")
+    rows = [("real digest (164 papers): papers on screen", "", "/ 164", "<= 0.5 s")]
+    big = HERE / "data" / "papers-100k.txt"
+    if big.exists():
+        rows.append(("100k digest (126 MB): first papers on screen", str(big), "│  ●", "<= 1 s"))
+    for label, args, marker, goal in rows:
+        times = first_screen(args, marker)
+        print(f"{label:48} median {statistics.median(times):.2f} s (runs {', '.join(f'{t:.2f}' for t in times)})  {goal}")
+
+
+if __name__ == "__main__":
+    main()
