@@ -26,6 +26,7 @@ How it stays fast (benchmarks/run.py measures it):
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 import re
 import threading
@@ -42,6 +43,7 @@ from rapidfuzz.distance import OSA
 from reader.links import has_code
 from reader.paper import Paper
 from reader.query import Query, Term, parse_query
+from reader.tex import clean_tex
 from reader.text import fold, fold_with_offsets
 
 TITLE_WEIGHT = 2.0
@@ -609,8 +611,11 @@ class SearchEngine:
                 title, abstract = f" {fold(paper.title)} ", f" {fold(paper.abstract)} "
                 found_title, found_abstract = needle_phrase in title, needle_phrase in abstract
             else:
-                found_title = needle in paper.title.casefold()
-                found_abstract = not found_title and needle in paper.abstract.casefold()
+                # As written or as shown (TeX made readable: `projection\_ntk` shows as projection_ntk).
+                found_title = needle in paper.title.casefold() or needle in _shown(paper.title).casefold()
+                found_abstract = not found_title and (
+                    needle in paper.abstract.casefold() or needle in _shown(paper.abstract).casefold()
+                )
             if found_title:
                 codes[i] = title_code
             elif found_abstract:
@@ -694,6 +699,15 @@ class SearchEngine:
                     spans.append((where[pos], where[pos + len(needle) - 1] + 1))
                     pos = folded.find(needle, pos + 1)
         return _merge(spans)
+
+
+_TEX_TRIGGER = re.compile(r"[\\{}^_$%]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _shown(text: str) -> str:
+    """The text as the app shows it (reader.tex); cleaning is slow, so only texts with TeX marks."""
+    return clean_tex(text) if _TEX_TRIGGER.search(text) else text
 
 
 def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
