@@ -26,7 +26,9 @@ def clean_line(text: str) -> str:
     Tabs and the Unicode line/paragraph separators (which split a line for
     ``str.splitlines`` and many viewers) become spaces; runs of whitespace are kept as they are.
     """
-    if not _UNSAFE.search(text):
+    # isprintable() is False for every character _UNSAFE matches (controls, format and
+    # separator characters), and it runs in C: most lines take this exit.
+    if text.isprintable() or not _UNSAFE.search(text):
         return text
     text = _ESCAPES.sub("", text)
     text = text.replace("\t", " ").replace("\u2028", " ").replace("\u2029", " ")
