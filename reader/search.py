@@ -43,7 +43,7 @@ from rapidfuzz.distance import OSA
 from reader.links import has_code
 from reader.paper import Paper
 from reader.query import Query, Term, parse_query
-from reader.tex import clean_tex
+from reader.tex import SYMBOLS, clean_tex
 from reader.text import fold, fold_with_offsets
 
 TITLE_WEIGHT = 2.0
@@ -519,6 +519,9 @@ class SearchEngine:
             if term.kind == "fuzzy":
                 for word in fold(term.text).split():
                     codes = self._word_codes(word)
+                    for name in _LETTER_NAMES.get(word, ()):
+                        # A Greek letter as shown (ε) also finds the TeX name it was written as (varepsilon).
+                        codes = np.maximum(codes, self._exact_word_codes(name))
                     np.logical_and(mask, codes, out=mask)
                     total = codes.astype(np.uint16) if total is None else np.add(total, codes, out=total)
             elif term.kind in ("exact", "phrase"):
@@ -622,6 +625,15 @@ class SearchEngine:
                 codes[i] = abstract_code
         return codes
 
+    def _exact_word_codes(self, word: str) -> np.ndarray:
+        """Scores of the papers holding exactly this word (no prefix or typo expansion)."""
+        codes = np.zeros(self.n, dtype=np.uint8)
+        wid = self.vocab.get(word)
+        if wid is not None:
+            codes[self.abstract_postings[wid]] = _code(EXACT * ABSTRACT_WEIGHT)
+            codes[self.title_postings[wid]] = _code(EXACT * TITLE_WEIGHT)
+        return codes
+
     def _ids_mask(self, pids: Iterable[str]) -> np.ndarray:
         """Papers whose id is one of ``pids``."""
         if self._index_of is None:
@@ -701,6 +713,17 @@ class SearchEngine:
         return _merge(spans)
 
 
+def _letter_names() -> dict[str, tuple[str, ...]]:
+    names: dict[str, list[str]] = {}
+    for name, letter in SYMBOLS.items():
+        key = fold(letter)
+        found = names.setdefault(key, []) if key and not key.isascii() else None
+        if found is not None and fold(name) not in found:
+            found.append(fold(name))
+    return {key: tuple(found) for key, found in names.items() if found}
+
+
+_LETTER_NAMES = _letter_names()  # folded Greek letter -> the TeX names shown as it
 _TEX_TRIGGER = re.compile(r"[\\{}^_$%]")
 
 

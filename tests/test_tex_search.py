@@ -21,3 +21,10 @@ def test_an_exact_term_finds_the_url_as_the_detail_pane_shows_it():
 def test_an_exact_term_finds_unescaped_percent_and_emphasis():
     shown = [ENGINE.papers[i] for i in ENGINE.search("'1%").indices]
     assert any("1\\%" in p.abstract and "1%" not in p.abstract for p in shown)  # found only as shown
+
+
+def test_a_greek_letter_as_shown_finds_the_tex_name_it_was_written_as():
+    # The abstract says "varepsilon^2,varphi''"; the detail pane shows "ε²,φ''".
+    assert titles("ε oscillatory")[0].startswith("Optimally truncated WKB approximation")
+    assert titles("φ oscillatory")[0].startswith("Optimally truncated WKB approximation")
+    assert "u-μP: The Unit-Scaled Maximal Update Parametrization" in titles("μ")[:1]  # a real μ still first
