@@ -152,12 +152,15 @@ class PaperReaderApp(App[int]):
         self.call_from_thread(self._load_done)
         self._build_index()
 
+    def _main_screens(self) -> list[MainScreen]:
+        """The main screen, wherever it is in the stack (a dialog may be on top)."""
+        return [screen for screen in self.screen_stack if isinstance(screen, MainScreen)]
+
     def _loaded(self, papers: list[Paper], progress: float) -> None:
         self.collection.add_papers(papers)
         self.load_progress = progress
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                screen.papers_added()
+        for screen in self._main_screens():
+            screen.papers_added()
 
     def _load_done(self) -> None:
         self.load_progress = 1.0
@@ -179,9 +182,8 @@ class PaperReaderApp(App[int]):
         self.call_from_thread(self._similarity_built, similar)
 
     def _seen_noted(self) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                screen.refresh_papers()
+        for screen in self._main_screens():
+            screen.refresh_papers()
 
     def _similarity_built(self, similar: Similarity) -> None:
         self.similarity = similar
@@ -190,9 +192,8 @@ class PaperReaderApp(App[int]):
         self.collection.engine = engine
         self.indexing = False
         self._index_event.set()
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                screen.index_done()
+        for screen in self._main_screens():
+            screen.index_done()
 
     def refresh_index(self) -> None:
         """Rebuild the index on a worker when papers were added (a bookmark made in another terminal)."""

@@ -45,10 +45,6 @@ class Library:
     # Other files a paper also appeared in (its first file is ``Paper.source``).
     also_in: dict[str, list[str]] = field(default_factory=dict)
 
-    def by_id(self) -> dict[str, Paper]:
-        """Map paper ids to papers."""
-        return {p.id: p for p in self.papers}
-
 
 def _is_abstract(line: str, title: str) -> bool:
     return len(line) >= ABSTRACT_MIN or len(line) >= ABSTRACT_RATIO * len(title) + 20

@@ -244,7 +244,7 @@ class MainScreen(Screen[None]):
         title = "Bookmarks" if self.bookmarks_only else "Papers"
         if self.similar_to is not None:
             name = self.similar_to.title
-            title = "Like: " + (name if len(name) <= 40 else name[:39] + "…")
+            title = "Like: " + _short(name, 40)
         if self.app.load_progress < 1:
             title += f" · loading {self.app.load_progress:.0%}"
         elif self.app.indexing:
@@ -684,7 +684,7 @@ class MainScreen(Screen[None]):
         if self.similar_to is not None:
             # The similar-papers view ignores the query; its one filter is the paper.
             name = self.similar_to.title
-            return [(self.SIMILAR_CHIP, "like: " + (name if len(name) <= 30 else name[:29] + "…"))]
+            return [(self.SIMILAR_CHIP, "like: " + _short(name, 30))]
         chips = [(token, token) for token in filter_tokens(self.query_text)]
         if self.bookmarks_only:
             chips.append((self.BOOKMARKS_CHIP, "bookmarks only"))
@@ -724,6 +724,11 @@ class MainScreen(Screen[None]):
 
 
 SUFFIXES = {"json": "json", "markdown": "md", "bibtex": "bib", "csv": "csv", "ris": "ris"}
+
+
+def _short(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _free_path(path: Path) -> Path:
