@@ -176,8 +176,7 @@ class PaperReaderApp(App[int]):
         if self.collection.engine is None:
             self.collection.note_seen()
             self.call_from_thread(self._seen_noted)
-        engine = self.collection.build_index()
-        self.call_from_thread(self._index_built, engine)
+        self.collection.build_index(ready=lambda engine: self.call_from_thread(self._index_built, engine))
         similar = Similarity(self.collection.papers)
         self.call_from_thread(self._similarity_built, similar)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -113,14 +114,15 @@ class Collection:
         self.loading = False
         self.reload()
 
-    def build_index(self) -> SearchEngine:
+    def build_index(self, ready: Callable[[SearchEngine], None] | None = None) -> SearchEngine:
         """Build the search index, or load it from the on-disk cache (reader.index_cache) when that
         holds a sound index of exactly these papers. Slow for big libraries: the app calls it on a worker.
 
         The engine covers the papers as they are when this starts (it indexes a copy of the list).
+        ``ready`` gets the engine as soon as it can search (before a new cache entry is written).
         """
         self.index_stale = False
-        self.engine = cached_engine(self.papers)
+        self.engine = cached_engine(self.papers, ready=ready)
         return self.engine
 
     def reload(self) -> bool:

@@ -50,18 +50,21 @@ def _is_abstract(line: str, title: str) -> bool:
     return len(line) >= ABSTRACT_MIN or len(line) >= ABSTRACT_RATIO * len(title) + 20
 
 
-def iter_entries(text: str | Iterable[str], source: str, warnings: list[str]) -> Iterator[tuple[str, str]]:
+def iter_entries(
+    text: str | Iterable[str], source: str, warnings: list[str], cleaned: bool = False
+) -> Iterator[tuple[str, str]]:
     """Yield (title, abstract) pairs from digest text (or its lines), adding warnings for odd entries.
 
     Titles are the short lines and abstracts the long ones; a title followed by
-    another title (or by the end) keeps an empty abstract and a warning.
+    another title (or by the end) keeps an empty abstract and a warning. ``cleaned``
+    says the lines already went through ``clean_line`` (as ``_read_lines`` yields them).
     """
     title: str | None = None
     title_line = 0
     seen_paper = False
     lines = text.split("\n") if isinstance(text, str) else text
     for number, raw in enumerate(lines, start=1):
-        line = clean_line(raw.rstrip("\r")).strip()
+        line = raw.strip() if cleaned else clean_line(raw.rstrip("\r")).strip()
         if not line:
             continue
         if not line.isascii():
@@ -157,6 +160,7 @@ def _check_file(path: Path, encoding: str | None) -> int:
     Returns its size in bytes.
     """
     decoder = _decoder(path, encoding)
+    fast = _is_utf8(encoding)
     head: list[str] = []
     head_chars = 0
     size = 0
@@ -169,12 +173,17 @@ def _check_file(path: Path, encoding: str | None) -> int:
                         raise DigestError(path, "UTF-16 text, not UTF-8; convert it or pass --encoding utf-16")
                     if b"\0" in chunk[:65536]:
                         raise DigestError(path, "binary file, not a text digest")
-                try:
-                    text = decoder.decode(chunk)
-                except UnicodeDecodeError as err:
-                    raise _bad_bytes(path, err, size, encoding) from None
+                if fast and chunk.isascii() and not decoder.getstate()[0]:
+                    # Decodes to itself: no need to build the text of a big file just to check it.
+                    text = chunk[: max(0, CHECK_CHARS - head_chars)].decode("ascii")
+                    blank = blank and not chunk.translate(None, _ASCII_SPACES)
+                else:
+                    try:
+                        text = decoder.decode(chunk)
+                    except UnicodeDecodeError as err:
+                        raise _bad_bytes(path, err, size, encoding) from None
+                    blank = blank and not text.strip()
                 size += len(chunk)
-                blank = blank and not text.strip()
                 if head_chars < CHECK_CHARS:
                     head.append(text[: CHECK_CHARS - head_chars])
                     head_chars += len(head[-1])
@@ -191,15 +200,20 @@ def _check_file(path: Path, encoding: str | None) -> int:
     start = "".join(head).removeprefix("\ufeff")
     # No paper in the first CHECK_CHARS: only then is the whole text worth reading.
     if not list(islice(iter_entries(start, str(path), []), 1)) and (
-        size <= CHECK_CHARS or not list(islice(iter_entries(_read_lines(path, encoding), str(path), []), 1))
+        size <= CHECK_CHARS or not list(islice(iter_entries(_read_lines(path, encoding), str(path), [], True), 1))
     ):
         raise DigestError(path, "no papers found (expected a title line then its abstract line)")
     return size
 
 
 def _read_lines(path: Path, encoding: str | None) -> Iterator[str]:
-    """The lines of a digest, read and decoded a chunk at a time."""
+    """The lines of a digest through ``clean_line``, read and decoded a chunk at a time.
+
+    A UTF-8 chunk with nothing to clean (the usual digest) is checked in one pass over
+    its bytes and its lines are yielded as they are; only other chunks are cleaned line by line.
+    """
     decoder = _decoder(path, encoding)
+    fast = _is_utf8(encoding)
     rest = ""
     first = True
     with _open(path) as handle:
@@ -209,8 +223,42 @@ def _read_lines(path: Path, encoding: str | None) -> Iterator[str]:
                 text, first = text.removeprefix("\ufeff"), False
             lines = text.split("\n")
             rest = lines.pop()
+            if not lines:
+                continue
+            # The first line began in the chunk before (rest): it is cleaned whatever this chunk holds.
+            lines[0] = clean_line(lines[0].rstrip("\r"))
+            if not (fast and _needs_no_cleaning(chunk)):
+                lines[1:] = [clean_line(line.rstrip("\r")) for line in lines[1:]]
             yield from lines
-        yield from (rest + decoder.decode(b"", final=True)).split("\n")
+        yield from (clean_line(line.rstrip("\r")) for line in (rest + decoder.decode(b"", final=True)).split("\n"))
+
+
+_ASCII_SPACES = bytes(c for c in range(128) if chr(c).isspace())  # what str.strip() strips of ASCII
+# The bytes that start, in UTF-8, a character clean_line removes: C0 controls but the newline,
+# DEL, and the lead bytes of C1 controls (0xc2), of line separators and bidi controls (0xe2)
+# and of the byte-order mark (0xef).
+_SUSPECT = bytes([*range(0x0A), *range(0x0B, 0x20), 0x7F, 0xC2, 0xE2, 0xEF])
+_NOT_SUSPECT = bytes(c for c in range(256) if c not in _SUSPECT)
+_UTF8 = {"utf-8", "utf-8-sig"}
+
+
+def _is_utf8(encoding: str | None) -> bool:
+    if encoding is None:
+        return True
+    try:
+        return codecs.lookup(encoding).name in _UTF8
+    except LookupError:
+        return False
+
+
+def _needs_no_cleaning(chunk: bytes) -> bool:
+    """Whether no line of this UTF-8 chunk has anything for clean_line to remove.
+
+    One pass over the bytes; a carriage return only before a newline is allowed (it is
+    stripped with the line). A chunk with any suspect byte is cleaned line by line.
+    """
+    left = chunk.translate(None, _NOT_SUSPECT)
+    return not left or (left.count(b"\r") == len(left) and chunk.count(b"\r\n") == len(left))
 
 
 def read_digest(path: str | os.PathLike[str], encoding: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:
@@ -218,7 +266,7 @@ def read_digest(path: str | os.PathLike[str], encoding: str | None = None) -> tu
     path = Path(path)
     _check_file(path, encoding)
     warnings: list[str] = []
-    entries = list(iter_entries(_read_lines(path, encoding), str(path), warnings))
+    entries = list(iter_entries(_read_lines(path, encoding), str(path), warnings, True))
     return entries, warnings
 
 
@@ -249,7 +297,7 @@ class LibraryLoader:
             library.files.append(source)
             new: list[Paper] = []
             consumed = 0
-            for title, abstract in iter_entries(_read_lines(path, self.encoding), source, library.warnings):
+            for title, abstract in iter_entries(_read_lines(path, self.encoding), source, library.warnings, True):
                 consumed += len(title) + len(abstract) + 2
                 pid = paper_id(title)
                 known = index.get(pid)

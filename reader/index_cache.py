@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import unicodedata
+from collections.abc import Callable
 from operator import attrgetter
 from pathlib import Path
 
@@ -112,26 +113,37 @@ def papers_key(papers: list[Paper]) -> str:
     return h.hexdigest()
 
 
-def cached_engine(papers: list[Paper], cache_dir: str | os.PathLike | None = None) -> SearchEngine:
+def cached_engine(
+    papers: list[Paper],
+    cache_dir: str | os.PathLike | None = None,
+    ready: Callable[[SearchEngine], None] | None = None,
+) -> SearchEngine:
     """``SearchEngine(papers)``, loaded from the cache when it holds a sound index of exactly these papers.
 
     The engine is built over a copy of the list: papers appended to ``papers`` later
-    (while this runs on a worker thread, say) are neither hashed nor indexed.
+    (while this runs on a worker thread, say) are neither hashed nor indexed. ``ready``
+    is called with the engine as soon as it can search, before a new entry is saved.
     """
     papers = list(papers)
     if len(papers) < MIN_PAPERS:
-        return SearchEngine(papers)
+        return _ready(SearchEngine(papers), ready)
     try:
         directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         key = papers_key(papers)
     except Exception:
-        return SearchEngine(papers)
+        return _ready(SearchEngine(papers), ready)
     path = directory / f"{key}{SUFFIX}"
     engine = _load_entry(path, papers, key) if path.exists() else None
     if engine is not None:
-        return engine
-    engine = SearchEngine(papers)
+        return _ready(engine, ready)
+    engine = _ready(SearchEngine(papers), ready)
     save_entry(engine, directory, key)
+    return engine
+
+
+def _ready(engine: SearchEngine, ready: Callable[[SearchEngine], None] | None) -> SearchEngine:
+    if ready is not None:
+        ready(engine)
     return engine
 
 
