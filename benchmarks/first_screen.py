@@ -33,8 +33,10 @@ def first_screen(args: str, marker: str, runs: int = 5, cache: str = "") -> list
             tmux = ["tmux", "-L", sock]
             env = f"PAPER_READER_DB={tmp}/s{n}.json PAPER_READER_CACHE={cache or f'{tmp}/cache{n}'}"
             started = time.perf_counter()
+            pidfile = f"{tmp}/pid{n}"
             subprocess.run(
-                [*tmux, "new", "-d", "-x", "120", "-y", "30", f"{env} {COMMAND} {args}; sleep 30"], check=True
+                [*tmux, "new", "-d", "-x", "120", "-y", "30", f"echo $$ > {pidfile}; {env} exec {COMMAND} {args}"],
+                check=True,
             )
             try:
                 while time.perf_counter() - started < 30:
@@ -45,7 +47,18 @@ def first_screen(args: str, marker: str, runs: int = 5, cache: str = "") -> list
                 times.append(time.perf_counter() - started)
             finally:
                 subprocess.run([*tmux, "kill-server"], capture_output=True)
+                _wait_gone(pidfile)  # a run still loading or indexing would slow the next one
     return times
+
+
+def _wait_gone(pidfile: str) -> None:
+    try:
+        pid = int(Path(pidfile).read_text())
+    except (OSError, ValueError):
+        return
+    deadline = time.perf_counter() + 10
+    while Path(f"/proc/{pid}").exists() and time.perf_counter() < deadline:
+        time.sleep(0.02)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 
 from reader.clipboard import copy_system, open_url
@@ -35,6 +37,9 @@ def styles_path() -> Path:
     if installed.exists():
         return installed
     return Path(__file__).resolve().parent.parent / "styles" / "reader.tcss"
+
+
+LOAD_UPDATE_S = 0.25  # how often the list grows while a big digest loads
 
 
 class PaperReaderApp(App[int]):
@@ -144,13 +149,42 @@ class PaperReaderApp(App[int]):
         else:
             self._build_index()
 
+    class PapersParsed(Message):
+        """A batch of papers parsed on the load worker (``done`` with the last one)."""
+
+        def __init__(self, papers: list[Paper], progress: float, done: bool = False) -> None:
+            super().__init__()
+            self.papers = papers
+            self.progress = progress
+            self.done = done
+
     @work(thread=True, exclusive=True, group="load")
     def _load(self, loader: LibraryLoader) -> None:
-        """Parse big digests off the UI thread, handing papers over a batch at a time."""
-        for papers, progress in loader.batches(self.library):
-            self.call_from_thread(self._loaded, papers, progress)
-        self.call_from_thread(self._load_done)
-        self._build_index()
+        """Parse big digests off the UI thread, handing papers over a batch at a time.
+
+        The first batch waits until it is on screen (the first paint comes before more
+        parsing); the others are gathered and posted a few times a second, so the parser
+        goes on while the UI takes them in, and the UI redraws only as often as it shows.
+        """
+        gathered: list[Paper] = []
+        posted = 0.0
+        for n, (papers, progress) in enumerate(loader.batches(self.library)):
+            if n == 0:
+                self.call_from_thread(self._loaded, papers, progress)
+                posted = time.monotonic()
+                continue
+            gathered.extend(papers)
+            if time.monotonic() - posted >= LOAD_UPDATE_S:
+                self.post_message(self.PapersParsed(gathered, progress))
+                gathered, posted = [], time.monotonic()
+        self.post_message(self.PapersParsed(gathered, 1.0, done=True))
+
+    def on_paper_reader_app_papers_parsed(self, message: PapersParsed) -> None:
+        if message.papers:
+            self._loaded(message.papers, message.progress)
+        if message.done:
+            self._load_done()
+            self._build_index()  # from here, after every batch is in the collection
 
     def _main_screens(self) -> list[MainScreen]:
         """The main screen, wherever it is in the stack (a dialog may be on top)."""

@@ -122,7 +122,9 @@ class Collection:
         ``ready`` gets the engine as soon as it can search (before a new cache entry is written).
         """
         self.index_stale = False
-        self.engine = cached_engine(self.papers, ready=ready)
+        self.engine = cached_engine(
+            self.papers, ready=ready, content_key=self.library.content_key, file_count=self.file_count
+        )
         return self.engine
 
     def reload(self) -> bool:

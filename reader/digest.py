@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import hashlib
 import os
 import re
 import unicodedata
@@ -10,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from reader.paper import Paper, paper_id
 from reader.text import clean_line
@@ -44,6 +46,9 @@ class Library:
     warnings: list[str] = field(default_factory=list)
     # Other files a paper also appeared in (its first file is ``Paper.source``).
     also_in: dict[str, list[str]] = field(default_factory=dict)
+    # A hash of the bytes parsed (every file, in order, and the encoding) when the papers
+    # are exactly what LibraryLoader made of them: they follow from it (reader.index_cache).
+    content_key: str | None = None
 
 
 def _is_abstract(line: str, title: str) -> bool:
@@ -175,6 +180,9 @@ def _check_file(path: Path, encoding: str | None) -> int:
                         raise DigestError(path, "binary file, not a text digest")
                 if fast and chunk.isascii() and not decoder.getstate()[0]:
                     # Decodes to itself: no need to build the text of a big file just to check it.
+                    # One byte goes through the decoder all the same: a utf-8-sig decoder that
+                    # saw nothing yet would take a U+FEFF opening a later chunk for the file's BOM.
+                    decoder.decode(chunk[:1])
                     text = chunk[: max(0, CHECK_CHARS - head_chars)].decode("ascii")
                     blank = blank and not chunk.translate(None, _ASCII_SPACES)
                 else:
@@ -206,7 +214,7 @@ def _check_file(path: Path, encoding: str | None) -> int:
     return size
 
 
-def _read_lines(path: Path, encoding: str | None) -> Iterator[str]:
+def _read_lines(path: Path, encoding: str | None, hasher: Any = None) -> Iterator[str]:
     """The lines of a digest through ``clean_line``, read and decoded a chunk at a time.
 
     A UTF-8 chunk with nothing to clean (the usual digest) is checked in one pass over
@@ -218,6 +226,8 @@ def _read_lines(path: Path, encoding: str | None) -> Iterator[str]:
     first = True
     with _open(path) as handle:
         while chunk := handle.read(CHUNK):
+            if hasher is not None:
+                hasher.update(chunk)
             text = rest + decoder.decode(chunk)
             if first:
                 text, first = text.removeprefix("\ufeff"), False
@@ -290,6 +300,8 @@ class LibraryLoader:
     def batches(self, library: Library, batch: int = 5000) -> Iterator[tuple[list[Paper], float]]:
         """Parse into ``library``; yield each batch of new papers and the fraction done."""
         index: dict[str, Paper] = {p.id: p for p in library.papers}
+        # The content key holds only if this loader makes all of the library's papers.
+        content = hashlib.blake2b(f"{self.encoding}\n".encode(), digest_size=20) if not library.papers else None
         done = 0
         while self._pending:
             path = self._pending.pop(0)
@@ -297,7 +309,9 @@ class LibraryLoader:
             library.files.append(source)
             new: list[Paper] = []
             consumed = 0
-            for title, abstract in iter_entries(_read_lines(path, self.encoding), source, library.warnings, True):
+            file_hash = hashlib.blake2b(digest_size=32)
+            lines = _read_lines(path, self.encoding, file_hash)
+            for title, abstract in iter_entries(lines, source, library.warnings, True):
                 consumed += len(title) + len(abstract) + 2
                 pid = paper_id(title)
                 known = index.get(pid)
@@ -315,6 +329,10 @@ class LibraryLoader:
                     yield new, min(1.0, (done + consumed) / max(self.size, 1))
                     new = []
             done += path.stat().st_size
+            if content is not None:
+                content.update(file_hash.digest())
+            if not self._pending and content is not None:
+                library.content_key = content.hexdigest()
             yield new, min(1.0, done / max(self.size, 1))
 
     def load(self) -> Library:

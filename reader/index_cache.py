@@ -9,14 +9,19 @@ The key is a blake2b hash of:
 
 - what decides how an index is built and laid out: ``search.INDEX_FORMAT``, the bytes
   of reader/search.py itself (a change to the tokenizer without a version bump still
-  misses), the package version, the Python version and its Unicode database (folding);
-- the number of papers and, in order, every paper's id, title, abstract and whether it
-  is a stored snapshot, with the length of each field, so that no two different lists
-  of papers hash the same stream.
+  misses) and of the parser's modules (digest, paper, text), the package version, the
+  Python version and its Unicode database (folding);
+- the number of papers and the digests' content: the hash of their bytes as they were
+  parsed (``Library.content_key``, taken while reading them, in order, with the
+  encoding), which the papers from the digests follow from; without it (papers that
+  did not come from a LibraryLoader), every paper's id, title and abstract;
+- the papers after the digests' (the store's snapshots), in order: id, title,
+  abstract and whether it is a snapshot, with the length of each field, so that no two
+  different lists of papers hash the same stream.
 
-It is taken over the papers as parsed, not over the files: a change to the parser, to
-the store's snapshots or to the order of the files all give another key. An entry is
-also checked when read (CRC of every array, format version, key, shapes, ranges; see
+A change to a digest, to the parser, to the store's snapshots or to the order of the
+files all give another key. An entry is also checked when read (CRC of every array,
+format version, key, shapes, ranges, and the words of a sample of papers; see
 ``SearchEngine.load``); anything wrong and the index is built and the entry rewritten.
 Nothing here raises: a cache that cannot be read or written only costs the build.
 
@@ -42,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 import reader
-from reader import search
+from reader import digest, paper, search, text
 from reader.paper import Paper
 from reader.search import SearchEngine
 
@@ -70,11 +75,13 @@ def default_cache_dir() -> Path:
 
 
 def _fingerprint() -> bytes:
-    """What, besides the papers, decides the index: versions and the search module's source."""
+    """What, besides the papers, decides the index: versions and the source of the modules involved."""
     global _build_fingerprint
     if _build_fingerprint is None:
         try:
-            source = Path(search.__file__).read_bytes()
+            # The search module decides the index; the parser's modules decide the papers a
+            # digest's bytes become (a key may stand for them, see papers_key).
+            source = b"".join(Path(module.__file__ or "").read_bytes() for module in (search, digest, paper, text))
         except OSError:
             source = b"unknown source " + os.urandom(16)  # cannot tell: never hit an old entry
         h = hashlib.blake2b(digest_size=32)
@@ -92,18 +99,26 @@ def _fingerprint() -> bytes:
     return _build_fingerprint
 
 
-def papers_key(papers: list[Paper]) -> str:
+def papers_key(papers: list[Paper], content_key: str | None = None, file_count: int = 0) -> str:
     """The cache key of an index over these papers (hex).
 
     Per chunk of papers: the lengths (in characters) of every id, title and abstract
     and the snapshot flags, then the ids, titles and abstracts, UTF-8 encoded (lone
     surrogates too). The lengths cut the text back into its fields, so the stream, and
     barring a blake2b collision the key, differs whenever any paper does.
+
+    With ``content_key`` (``Library.content_key``: a hash of the digests' bytes), the first
+    ``file_count`` papers are the digests' papers and follow from it: they are not hashed
+    again, only the papers after them (stored snapshots).
     """
     h = hashlib.blake2b(digest_size=20, person=b"paper-reader-ix")
     h.update(_fingerprint())
     h.update(np.array([len(papers)], dtype="<i8").tobytes())
-    for start in range(0, len(papers), _CHUNK):
+    if content_key is not None:
+        h.update(f"digests {content_key} {file_count}\n".encode())
+    else:
+        file_count = 0
+    for start in range(file_count, len(papers), _CHUNK):
         chunk = papers[start : start + _CHUNK]
         columns = [list(map(get, chunk)) for get in (_id, _title, _abstract)]
         lengths = [list(map(len, column)) for column in columns] + [list(map(_from_store, chunk))]
@@ -117,19 +132,22 @@ def cached_engine(
     papers: list[Paper],
     cache_dir: str | os.PathLike | None = None,
     ready: Callable[[SearchEngine], None] | None = None,
+    content_key: str | None = None,
+    file_count: int = 0,
 ) -> SearchEngine:
     """``SearchEngine(papers)``, loaded from the cache when it holds a sound index of exactly these papers.
 
     The engine is built over a copy of the list: papers appended to ``papers`` later
     (while this runs on a worker thread, say) are neither hashed nor indexed. ``ready``
     is called with the engine as soon as it can search, before a new entry is saved.
+    ``content_key`` and ``file_count``: see ``papers_key``.
     """
     papers = list(papers)
     if len(papers) < MIN_PAPERS:
         return _ready(SearchEngine(papers), ready)
     try:
         directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        key = papers_key(papers)
+        key = papers_key(papers, content_key, file_count)
     except Exception:
         return _ready(SearchEngine(papers), ready)
     path = directory / f"{key}{SUFFIX}"

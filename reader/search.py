@@ -150,10 +150,47 @@ _PACKED = 16  # words up to this many bytes are hashed from their bytes packed i
 _BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 DOC_BITS = 13  # a chunk's paper number sits in the low bits of each sort key
 _DOC_MASK = np.uint64((1 << DOC_BITS) - 1)
-_MIXERS = (  # two independent 64-bit finalizers (splitmix64, murmur3) for the two hashes
-    (np.uint64(0), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)),
+# Two independent hashes of a word (salt and the multipliers of a 64-bit finalizer: splitmix64's,
+# murmur3's), each of its first 8 bytes, xor a hash of what follows them (bytes 9-16 and the
+# length) under other salts. Each part is one-to-one in its input, and the two hashes share
+# none, so words colliding in one hash collide in the other only by chance.
+_MIXERS = (
+    (np.uint64(0x2545F4914F6CDD1D), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)),
     (np.uint64(0xD6E8FEB86659FD93), np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)),
 )
+_TAIL_SALTS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0x632BE59BD9B4E019))
+_LENGTH_STEP = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+def _mix(x: np.ndarray, salt: np.uint64, m1: np.uint64, m2: np.uint64) -> np.ndarray:
+    """A 64-bit finalizer of ``x ^ salt``, one-to-one, in place on a new array."""
+    x = x ^ salt
+    x ^= x >> np.uint64(31)
+    x *= m1
+    x ^= x >> np.uint64(29)
+    x *= m2
+    x ^= x >> np.uint64(32)
+    return x
+
+
+# The tail hash of a word of at most 8 bytes depends on its length only: one per length.
+_SHORT_TAILS = tuple(
+    _mix(np.arange(9, dtype=np.uint64) * _LENGTH_STEP, tail_salt, m1, m2)
+    for (_, m1, m2), tail_salt in zip(_MIXERS, _TAIL_SALTS)
+)
+
+
+def fold_bytes(texts: list[str]) -> bytes:
+    """Texts folded for ``_Tokenizer``: one per line, UTF-8, ASCII lowercased and punctuation to spaces.
+
+    Non-ASCII runs are folded as ``fold`` does; a newline inside a text becomes a space.
+    A space comes first, and the end is padded with spaces so a word's 16 bytes can always be read.
+    """
+    texts = [t if t.isascii() else _NON_ASCII_RUN.sub(_fold_run, t) for t in texts]
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:
+        joined = "\n".join(t.replace("\n", " ") for t in texts)
+    return b" " + joined.encode("utf-8", "surrogatepass").translate(_BYTE_FOLD) + b" " * _PACKED
 
 
 class _Collision(Exception):
@@ -164,113 +201,138 @@ class _Tokenizer:
     """``_tokenize`` without a Python object per word: same output, same word ids, ~2x faster.
 
     Each word is hashed twice (51 bits each, from its bytes); a chunk's (hash, paper)
-    keys are sorted and de-duplicated as uint64, and only the distinct words are looked
-    up in dicts. The second hash checks the first: two words sharing a hash make the
-    distinct counts of the two hashes differ, which raises _Collision (about once in
-    10**14 builds) and the caller builds with the exact tokenizer instead.
+    keys are sorted and de-duplicated as uint64, and its distinct words are looked up
+    among the words so far with a binary search. The second hash checks the first: two
+    words sharing a hash make the distinct counts of the two hashes differ, which raises
+    _Collision (about once in 10**14 builds) and the caller builds with the exact
+    tokenizer instead.
     """
 
     def __init__(self) -> None:
         self.words: list[str] = []  # by word id, in order of first appearance
-        self._by_hash: tuple[dict[int, int], dict[int, int]] = ({}, {})
+        # The words so far by hash (low DOC_BITS clear), sorted, with their ids; the second hashes, sorted.
+        self._hashes = np.zeros(0, dtype=np.uint64)
+        self._ids = np.zeros(0, dtype=np.int32)
+        self._others = np.zeros(0, dtype=np.uint64)
 
     def tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """As ``_tokenize``: distinct word ids, how many texts have each, and the text numbers."""
-        if len(texts) > 1 << DOC_BITS:
+        return self.tokenize_folded(fold_bytes(texts), len(texts))
+
+    def tokenize_folded(self, buf: bytes, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``tokenize`` of ``count`` texts that ``fold_bytes`` made into ``buf``."""
+        if count > 1 << DOC_BITS:
             raise ValueError(f"at most {1 << DOC_BITS} texts at a time")
-        texts = [t if t.isascii() else _NON_ASCII_RUN.sub(_fold_run, t) for t in texts]
-        joined = "\n".join(texts)
-        if joined.count("\n") != len(texts) - 1:
-            joined = "\n".join(t.replace("\n", " ") for t in texts)
-        buf = joined.encode("utf-8", "surrogatepass").translate(_BYTE_FOLD) + b" " * _PACKED
         chars = np.frombuffer(buf, dtype=np.uint8)
+        newlines = np.flatnonzero(chars == 10)
+        if len(newlines) != max(count - 1, 0) or buf[:1] != b" " or buf[-_PACKED:] != b" " * _PACKED:
+            raise ValueError("not the folded text of that many texts")
         in_word = chars > 32
-        edges = np.flatnonzero(in_word[1:] != in_word[:-1]) + 1
-        if in_word[0]:
-            edges = np.concatenate(([0], edges))
-        starts, ends = edges[0::2], edges[1::2]  # the padding ends every word
+        edges = np.flatnonzero(in_word[1:] != in_word[:-1]) + 1  # buf starts and ends with a space
+        starts, ends = edges[0::2], edges[1::2]
+        if not len(starts):
+            empty = np.zeros(0, dtype=np.int32)
+            return empty, empty, empty
         lengths = ends - starts
         # Words per text: how many start before each text's closing newline.
-        bounds = np.concatenate(([0], np.searchsorted(starts, np.flatnonzero(chars == 10)), [len(starts)]))
-        docs = np.repeat(np.arange(len(texts), dtype=np.uint64), np.diff(bounds))
-        # Each word's first 16 bytes as two little-endian uint64, bytes past its end masked off.
-        rows = np.lib.stride_tricks.as_strided(chars, shape=(len(chars) - _PACKED + 1, _PACKED), strides=(1, 1))
-        packed = rows[starts].view(np.uint64)
-        packed[:, 0] &= _BYTE_MASKS[np.minimum(lengths, 8)]
-        packed[:, 1] &= _BYTE_MASKS[np.clip(lengths - 8, 0, 8)]
-        base = packed[:, 0] * np.uint64(0x9E3779B97F4A7C15)
-        base ^= packed[:, 1] * np.uint64(0xC2B2AE3D27D4EB4F)
-        base += lengths.astype(np.uint64)
-        del packed, rows
+        bounds = np.concatenate(([0], np.searchsorted(starts, newlines), [len(starts)]))
+        docs = np.repeat(np.arange(count, dtype=np.uint64), np.diff(bounds))
+        # Each word's first 16 bytes as two little-endian uint64 (read unaligned at any byte),
+        # bytes past its end masked off; the second only for words longer than 8 bytes.
+        at = np.ndarray(shape=(len(buf) - 7,), dtype=np.uint64, buffer=buf, strides=(1,))
+        head = at[starts] & np.take(_BYTE_MASKS, np.minimum(lengths, 8))
+        longer = np.flatnonzero(lengths > 8)
+        rest = at[starts[longer] + 8] & np.take(_BYTE_MASKS, np.minimum(lengths[longer] - 8, 8))
+        rest += lengths[longer].astype(np.uint64) * _LENGTH_STEP
         long = np.flatnonzero(lengths > _PACKED)
         spans = list(zip(starts[long].tolist(), ends[long].tolist()))
         hashes, runs = [], []
         for which, (salt, m1, m2) in enumerate(_MIXERS):
-            h = base ^ salt
-            h ^= h >> np.uint64(31)
-            h *= m1
-            h ^= h >> np.uint64(29)
-            h *= m2
-            h ^= h >> np.uint64(32)
+            h = _mix(head, salt, m1, m2)
+            tail = np.take(_SHORT_TAILS[which], np.minimum(lengths, 8))
+            tail[longer] = _mix(rest, _TAIL_SALTS[which], m1, m2)
+            h ^= tail
             if spans:  # longer words (under 0.1% of them): Python's hash of their bytes
                 h[long] = [hash(buf[s:e] + b"\x01" * which) & 0xFFFFFFFFFFFFFFFF for s, e in spans]
             h &= ~_DOC_MASK
             hashes.append(h)
             key = h | docs
             key.sort()
-            if len(key):
-                key = key[np.concatenate(([True], key[1:] != key[:-1]))]
-            word_of = key >> np.uint64(DOC_BITS)
-            first = np.flatnonzero(np.concatenate(([True], word_of[1:] != word_of[:-1]))) if len(key) else key[:0]
-            runs.append((key, first))
-        (key, first), (other_key, other_first) = runs
-        if len(key) != len(other_key) or len(first) != len(other_first):
+            key = key[np.concatenate(([True], key[1:] != key[:-1]))]
+            word_of = key & ~_DOC_MASK
+            first = np.flatnonzero(np.concatenate(([True], word_of[1:] != word_of[:-1])))
+            runs.append((key, first, word_of[first]))
+        (key, first, distinct), (other_key, _, other_distinct) = runs
+        if len(key) != len(other_key) or len(distinct) != len(other_distinct):
             raise _Collision
-        distinct = (key[first] >> np.uint64(DOC_BITS)).tolist()
-        other_distinct = (other_key[other_first] >> np.uint64(DOC_BITS)).tolist()
-        by_hash, by_other = self._by_hash
-        new = [k for k, h in enumerate(distinct) if h not in by_hash]
-        if len(new) != sum(h not in by_other for h in other_distinct):
+        where = np.minimum(np.searchsorted(self._hashes, distinct), max(len(self._hashes) - 1, 0))
+        known = self._hashes[where] == distinct if len(self._hashes) else np.zeros(len(distinct), dtype=bool)
+        ids = np.empty(len(distinct), dtype=np.int32)
+        ids[known] = self._ids[where[known]]
+        new = np.flatnonzero(~known)
+        if len(new) != len(other_distinct) - int(np.count_nonzero(_isin_sorted(other_distinct, self._others))):
             raise _Collision
-        if new:
-            self._add(new, distinct, key[first], bounds, hashes, buf, starts, ends)
-        ids = np.fromiter(map(by_hash.__getitem__, distinct), dtype=np.int32, count=len(distinct))
+        if len(new):
+            ids[new] = self._add(distinct[new], key[first[new]] & _DOC_MASK, bounds, hashes, buf, starts, ends)
         counts = np.diff(np.append(first, len(key))).astype(np.int32)
         return ids, counts, (key & _DOC_MASK).astype(np.int32)
 
     def _add(
         self,
-        new: list[int],
-        distinct: list[int],
-        first_keys: np.ndarray,
+        values: np.ndarray,
+        first_docs: np.ndarray,
         bounds: np.ndarray,
         hashes: list[np.ndarray],
         buf: bytes,
         starts: np.ndarray,
         ends: np.ndarray,
-    ) -> None:
-        """Give the new words ids in order of first appearance, as ``_tokenize`` does."""
+    ) -> np.ndarray:
+        """Give new words (their hashes, the first text each is in) ids in order of first
+        appearance, as ``_tokenize`` does; returns the ids."""
         h, other = hashes
-        values = np.array(distinct, dtype=np.uint64)[new] << np.uint64(DOC_BITS)
         # Look for each new word among the words of the first text it is in (a few hundred).
-        first_docs = (first_keys[new] & _DOC_MASK).astype(np.int64)
+        first_docs = first_docs.astype(np.int64)
         lo, sizes = bounds[first_docs], bounds[first_docs + 1] - bounds[first_docs]
         offsets = np.cumsum(sizes) - sizes
         where = np.arange(int(sizes.sum())) + np.repeat(lo - offsets, sizes)
         hits = np.flatnonzero(h[where] == np.repeat(values, sizes))
         segment = np.searchsorted(offsets, hits, side="right") - 1
-        firsts = np.concatenate(([True], segment[1:] != segment[:-1])) if len(hits) else hits[:0].astype(bool)
-        positions = sorted(where[hits[firsts]].tolist())
-        by_hash, by_other = self._by_hash
-        for p in positions:
-            other_hash = int(other[p]) >> DOC_BITS
-            if other_hash in by_other:
-                raise _Collision
-            by_hash[int(h[p]) >> DOC_BITS] = by_other[other_hash] = len(self.words)
-            self.words.append(buf[starts[p] : ends[p]].decode("utf-8", "surrogatepass"))
+        firsts = np.concatenate(([True], segment[1:] != segment[:-1]))
+        positions = where[hits[firsts]]  # for each new word, in the order of ``values``
+        if len(positions) != len(values):
+            raise _Collision  # cannot be, barring a bug: the exact tokenizer is always right
+        rank = np.empty(len(positions), dtype=np.int32)
+        rank[np.argsort(positions, kind="stable")] = np.arange(len(positions), dtype=np.int32)
+        ids = rank + len(self.words)
+        in_order = np.sort(positions)
+        self.words.extend(
+            buf[s:e].decode("utf-8", "surrogatepass")
+            for s, e in zip(starts[in_order].tolist(), ends[in_order].tolist())
+        )
+        others = other[positions]
+        if np.any(_isin_sorted(np.sort(others), self._others)):
+            raise _Collision
+        hashes_all = np.concatenate((self._hashes, values))
+        order = np.argsort(hashes_all, kind="stable")
+        self._hashes = hashes_all[order]
+        self._ids = np.concatenate((self._ids, ids))[order]
+        self._others = np.sort(np.concatenate((self._others, others)))
+        return ids
 
 
-def _merge_postings(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], size: int) -> Postings:
+def _isin_sorted(values: np.ndarray, sorted_array: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_array`` (a binary search each)."""
+    if not len(sorted_array):
+        return np.zeros(len(values), dtype=bool)
+    where = np.minimum(np.searchsorted(sorted_array, values), len(sorted_array) - 1)
+    return sorted_array[where] == values
+
+
+# Per chunk of papers: the distinct word ids, how many papers have each, the paper numbers.
+Parts = list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def _merge_postings(parts: Parts, size: int) -> Postings:
     """Lay per-chunk (words, counts, papers) out in one CSR posting table, chunk after chunk."""
     counts = np.zeros(size, dtype=np.int64)
     for words, c, _ in parts:
@@ -360,15 +422,15 @@ class SearchEngine:
         del title_parts, abstract_parts
         self._finish(np.array(sorted(range(size), key=self.words.__getitem__), dtype=np.int64))
 
-    def _tokenize_all(self, tokenizer: _Tokenizer | None) -> tuple[list, list, list[str]]:
+    def _tokenize_all(self, tokenizer: _Tokenizer | None) -> tuple[Parts, Parts, list[str]]:
         """Every chunk's (words, counts, papers) for titles and abstracts, and the vocabulary.
 
         With no tokenizer, the exact (slower) one: each word a Python string looked up in a dict.
         """
         vocab = _Vocab()
         vocab[_SEPARATOR]  # id 0
-        title_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        abstract_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        title_parts: Parts = []
+        abstract_parts: Parts = []
         for start in range(0, self.n, CHUNK):
             chunk = self.papers[start : start + CHUNK]
             titles, abstracts = [p.title for p in chunk], [p.abstract for p in chunk]
