@@ -159,7 +159,8 @@ def _normalize_argv(argv: list[str]) -> list[str]:
 
 
 def _library(paths: Sequence[str], encoding: str | None) -> Library:
-    library = load_library(list(paths) or [bundled_digest()], encoding)
+    # Nothing is shown before the digests are parsed: a bad byte far in can wait for the parse.
+    library = load_library(list(paths) or [bundled_digest()], encoding, check_whole=False)
     for warning in library.warnings:
         print(f"{PROG}: warning: {_safe(warning)}", file=sys.stderr)
     return library

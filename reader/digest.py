@@ -159,10 +159,12 @@ def _bad_bytes(path: Path, err: UnicodeDecodeError, offset: int, encoding: str |
     return DigestError(path, f"not valid {encoding} text (offset {where})")
 
 
-def _check_file(path: Path, encoding: str | None) -> int:
+def _check_file(path: Path, encoding: str | None, whole: bool = True) -> int:
     """Read a digest once, keeping nothing but its start: raise DigestError if it is unusable.
 
-    Returns its size in bytes.
+    Returns its size in bytes. With ``whole`` false, only the first CHUNK is read: bytes
+    that do not decode further on are then reported by the parse (``_read_lines``), for
+    callers that show nothing before the parse ends (the command line).
     """
     decoder = _decoder(path, encoding)
     fast = _is_utf8(encoding)
@@ -195,10 +197,17 @@ def _check_file(path: Path, encoding: str | None) -> int:
                 if head_chars < CHECK_CHARS:
                     head.append(text[: CHECK_CHARS - head_chars])
                     head_chars += len(head[-1])
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError as err:
-                raise _bad_bytes(path, err, size, encoding) from None
+                if not whole:
+                    rest = os.fstat(handle.fileno()).st_size - size
+                    if rest > 0:  # not read: whether it decodes, or is blank, the parse tells
+                        size += rest
+                        blank = False
+                        break
+            else:
+                try:
+                    decoder.decode(b"", final=True)
+                except UnicodeDecodeError as err:
+                    raise _bad_bytes(path, err, size, encoding) from None
         except OSError as err:
             raise DigestError(path, f"cannot read: {err.strerror or err}") from None
     if size == 0:
@@ -224,11 +233,16 @@ def _read_lines(path: Path, encoding: str | None, hasher: Any = None) -> Iterato
     fast = _is_utf8(encoding)
     rest = ""
     first = True
+    offset = 0
     with _open(path) as handle:
-        while chunk := handle.read(CHUNK):
+        while chunk := _read(path, handle):
             if hasher is not None:
                 hasher.update(chunk)
-            text = rest + decoder.decode(chunk)
+            try:
+                text = rest + decoder.decode(chunk)
+            except UnicodeDecodeError as err:  # a file checked only at its start (see _check_file)
+                raise _bad_bytes(path, err, offset, encoding) from None
+            offset += len(chunk)
             if first:
                 text, first = text.removeprefix("\ufeff"), False
             lines = text.split("\n")
@@ -240,7 +254,18 @@ def _read_lines(path: Path, encoding: str | None, hasher: Any = None) -> Iterato
             if not (fast and _needs_no_cleaning(chunk)):
                 lines[1:] = [clean_line(line.rstrip("\r")) for line in lines[1:]]
             yield from lines
-        yield from (clean_line(line.rstrip("\r")) for line in (rest + decoder.decode(b"", final=True)).split("\n"))
+        try:
+            rest += decoder.decode(b"", final=True)
+        except UnicodeDecodeError as err:
+            raise _bad_bytes(path, err, offset, encoding) from None
+        yield from (clean_line(line.rstrip("\r")) for line in rest.split("\n"))
+
+
+def _read(path: Path, handle: Any) -> bytes:
+    try:
+        return handle.read(CHUNK)
+    except OSError as err:
+        raise DigestError(path, f"cannot read: {err.strerror or err}") from None
 
 
 _ASCII_SPACES = bytes(c for c in range(128) if chr(c).isspace())  # what str.strip() strips of ASCII
@@ -289,12 +314,15 @@ class LibraryLoader:
     the rest load on a worker, and a big file is never held whole in memory.
     """
 
-    def __init__(self, paths: list[str | os.PathLike[str]], encoding: str | None = None) -> None:
+    def __init__(
+        self, paths: list[str | os.PathLike[str]], encoding: str | None = None, check_whole: bool = True
+    ) -> None:
+        """Check the files (``check_whole`` false: only their start, see ``_check_file``)."""
         self.files = expand_paths(paths)
         self.encoding = encoding
         self.size = 0
         for path in self.files:
-            self.size += _check_file(path, encoding)
+            self.size += _check_file(path, encoding, check_whole)
         self._pending = list(self.files)
 
     def batches(self, library: Library, batch: int = 5000) -> Iterator[tuple[list[Paper], float]]:
@@ -343,9 +371,12 @@ class LibraryLoader:
         return library
 
 
-def load_library(paths: list[str | os.PathLike[str]], encoding: str | None = None) -> Library:
-    """Load digests (files or folders) as one library; a paper in several files appears once."""
-    return LibraryLoader(paths, encoding).load()
+def load_library(paths: list[str | os.PathLike[str]], encoding: str | None = None, check_whole: bool = True) -> Library:
+    """Load digests (files or folders) as one library; a paper in several files appears once.
+
+    ``check_whole``: see LibraryLoader (either way, a file that is not usable raises DigestError).
+    """
+    return LibraryLoader(paths, encoding, check_whole).load()
 
 
 def bundled_digest() -> Path:

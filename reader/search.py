@@ -150,20 +150,21 @@ _PACKED = 16  # words up to this many bytes are hashed from their bytes packed i
 _BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 DOC_BITS = 13  # a chunk's paper number sits in the low bits of each sort key
 _DOC_MASK = np.uint64((1 << DOC_BITS) - 1)
-# Two independent hashes of a word (salt and the multipliers of a 64-bit finalizer: splitmix64's,
-# murmur3's), each of its first 8 bytes, xor a hash of what follows them (bytes 9-16 and the
-# length) under other salts. Each part is one-to-one in its input, and the two hashes share
-# none, so words colliding in one hash collide in the other only by chance.
+# Two independent hashes of a word: a 64-bit finalizer (splitmix64's, murmur3's multipliers)
+# of its first 8 bytes, xor its length times an odd constant, xor (for a longer word) a
+# finalizer of its bytes 9-16 under another salt. Words of the same length differ in one
+# of the one-to-one parts; the two hashes share no constant, so words colliding in one
+# hash collide in the other only by chance.
 _MIXERS = (
     (np.uint64(0x2545F4914F6CDD1D), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)),
     (np.uint64(0xD6E8FEB86659FD93), np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)),
 )
 _TAIL_SALTS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0x632BE59BD9B4E019))
-_LENGTH_STEP = np.uint64(0xC2B2AE3D27D4EB4F)
+_LENGTH_STEPS = (np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
 
 
 def _mix(x: np.ndarray, salt: np.uint64, m1: np.uint64, m2: np.uint64) -> np.ndarray:
-    """A 64-bit finalizer of ``x ^ salt``, one-to-one, in place on a new array."""
+    """A one-to-one 64-bit finalizer of ``x ^ salt``, into a new array."""
     x = x ^ salt
     x ^= x >> np.uint64(31)
     x *= m1
@@ -171,13 +172,6 @@ def _mix(x: np.ndarray, salt: np.uint64, m1: np.uint64, m2: np.uint64) -> np.nda
     x *= m2
     x ^= x >> np.uint64(32)
     return x
-
-
-# The tail hash of a word of at most 8 bytes depends on its length only: one per length.
-_SHORT_TAILS = tuple(
-    _mix(np.arange(9, dtype=np.uint64) * _LENGTH_STEP, tail_salt, m1, m2)
-    for (_, m1, m2), tail_salt in zip(_MIXERS, _TAIL_SALTS)
-)
 
 
 def fold_bytes(texts: list[str]) -> bytes:
@@ -243,15 +237,14 @@ class _Tokenizer:
         head = at[starts] & np.take(_BYTE_MASKS, np.minimum(lengths, 8))
         longer = np.flatnonzero(lengths > 8)
         rest = at[starts[longer] + 8] & np.take(_BYTE_MASKS, np.minimum(lengths[longer] - 8, 8))
-        rest += lengths[longer].astype(np.uint64) * _LENGTH_STEP
+        size = lengths.astype(np.uint64)
         long = np.flatnonzero(lengths > _PACKED)
         spans = list(zip(starts[long].tolist(), ends[long].tolist()))
         hashes, runs = [], []
         for which, (salt, m1, m2) in enumerate(_MIXERS):
             h = _mix(head, salt, m1, m2)
-            tail = np.take(_SHORT_TAILS[which], np.minimum(lengths, 8))
-            tail[longer] = _mix(rest, _TAIL_SALTS[which], m1, m2)
-            h ^= tail
+            h ^= size * _LENGTH_STEPS[which]
+            h[longer] ^= _mix(rest, _TAIL_SALTS[which], m1, m2)
             if spans:  # longer words (under 0.1% of them): Python's hash of their bytes
                 h[long] = [hash(buf[s:e] + b"\x01" * which) & 0xFFFFFFFFFFFFFFFF for s, e in spans]
             h &= ~_DOC_MASK
