@@ -16,11 +16,13 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from reader.clipboard import copy_system, open_url
 from reader.collection import Collection
 from reader.config import Config
 from reader.digest import Library, LibraryLoader
+from reader.index_build import BuildCancelled, IndexBuilder
 from reader.paper import Paper
 from reader.screens.main import MainScreen
 from reader.screens.store_problem import StoreProblemScreen
@@ -58,11 +60,14 @@ class PaperReaderApp(App[int]):
         store_path: str | None = None,
         loader: LibraryLoader | None = None,
         config: Config | None = None,
+        builder: IndexBuilder | None = None,
     ) -> None:
         super().__init__()
         self.config = config or Config()
         self.library = library
         self.loader = loader
+        # Indexes the papers in a helper process as the loader parses them (reader.index_build).
+        self.builder = builder
         self.load_progress = 1.0 if loader is None else 0.0
         self.store_error = store_error
         self.store_path = store_path
@@ -166,9 +171,14 @@ class PaperReaderApp(App[int]):
         parsing); the others are gathered and posted a few times a second, so the parser
         goes on while the UI takes them in, and the UI redraws only as often as it shows.
         """
+        worker = get_current_worker()
         gathered: list[Paper] = []
         posted = 0.0
         for n, (papers, progress) in enumerate(loader.batches(self.library)):
+            if worker.is_cancelled:
+                return  # the app is quitting: the interpreter waits for this thread, so stop now
+            if self.builder is not None:
+                self.builder.add(papers)
             if n == 0:
                 self.call_from_thread(self._loaded, papers, progress)
                 posted = time.monotonic()
@@ -210,7 +220,14 @@ class PaperReaderApp(App[int]):
         if self.collection.engine is None:
             self.collection.note_seen()
             self.call_from_thread(self._seen_noted)
-        self.collection.build_index(ready=lambda engine: self.call_from_thread(self._index_built, engine))
+        try:
+            self.collection.build_index(
+                ready=lambda engine: self.call_from_thread(self._index_built, engine), builder=self.builder
+            )
+        except BuildCancelled:
+            return  # the app is quitting
+        finally:
+            self.builder = None  # it was fed the papers of the first load only
         similar = Similarity(self.collection.papers)
         self.call_from_thread(self._similarity_built, similar)
 
@@ -343,6 +360,7 @@ def run_app(
     readonly: bool = False,
     loader: LibraryLoader | None = None,
     config: Config | None = None,
+    builder: IndexBuilder | None = None,
 ) -> int:
     """Open the store and run the app; returns the exit status."""
     store: Store | None = None
@@ -352,6 +370,10 @@ def run_app(
     except StoreError as err:
         error = err
     path = str(store.path) if store else (error.path if error else db)
-    app = PaperReaderApp(library, store, error, path, loader, config)
-    app.run()
+    app = PaperReaderApp(library, store, error, path, loader, config, builder)
+    try:
+        app.run()
+    finally:
+        if app.builder is not None:
+            app.builder.cancel()  # quitting while the index is built: stop the helper, and do not wait for it
     return app.return_code or 0

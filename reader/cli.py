@@ -16,8 +16,9 @@ from reader import __version__
 from reader.collection import Collection, UnknownPaper, clean_record
 from reader.completions import SHELLS, script
 from reader.config import ConfigError, load_config
-from reader.digest import DigestError, Library, LibraryLoader, bundled_digest, load_library
+from reader.digest import DigestError, Library, LibraryLoader, bundled_digest
 from reader.export import FORMATS, export, paper_record
+from reader.index_build import IndexBuilder
 from reader.paper import Paper
 from reader.sorting import SORTS, sort_rows
 from reader.store import Store, StoreError, default_path, is_kept
@@ -158,9 +159,14 @@ def _normalize_argv(argv: list[str]) -> list[str]:
     return argv[:i] + ["open"] + argv[i:]
 
 
-def _library(paths: Sequence[str], encoding: str | None) -> Library:
+def _library(paths: Sequence[str], encoding: str | None, builder: IndexBuilder | None = None) -> Library:
+    """The digests (the bundled one if none), warnings printed; a ``builder`` gets the papers as they are parsed."""
     # Nothing is shown before the digests are parsed: a bad byte far in can wait for the parse.
-    library = load_library(list(paths) or [bundled_digest()], encoding, check_whole=False)
+    loader = LibraryLoader(list(paths) or [bundled_digest()], encoding, check_whole=False)
+    library = Library()
+    for papers, _progress in loader.batches(library):
+        if builder is not None:
+            builder.add(papers)
     for warning in library.warnings:
         print(f"{PROG}: warning: {_safe(warning)}", file=sys.stderr)
     return library
@@ -169,8 +175,17 @@ def _library(paths: Sequence[str], encoding: str | None) -> Library:
 def _collection(
     args: argparse.Namespace, paths: Sequence[str], readonly: bool = False, index: bool = True
 ) -> Collection:
-    library = _library(paths, args.encoding)
-    return Collection(library, Store(args.db, readonly=readonly), index=index)
+    # A big digest is indexed by a helper process while it is parsed (reader.index_build).
+    builder = IndexBuilder.start_for(list(paths) or [bundled_digest()]) if index else None
+    try:
+        library = _library(paths, args.encoding, builder)
+        collection = Collection(library, Store(args.db, readonly=readonly), index=False)
+        if index:
+            collection.build_index(builder=builder)
+        return collection
+    finally:
+        if builder is not None:
+            builder.close()
 
 
 def _json_line(data: dict[str, Any]) -> str:
@@ -361,11 +376,19 @@ def cmd_open(args: argparse.Namespace) -> int:
     config = load_config()
     paths = list(args.paths) or ([config.digests] if config.digests else [bundled_digest()])
     # Every file is read and checked here, so its errors end the command before the UI starts.
-    loader = LibraryLoader(paths, args.encoding)
+    builder = IndexBuilder.start_for(paths)  # started now, it is ready by the time the first papers are
+    try:
+        loader = LibraryLoader(paths, args.encoding)
+    except DigestError:
+        if builder is not None:
+            builder.close()
+        raise
     from reader.app import run_app
 
     if loader.size > STREAM_ABOVE:
-        return run_app(Library(), args.db, readonly=args.readonly, loader=loader, config=config)
+        return run_app(Library(), args.db, readonly=args.readonly, loader=loader, config=config, builder=builder)
+    if builder is not None:
+        builder.close()
     library = loader.load()
     for warning in library.warnings:
         print(f"{PROG}: warning: {_safe(warning)}", file=sys.stderr)

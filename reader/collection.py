@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from reader.digest import Library
+from reader.index_build import IndexBuilder
 from reader.index_cache import cached_engine
 from reader.links import Link, paper_links
 from reader.paper import Paper
@@ -114,16 +115,19 @@ class Collection:
         self.loading = False
         self.reload()
 
-    def build_index(self, ready: Callable[[SearchEngine], None] | None = None) -> SearchEngine:
+    def build_index(
+        self, ready: Callable[[SearchEngine], None] | None = None, builder: IndexBuilder | None = None
+    ) -> SearchEngine:
         """Build the search index, or load it from the on-disk cache (reader.index_cache) when that
         holds a sound index of exactly these papers. Slow for big libraries: the app calls it on a worker.
 
         The engine covers the papers as they are when this starts (it indexes a copy of the list).
-        ``ready`` gets the engine as soon as it can search (before a new cache entry is written).
+        ``ready`` gets the engine as soon as it can search (before a new cache entry is written);
+        ``builder``: a reader.index_build.IndexBuilder that was fed the papers as they were parsed.
         """
         self.index_stale = False
         self.engine = cached_engine(
-            self.papers, ready=ready, content_key=self.library.content_key, file_count=self.file_count
+            self.papers, ready=ready, content_key=self.library.content_key, file_count=self.file_count, builder=builder
         )
         return self.engine
 

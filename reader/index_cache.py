@@ -48,6 +48,7 @@ import numpy as np
 
 import reader
 from reader import digest, paper, search, text
+from reader.index_build import IndexBuilder
 from reader.paper import Paper
 from reader.search import SearchEngine
 
@@ -134,27 +135,35 @@ def cached_engine(
     ready: Callable[[SearchEngine], None] | None = None,
     content_key: str | None = None,
     file_count: int = 0,
+    builder: IndexBuilder | None = None,
 ) -> SearchEngine:
     """``SearchEngine(papers)``, loaded from the cache when it holds a sound index of exactly these papers.
 
     The engine is built over a copy of the list: papers appended to ``papers`` later
     (while this runs on a worker thread, say) are neither hashed nor indexed. ``ready``
     is called with the engine as soon as it can search, before a new entry is saved.
-    ``content_key`` and ``file_count``: see ``papers_key``.
+    ``content_key`` and ``file_count``: see ``papers_key``. A ``builder`` fed the papers
+    as they were parsed (reader.index_build) builds the index on a miss, and is stopped on a hit.
     """
     papers = list(papers)
+
+    def build() -> SearchEngine:
+        return _ready(builder.engine(papers) if builder is not None else SearchEngine(papers), ready)
+
     if len(papers) < MIN_PAPERS:
-        return _ready(SearchEngine(papers), ready)
+        return build()
     try:
         directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         key = papers_key(papers, content_key, file_count)
     except Exception:
-        return _ready(SearchEngine(papers), ready)
+        return build()
     path = directory / f"{key}{SUFFIX}"
     engine = _load_entry(path, papers, key) if path.exists() else None
     if engine is not None:
+        if builder is not None:
+            builder.close()
         return _ready(engine, ready)
-    engine = _ready(SearchEngine(papers), ready)
+    engine = build()
     save_entry(engine, directory, key)
     return engine
 

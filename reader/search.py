@@ -323,6 +323,7 @@ def _isin_sorted(values: np.ndarray, sorted_array: np.ndarray) -> np.ndarray:
 
 # Per chunk of papers: the distinct word ids, how many papers have each, the paper numbers.
 Parts = list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+Tokenized = tuple[Parts, Parts, list[str]]  # titles, abstracts, the words by id
 
 
 def _merge_postings(parts: Parts, size: int) -> Postings:
@@ -398,15 +399,19 @@ class SearchEngine:
     for the words before the one being typed. Searching is thread-safe.
     """
 
-    def __init__(self, papers: list[Paper]) -> None:
+    def __init__(self, papers: list[Paper], tokenized: Tokenized | None = None) -> None:
+        """Index ``papers``; ``tokenized``: their chunks, tokenized already (see reader.index_build)."""
         self.papers = papers
         self.n = n = len(papers)
         self.order = np.arange(n, dtype=np.int64)
         self.in_files = np.fromiter((not p.from_store for p in papers), dtype=bool, count=n)
-        try:
-            title_parts, abstract_parts, self.words = self._tokenize_all(_Tokenizer())
-        except _Collision:
-            title_parts, abstract_parts, self.words = self._tokenize_all(None)
+        if tokenized is not None:
+            title_parts, abstract_parts, self.words = tokenized
+        else:
+            try:
+                title_parts, abstract_parts, self.words = self._tokenize_all(_Tokenizer())
+            except _Collision:
+                title_parts, abstract_parts, self.words = self._tokenize_all(None)
         self.vocab: dict[str, int] = dict(zip(self.words, range(len(self.words))))
         self._ascii = np.fromiter((p.title.isascii() and p.abstract.isascii() for p in papers), dtype=bool, count=n)
         size = len(self.words)
@@ -415,7 +420,7 @@ class SearchEngine:
         del title_parts, abstract_parts
         self._finish(np.array(sorted(range(size), key=self.words.__getitem__), dtype=np.int64))
 
-    def _tokenize_all(self, tokenizer: _Tokenizer | None) -> tuple[Parts, Parts, list[str]]:
+    def _tokenize_all(self, tokenizer: _Tokenizer | None) -> Tokenized:
         """Every chunk's (words, counts, papers) for titles and abstracts, and the vocabulary.
 
         With no tokenizer, the exact (slower) one: each word a Python string looked up in a dict.

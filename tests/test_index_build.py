@@ -1,0 +1,167 @@
+"""The index built in a helper process while papers are parsed (reader.index_build) is the
+index SearchEngine builds, and anything wrong with the helper only costs the time it saved."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ABSTRACT
+from reader import index_build, index_cache
+from reader.app import PaperReaderApp
+from reader.cli import main
+from reader.digest import Library, LibraryLoader, bundled_digest, load_library
+from reader.index_build import BuildCancelled, IndexBuilder
+from reader.paper import Paper, paper_id
+from reader.search import CHUNK, SearchEngine
+from reader.store import Store
+from tests.app_support import SIZE, settle
+
+WORDS = "neural operator learning maps between function spaces graph diffusion transformer sparse".split()
+
+
+def many_papers(count: int, seed: int = 1) -> list[Paper]:
+    """More papers than one CHUNK, with new words turning up all along (the vocabulary grows)."""
+    rnd = random.Random(seed)
+    papers = []
+    for n in range(count):
+        title = " ".join(rnd.choice(WORDS) for _ in range(5)) + f" w{n % 997} Padé"
+        abstract = f"{title} {rnd.choice(WORDS)} x{n} y{n // 3} " + ABSTRACT[: rnd.randint(40, 200)]
+        papers.append(Paper(f"p{n}", title, abstract, "f", n))
+    return papers
+
+
+def assert_same_index(engine: SearchEngine, other: SearchEngine) -> None:
+    assert engine.words == other.words
+    for a, b in ((engine.title_postings, other.title_postings), (engine.abstract_postings, other.abstract_postings)):
+        assert np.array_equal(a.starts, b.starts)
+        assert np.array_equal(a.docs, b.docs)
+
+
+def fed(papers: list[Paper], batch: int = 1234) -> IndexBuilder:
+    builder = IndexBuilder()
+    for start in range(0, len(papers), batch):
+        builder.add(papers[start : start + batch])
+    return builder
+
+
+def test_the_helpers_index_is_the_one_built_here() -> None:
+    papers = many_papers(2 * CHUNK + 321)
+    builder = fed(papers)
+    engine = builder.engine(papers)
+    assert builder.fallback == ""  # the helper did the work
+    assert_same_index(engine, SearchEngine(papers))
+    assert list(engine.search("'x4321").indices) == [4321]
+    assert engine.search("x4321").indices[0] == 4321
+
+
+def test_papers_added_after_the_feeding_are_indexed_too() -> None:
+    # Stored snapshots come after the digests' papers: never fed, sent when the index is asked for.
+    papers = many_papers(CHUNK + 10)
+    builder = fed(papers[: CHUNK + 3])
+    snapshot = Paper(
+        "kept", "A kept paper about zyzzyva", "Its abstract, kept in the store: zyzzyva.", "store", 0, True
+    )
+    everything = [*papers, snapshot]
+    engine = builder.engine(everything)
+    assert builder.fallback == ""
+    assert_same_index(engine, SearchEngine(everything))
+    assert list(engine.abstract_postings[engine.vocab["zyzzyva"]]) == [len(everything) - 1]
+
+
+def test_a_paper_changed_after_it_was_sent_is_indexed_as_it_is_now() -> None:
+    papers = many_papers(CHUNK + 50)
+    builder = fed(papers)
+    papers[7].abstract = papers[7].abstract + " quokka"  # a longer abstract found in a later digest
+    engine = builder.engine(papers)
+    assert "changed" in builder.fallback
+    assert_same_index(engine, SearchEngine(papers))
+    assert list(engine.search("quokka").indices) == [7]
+
+
+def test_a_helper_that_dies_costs_only_time() -> None:
+    papers = many_papers(CHUNK + 50)
+    builder = fed(papers[:CHUNK])
+    assert builder._proc is not None
+    builder._proc.kill()
+    builder.add(papers[CHUNK:])
+    engine = builder.engine(papers)
+    assert builder.fallback
+    assert_same_index(engine, SearchEngine(papers))
+
+
+def test_a_helper_that_cannot_start_costs_only_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_build.sys, "executable", "/nonexistent/python")
+    papers = many_papers(300)
+    builder = fed(papers)
+    assert "did not start" in builder.fallback
+    assert_same_index(builder.engine(papers), SearchEngine(papers))
+
+
+def test_cancel_stops_the_helper_and_the_build() -> None:
+    papers = many_papers(CHUNK + 1)
+    builder = fed(papers)
+    proc = builder._proc
+    builder.cancel()
+    assert proc is not None and proc.poll() is not None  # the process is gone, not left running
+    with pytest.raises(BuildCancelled):
+        builder.engine(papers)
+
+
+def test_a_cache_hit_stops_the_helper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_cache, "MIN_PAPERS", 10)
+    papers = many_papers(500)
+    first = index_cache.cached_engine(papers, tmp_path, builder=fed(papers))
+    assert list(tmp_path.glob("*.npz"))  # built by the helper, saved
+    builder = fed(papers)
+    proc = builder._proc
+    again = index_cache.cached_engine(papers, tmp_path, builder=builder)
+    assert proc is not None and proc.poll() is not None
+    assert_same_index(again, first)
+
+
+def test_start_for_only_big_readable_digests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert IndexBuilder.start_for([bundled_digest()]) is None  # 200 KB: indexed here in milliseconds
+    assert IndexBuilder.start_for([tmp_path / "missing.txt"]) is None  # the loader reports that
+    monkeypatch.setattr(index_build, "MIN_BYTES", 1000)
+    builder = IndexBuilder.start_for([bundled_digest()])
+    assert builder is not None
+    builder.close()
+
+
+def test_cli_search_with_the_helper_prints_what_it_prints_without(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "big.txt"
+    path.write_text("".join(f"{p.title}\n{p.abstract}\n" for p in many_papers(CHUNK + 700)), encoding="utf-8")
+    monkeypatch.setenv("PAPER_READER_CACHE", str(tmp_path / "cache"))
+    outputs = {}
+    for helper in (False, True):
+        monkeypatch.setattr(index_build, "MIN_BYTES", 0 if helper else 1 << 40)
+        monkeypatch.setenv("PAPER_READER_CACHE", str(tmp_path / f"cache-{helper}"))  # built, not loaded
+        for query in ("graph diffusion x5020", "'x5020"):
+            assert main(["search", query, str(path), "--db", str(tmp_path / "s.json"), "--limit", "50"]) == 0
+            outputs[helper, query] = capsys.readouterr().out
+    assert outputs[True, "graph diffusion x5020"] == outputs[False, "graph diffusion x5020"]
+    assert outputs[True, "graph diffusion x5020"].count("\n") >= 3
+    assert outputs[True, "'x5020"] == outputs[False, "'x5020"]
+    [line] = outputs[True, "'x5020"].splitlines()
+    assert line.startswith(paper_id(many_papers(CHUNK + 700)[5020].title))
+
+
+async def test_app_loading_a_big_digest_searches_with_the_helpers_index(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    papers = many_papers(CHUNK + 700)
+    path.write_text("".join(f"{p.title}\n{p.abstract}\n" for p in papers), encoding="utf-8")
+    builder = IndexBuilder()
+    app = PaperReaderApp(Library(), Store(tmp_path / "s.json"), loader=LibraryLoader([path]), builder=builder)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        engine = await app.index_ready()
+        assert builder.fallback == ""
+        assert app.builder is None  # handed over and done with
+        assert_same_index(engine, SearchEngine(load_library([path]).papers))
+        assert app.collection.papers[int(engine.search("x5555").indices[0])].abstract.startswith(papers[5555].title)
