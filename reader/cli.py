@@ -176,7 +176,7 @@ def _collection(
     args: argparse.Namespace, paths: Sequence[str], readonly: bool = False, index: bool = True
 ) -> Collection:
     # A big digest is indexed by a helper process while it is parsed (reader.index_build).
-    builder = IndexBuilder.start_for(list(paths) or [bundled_digest()]) if index else None
+    builder = IndexBuilder.start_for(list(paths) or [bundled_digest()], args.encoding) if index else None
     try:
         library = _library(paths, args.encoding, builder)
         collection = Collection(library, Store(args.db, readonly=readonly), index=False)
@@ -376,7 +376,7 @@ def cmd_open(args: argparse.Namespace) -> int:
     config = load_config()
     paths = list(args.paths) or ([config.digests] if config.digests else [bundled_digest()])
     # Every file is read and checked here, so its errors end the command before the UI starts.
-    builder = IndexBuilder.start_for(paths)  # started now, it is ready by the time the first papers are
+    builder = IndexBuilder.start_for(paths, args.encoding)  # started now, ready by the time the first papers are
     try:
         loader = LibraryLoader(paths, args.encoding)
     except DigestError:

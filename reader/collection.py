@@ -14,7 +14,7 @@ from typing import Any
 
 from reader.digest import Library
 from reader.index_build import IndexBuilder
-from reader.index_cache import cached_engine
+from reader.index_cache import cached_engine, files_signature
 from reader.links import Link, paper_links
 from reader.paper import Paper
 from reader.search import SearchEngine, State
@@ -127,7 +127,12 @@ class Collection:
         """
         self.index_stale = False
         self.engine = cached_engine(
-            self.papers, ready=ready, content_key=self.library.content_key, file_count=self.file_count, builder=builder
+            self.papers,
+            ready=ready,
+            content_key=self.library.content_key,
+            file_count=self.file_count,
+            builder=builder,
+            signature=files_signature(self.library.files, self.library.encoding) if self.library.content_key else None,
         )
         return self.engine
 

@@ -49,6 +49,7 @@ class Library:
     # A hash of the bytes parsed (every file, in order, and the encoding) when the papers
     # are exactly what LibraryLoader made of them: they follow from it (reader.index_cache).
     content_key: str | None = None
+    encoding: str | None = None  # what the digests were read as (None: UTF-8)
 
 
 def _is_abstract(line: str, title: str) -> bool:
@@ -330,6 +331,7 @@ class LibraryLoader:
         index: dict[str, Paper] = {p.id: p for p in library.papers}
         # The content key holds only if this loader makes all of the library's papers.
         content = hashlib.blake2b(f"{self.encoding}\n".encode(), digest_size=20) if not library.papers else None
+        library.encoding = self.encoding
         done = 0
         while self._pending:
             path = self._pending.pop(0)

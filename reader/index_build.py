@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from reader import index_cache
 from reader.digest import DigestError, expand_paths
 from reader.paper import Paper
 from reader.search import CHUNK, SearchEngine, _Collision, _Tokenizer, fold_bytes
@@ -40,16 +41,20 @@ class IndexBuilder:
     """Feeds papers to a helper process as they are parsed; ``engine`` returns the index."""
 
     @classmethod
-    def start_for(cls, paths: list[str | os.PathLike[str]]) -> IndexBuilder | None:
-        """A builder when these digests are big enough to be worth it (None if small or unreadable).
+    def start_for(cls, paths: list[str | os.PathLike[str]], encoding: str | None = None) -> IndexBuilder | None:
+        """A builder when these digests are big enough to be worth it and their index is
+        probably not in the cache already (None if not, or if they cannot be read).
 
         Called before the digests are checked, so the helper starts while they are.
         """
         try:
-            size = sum(path.stat().st_size for path in expand_paths(paths))
+            files = expand_paths(paths)
+            size = sum(path.stat().st_size for path in files)
         except (DigestError, OSError):
             return None
-        return cls() if size >= MIN_BYTES else None
+        if size < MIN_BYTES or index_cache.probably_cached(index_cache.files_signature(files, encoding)):
+            return None
+        return cls()
 
     def __init__(self) -> None:
         self.fallback = ""  # why the index was built in this process, if it was

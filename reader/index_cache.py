@@ -43,20 +43,24 @@ import unicodedata
 from collections.abc import Callable
 from operator import attrgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 import reader
 from reader import digest, paper, search, text
-from reader.index_build import IndexBuilder
 from reader.paper import Paper
 from reader.search import SearchEngine
+
+if TYPE_CHECKING:
+    from reader.index_build import IndexBuilder
 
 ENV_VAR = "PAPER_READER_CACHE"
 MIN_PAPERS = 20_000
 KEEP = 5
 MAX_BYTES = 2 * 1024**3  # ~3.5M papers of index; the newest entry is kept whatever its size
 SUFFIX = ".npz"
+HINT_SUFFIX = ".hint"  # files signature -> the key of the entry last used for those files
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_S = 3600  # a temporary file this old was left by a killed process
 _CHUNK = 8192  # papers encoded at a time while hashing (bounds the memory it takes)
@@ -136,6 +140,7 @@ def cached_engine(
     content_key: str | None = None,
     file_count: int = 0,
     builder: IndexBuilder | None = None,
+    signature: str | None = None,
 ) -> SearchEngine:
     """``SearchEngine(papers)``, loaded from the cache when it holds a sound index of exactly these papers.
 
@@ -144,6 +149,7 @@ def cached_engine(
     is called with the engine as soon as it can search, before a new entry is saved.
     ``content_key`` and ``file_count``: see ``papers_key``. A ``builder`` fed the papers
     as they were parsed (reader.index_build) builds the index on a miss, and is stopped on a hit.
+    ``signature`` (``files_signature``) is remembered with the entry, for ``probably_cached``.
     """
     papers = list(papers)
 
@@ -162,10 +168,56 @@ def cached_engine(
     if engine is not None:
         if builder is not None:
             builder.close()
+        _remember(directory, signature, key)
         return _ready(engine, ready)
     engine = build()
-    save_entry(engine, directory, key)
+    if save_entry(engine, directory, key):
+        _remember(directory, signature, key)
     return engine
+
+
+def files_signature(files: list[str] | list[Path], encoding: str | None) -> str | None:
+    """A cheap stand-in for the digests' content, read before they are: where they are, their
+    sizes, change times and inodes (None if one cannot be read). Only a hint (see ``probably_cached``)."""
+    h = hashlib.blake2b(_fingerprint(), digest_size=16)
+    h.update(f"{encoding}\n".encode())
+    try:
+        for file in files:
+            st = os.stat(file)
+            h.update(
+                f"{os.path.abspath(file)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n".encode()
+            )
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def probably_cached(signature: str | None, cache_dir: str | os.PathLike | None = None) -> bool:
+    """Whether the entry last used for files with this signature is still in the cache.
+
+    A guess made before parsing (to skip starting reader.index_build's helper): the entry
+    is still checked by its real key, which only the parse gives.
+    """
+    if signature is None:
+        return False
+    try:
+        directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        key = (directory / f"{signature}{HINT_SUFFIX}").read_text(encoding="ascii").strip()
+        return len(key) == 40 and all(c in "0123456789abcdef" for c in key) and (directory / f"{key}{SUFFIX}").exists()
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _remember(directory: Path, signature: str | None, key: str) -> None:
+    if signature is None:
+        return
+    try:
+        fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=HINT_SUFFIX, dir=directory)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(key)
+        os.replace(temp, directory / f"{signature}{HINT_SUFFIX}")
+    except OSError:
+        pass
 
 
 def _ready(engine: SearchEngine, ready: Callable[[SearchEngine], None] | None) -> SearchEngine:
@@ -212,6 +264,7 @@ def save_entry(engine: SearchEngine, directory: Path, key: str) -> bool:
 def prune(directory: Path, keep: str = "") -> None:
     """Drop the least recently used entries beyond KEEP or MAX_BYTES, and old temporary files."""
     entries = []
+    hints: list[str] = []
     now = time.time()
     try:
         with os.scandir(directory) as it:
@@ -224,6 +277,8 @@ def prune(directory: Path, keep: str = "") -> None:
                     elif entry.name.endswith(SUFFIX):
                         newest = entry.name == f"{keep}{SUFFIX}"
                         entries.append((newest, st.st_mtime, st.st_size, entry.path))
+                    elif entry.name.endswith(HINT_SUFFIX):
+                        hints.append(entry.path)
                 except OSError:
                     continue
     except OSError:
@@ -237,3 +292,9 @@ def prune(directory: Path, keep: str = "") -> None:
                 os.unlink(entry_path)
             except OSError:
                 pass
+    for hint in hints:  # a hint to an entry that is gone is no use
+        try:
+            if not (directory / f"{Path(hint).read_text(encoding='ascii').strip()}{SUFFIX}").exists():
+                os.unlink(hint)
+        except (OSError, UnicodeDecodeError):
+            pass

@@ -3,6 +3,7 @@ index SearchEngine builds, and anything wrong with the helper only costs the tim
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
@@ -165,3 +166,30 @@ async def test_app_loading_a_big_digest_searches_with_the_helpers_index(tmp_path
         assert app.builder is None  # handed over and done with
         assert_same_index(engine, SearchEngine(load_library([path]).papers))
         assert app.collection.papers[int(engine.search("x5555").indices[0])].abstract.startswith(papers[5555].title)
+
+
+def test_no_helper_when_the_index_is_probably_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A second run on the same files loads the index from the cache: a helper would only burn a core.
+    monkeypatch.setattr(index_build, "MIN_BYTES", 0)
+    monkeypatch.setattr(index_cache, "MIN_PAPERS", 10)
+    monkeypatch.setenv("PAPER_READER_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "d.txt"
+    path.write_text("".join(f"{p.title}\n{p.abstract}\n" for p in many_papers(300)), encoding="utf-8")
+    first = IndexBuilder.start_for([path])
+    assert first is not None
+    args = ["search", "graph", str(path), "--db", str(tmp_path / "s.json")]
+    assert main(args) == 0  # builds the index (with a helper) and caches it
+    first.close()
+    assert IndexBuilder.start_for([path]) is None
+    assert IndexBuilder.start_for([path], "latin-1") is not None  # read another way: other papers
+    os.utime(path, ns=(1, 1))  # changed (or just touched): the guess is off, a helper starts
+    builder = IndexBuilder.start_for([path])
+    assert builder is not None
+    builder.close()
+    assert main(args) == 0
+    assert IndexBuilder.start_for([path]) is None
+    for entry in (tmp_path / "cache").glob("*.npz"):
+        entry.unlink()  # the entry went (pruned): the hint leads nowhere
+    builder = IndexBuilder.start_for([path])
+    assert builder is not None
+    builder.close()
