@@ -150,6 +150,13 @@ def _decoder(path: Path, encoding: str | None) -> codecs.IncrementalDecoder:
         raise DigestError(path, f"unknown encoding {encoding!r}") from None
 
 
+def _held(decoder: codecs.IncrementalDecoder) -> int:
+    """How many bytes of the last chunk the decoder holds, waiting for the rest of a character:
+    an error's position counts from them."""
+    state = decoder.getstate()
+    return len(state[0]) if isinstance(state, tuple) and state and isinstance(state[0], bytes) else 0
+
+
 def _bad_bytes(path: Path, err: UnicodeDecodeError, offset: int, encoding: str | None) -> DigestError:
     where = offset + err.start
     if encoding is None:
@@ -189,10 +196,11 @@ def _check_file(path: Path, encoding: str | None, whole: bool = True) -> int:
                     text = chunk[: max(0, CHECK_CHARS - head_chars)].decode("ascii")
                     blank = blank and not chunk.translate(None, _ASCII_SPACES)
                 else:
+                    held = _held(decoder)
                     try:
                         text = decoder.decode(chunk)
                     except UnicodeDecodeError as err:
-                        raise _bad_bytes(path, err, size, encoding) from None
+                        raise _bad_bytes(path, err, size - held, encoding) from None
                     blank = blank and not text.strip()
                 size += len(chunk)
                 if head_chars < CHECK_CHARS:
@@ -205,10 +213,11 @@ def _check_file(path: Path, encoding: str | None, whole: bool = True) -> int:
                         blank = False
                         break
             else:
+                held = _held(decoder)
                 try:
                     decoder.decode(b"", final=True)
                 except UnicodeDecodeError as err:
-                    raise _bad_bytes(path, err, size, encoding) from None
+                    raise _bad_bytes(path, err, size - held, encoding) from None
         except OSError as err:
             raise DigestError(path, f"cannot read: {err.strerror or err}") from None
     if size == 0:
@@ -239,10 +248,11 @@ def _read_lines(path: Path, encoding: str | None, hasher: Any = None) -> Iterato
         while chunk := _read(path, handle):
             if hasher is not None:
                 hasher.update(chunk)
+            held = _held(decoder)
             try:
                 text = rest + decoder.decode(chunk)
             except UnicodeDecodeError as err:  # a file checked only at its start (see _check_file)
-                raise _bad_bytes(path, err, offset, encoding) from None
+                raise _bad_bytes(path, err, offset - held, encoding) from None
             offset += len(chunk)
             if first:
                 text, first = text.removeprefix("\ufeff"), False
@@ -255,10 +265,11 @@ def _read_lines(path: Path, encoding: str | None, hasher: Any = None) -> Iterato
             if not (fast and _needs_no_cleaning(chunk)):
                 lines[1:] = [clean_line(line.rstrip("\r")) for line in lines[1:]]
             yield from lines
+        held = _held(decoder)
         try:
             rest += decoder.decode(b"", final=True)
         except UnicodeDecodeError as err:
-            raise _bad_bytes(path, err, offset, encoding) from None
+            raise _bad_bytes(path, err, offset - held, encoding) from None
         yield from (clean_line(line.rstrip("\r")) for line in rest.split("\n"))
 
 

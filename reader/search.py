@@ -302,8 +302,9 @@ class _Tokenizer:
             buf[s:e].decode("utf-8", "surrogatepass")
             for s, e in zip(starts[in_order].tolist(), ends[in_order].tolist())
         )
-        others = other[positions]
-        if np.any(_isin_sorted(np.sort(others), self._others)):
+        others = np.sort(other[positions])
+        # Two new words alike in the second hash, or like a word seen before: a collision.
+        if np.any(others[1:] == others[:-1]) or np.any(_isin_sorted(others, self._others)):
             raise _Collision
         hashes_all = np.concatenate((self._hashes, values))
         order = np.argsort(hashes_all, kind="stable")

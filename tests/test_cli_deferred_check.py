@@ -77,3 +77,22 @@ def test_the_app_still_checks_the_whole_file_before_it_starts(tmp_path: Path, sm
     with pytest.raises(digest.DigestError, match="bad byte 0xff"):
         digest.LibraryLoader([path])
     digest.LibraryLoader([path], check_whole=False)  # only the start: fine until parsed
+
+
+@pytest.mark.parametrize("chunk", [64, 65, digest.CHUNK])
+@pytest.mark.parametrize("check_whole", [True, False])
+def test_the_offset_is_where_the_bad_sequence_starts(tmp_path: Path, chunk: int, check_whole: bool) -> None:
+    # A lead byte at offset 63 whose continuation never comes, wherever a chunk ends around it.
+    path = tmp_path / "lead.txt"
+    path.write_bytes(b"T" * 63 + b"\xc3" + b"x" * 64 + b" title\n" + ABSTRACT.encode() + b"\n")
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(digest, "CHUNK", chunk)
+        with pytest.raises(digest.DigestError, match=r"bad byte 0xc3 at offset 63\)"):
+            digest.load_library([path], check_whole=check_whole)
+
+
+def test_a_file_of_one_cut_character_points_at_it(tmp_path: Path) -> None:
+    path = tmp_path / "cut.txt"
+    path.write_bytes(b"\xc3")
+    with pytest.raises(digest.DigestError, match=r"bad byte 0xc3 at offset 0\)"):
+        digest.load_library([path])
