@@ -151,10 +151,19 @@ def _decoder(path: Path, encoding: str | None) -> codecs.IncrementalDecoder:
 
 
 def _held(decoder: codecs.IncrementalDecoder) -> int:
-    """How many bytes of the last chunk the decoder holds, waiting for the rest of a character:
-    an error's position counts from them."""
+    """How many bytes of the last chunk the decoder holds, waiting for the rest of a character."""
     state = decoder.getstate()
     return len(state[0]) if isinstance(state, tuple) and state and isinstance(state[0], bytes) else 0
+
+
+def _decode(path: Path, decoder: codecs.IncrementalDecoder, chunk: bytes, offset: int, encoding: str | None) -> str:
+    """The next chunk's text (``b""``: the end of the file), the file's ``offset`` bytes in;
+    DigestError naming where the bad bytes start if it does not decode."""
+    held = _held(decoder)  # an error's position counts from the bytes held back
+    try:
+        return decoder.decode(chunk, final=not chunk)
+    except UnicodeDecodeError as err:
+        raise _bad_bytes(path, err, offset - held, encoding) from None
 
 
 def _bad_bytes(path: Path, err: UnicodeDecodeError, offset: int, encoding: str | None) -> DigestError:
@@ -188,7 +197,7 @@ def _check_file(path: Path, encoding: str | None, whole: bool = True) -> int:
                         raise DigestError(path, "UTF-16 text, not UTF-8; convert it or pass --encoding utf-16")
                     if b"\0" in chunk[:65536]:
                         raise DigestError(path, "binary file, not a text digest")
-                if fast and chunk.isascii() and not decoder.getstate()[0]:
+                if fast and chunk.isascii() and not _held(decoder):
                     # Decodes to itself: no need to build the text of a big file just to check it.
                     # One byte goes through the decoder all the same: a utf-8-sig decoder that
                     # saw nothing yet would take a U+FEFF opening a later chunk for the file's BOM.
@@ -196,11 +205,7 @@ def _check_file(path: Path, encoding: str | None, whole: bool = True) -> int:
                     text = chunk[: max(0, CHECK_CHARS - head_chars)].decode("ascii")
                     blank = blank and not chunk.translate(None, _ASCII_SPACES)
                 else:
-                    held = _held(decoder)
-                    try:
-                        text = decoder.decode(chunk)
-                    except UnicodeDecodeError as err:
-                        raise _bad_bytes(path, err, size - held, encoding) from None
+                    text = _decode(path, decoder, chunk, size, encoding)
                     blank = blank and not text.strip()
                 size += len(chunk)
                 if head_chars < CHECK_CHARS:
@@ -213,11 +218,7 @@ def _check_file(path: Path, encoding: str | None, whole: bool = True) -> int:
                         blank = False
                         break
             else:
-                held = _held(decoder)
-                try:
-                    decoder.decode(b"", final=True)
-                except UnicodeDecodeError as err:
-                    raise _bad_bytes(path, err, size - held, encoding) from None
+                _decode(path, decoder, b"", size, encoding)
         except OSError as err:
             raise DigestError(path, f"cannot read: {err.strerror or err}") from None
     if size == 0:
@@ -248,11 +249,8 @@ def _read_lines(path: Path, encoding: str | None, hasher: Any = None) -> Iterato
         while chunk := _read(path, handle):
             if hasher is not None:
                 hasher.update(chunk)
-            held = _held(decoder)
-            try:
-                text = rest + decoder.decode(chunk)
-            except UnicodeDecodeError as err:  # a file checked only at its start (see _check_file)
-                raise _bad_bytes(path, err, offset - held, encoding) from None
+            # A file checked only at its start (see _check_file) may not decode further on.
+            text = rest + _decode(path, decoder, chunk, offset, encoding)
             offset += len(chunk)
             if first:
                 text, first = text.removeprefix("\ufeff"), False
@@ -265,11 +263,7 @@ def _read_lines(path: Path, encoding: str | None, hasher: Any = None) -> Iterato
             if not (fast and _needs_no_cleaning(chunk)):
                 lines[1:] = [clean_line(line.rstrip("\r")) for line in lines[1:]]
             yield from lines
-        held = _held(decoder)
-        try:
-            rest += decoder.decode(b"", final=True)
-        except UnicodeDecodeError as err:
-            raise _bad_bytes(path, err, offset - held, encoding) from None
+        rest += _decode(path, decoder, b"", offset, encoding)
         yield from (clean_line(line.rstrip("\r")) for line in rest.split("\n"))
 
 
