@@ -159,7 +159,9 @@ def _normalize_argv(argv: list[str]) -> list[str]:
     return argv[:i] + ["open"] + argv[i:]
 
 
-def _library(paths: Sequence[str], encoding: str | None, builder: IndexBuilder | None = None) -> Library:
+def _library(
+    paths: Sequence[str | os.PathLike[str]], encoding: str | None, builder: IndexBuilder | None = None
+) -> Library:
     """The digests (the bundled one if none), warnings printed; a ``builder`` gets the papers as they are parsed."""
     # Nothing is shown before the digests are parsed: a bad byte far in can wait for the parse.
     loader = LibraryLoader(list(paths) or [bundled_digest()], encoding, check_whole=False)
@@ -175,10 +177,11 @@ def _library(paths: Sequence[str], encoding: str | None, builder: IndexBuilder |
 def _collection(
     args: argparse.Namespace, paths: Sequence[str], readonly: bool = False, index: bool = True
 ) -> Collection:
+    files: list[str | os.PathLike[str]] = [*paths] or [bundled_digest()]
     # A big digest is indexed by a helper process while it is parsed (reader.index_build).
-    builder = IndexBuilder.start_for(list(paths) or [bundled_digest()], args.encoding) if index else None
+    builder = IndexBuilder.start_for(files, args.encoding) if index else None
     try:
-        library = _library(paths, args.encoding, builder)
+        library = _library(files, args.encoding, builder)
         collection = Collection(library, Store(args.db, readonly=readonly), index=False)
         if index:
             collection.build_index(builder=builder)

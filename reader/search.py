@@ -111,17 +111,22 @@ class Postings(Sequence):
         return np.diff(self.starts)
 
 
+def _one_per_line(texts: list[str]) -> str:
+    """The texts, non-ASCII runs folded as ``fold`` does, one per line (a newline inside one becomes a space)."""
+    texts = [t if t.isascii() else _NON_ASCII_RUN.sub(_fold_run, t) for t in texts]
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:
+        joined = "\n".join(t.replace("\n", " ") for t in texts)
+    return joined
+
+
 def _tokenize(vocab: _Vocab, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The (word, text number) pairs of the texts, each distinct pair once, sorted by word then text.
 
     Returned compactly: the distinct word ids, how many texts have each, and the text
     numbers. Word ids are the vocabulary's minus one (id 0 is the separator between texts).
     """
-    texts = [t if t.isascii() else _NON_ASCII_RUN.sub(_fold_run, t) for t in texts]
-    joined = "\n".join(texts)
-    if joined.count("\n") != len(texts) - 1:
-        joined = "\n".join(t.replace("\n", " ") for t in texts)
-    tokens = joined.translate(_ASCII_FOLD_KEEP_NL).replace("\n", f" {_SEPARATOR} ").split()
+    tokens = _one_per_line(texts).translate(_ASCII_FOLD_KEEP_NL).replace("\n", f" {_SEPARATOR} ").split()
     key = np.fromiter(map(vocab.__getitem__, tokens), dtype=np.int64, count=len(tokens))
     del tokens
     doc = np.cumsum(key == 0)  # text number: separators seen before
@@ -177,14 +182,10 @@ def _mix(x: np.ndarray, salt: np.uint64, m1: np.uint64, m2: np.uint64) -> np.nda
 def fold_bytes(texts: list[str]) -> bytes:
     """Texts folded for ``_Tokenizer``: one per line, UTF-8, ASCII lowercased and punctuation to spaces.
 
-    Non-ASCII runs are folded as ``fold`` does; a newline inside a text becomes a space.
-    A space comes first, and the end is padded with spaces so a word's 16 bytes can always be read.
+    See ``_one_per_line``. A space comes first, and the end is padded with spaces so a
+    word's 16 bytes can always be read.
     """
-    texts = [t if t.isascii() else _NON_ASCII_RUN.sub(_fold_run, t) for t in texts]
-    joined = "\n".join(texts)
-    if joined.count("\n") != len(texts) - 1:
-        joined = "\n".join(t.replace("\n", " ") for t in texts)
-    return b" " + joined.encode("utf-8", "surrogatepass").translate(_BYTE_FOLD) + b" " * _PACKED
+    return b" " + _one_per_line(texts).encode("utf-8", "surrogatepass").translate(_BYTE_FOLD) + b" " * _PACKED
 
 
 class _Collision(Exception):
@@ -258,12 +259,11 @@ class _Tokenizer:
         (key, first, distinct), (other_key, _, other_distinct) = runs
         if len(key) != len(other_key) or len(distinct) != len(other_distinct):
             raise _Collision
-        where = np.minimum(np.searchsorted(self._hashes, distinct), max(len(self._hashes) - 1, 0))
-        known = self._hashes[where] == distinct if len(self._hashes) else np.zeros(len(distinct), dtype=bool)
+        where, known = _find_sorted(distinct, self._hashes)
         ids = np.empty(len(distinct), dtype=np.int32)
         ids[known] = self._ids[where[known]]
         new = np.flatnonzero(~known)
-        if len(new) != len(other_distinct) - int(np.count_nonzero(_isin_sorted(other_distinct, self._others))):
+        if len(new) != len(other_distinct) - int(np.count_nonzero(_find_sorted(other_distinct, self._others)[1])):
             raise _Collision
         if len(new):
             ids[new] = self._add(distinct[new], key[first[new]] & _DOC_MASK, bounds, hashes, buf, starts, ends)
@@ -294,17 +294,17 @@ class _Tokenizer:
         positions = where[hits[firsts]]  # for each new word, in the order of ``values``
         if len(positions) != len(values):
             raise _Collision  # cannot be, barring a bug: the exact tokenizer is always right
-        rank = np.empty(len(positions), dtype=np.int32)
-        rank[np.argsort(positions, kind="stable")] = np.arange(len(positions), dtype=np.int32)
-        ids = rank + len(self.words)
-        in_order = np.sort(positions)
+        order = np.argsort(positions, kind="stable")
+        ids = np.empty(len(positions), dtype=np.int32)
+        ids[order] = np.arange(len(self.words), len(self.words) + len(positions), dtype=np.int32)
+        in_order = positions[order]
         self.words.extend(
             buf[s:e].decode("utf-8", "surrogatepass")
             for s, e in zip(starts[in_order].tolist(), ends[in_order].tolist())
         )
         others = np.sort(other[positions])
         # Two new words alike in the second hash, or like a word seen before: a collision.
-        if np.any(others[1:] == others[:-1]) or np.any(_isin_sorted(others, self._others)):
+        if np.any(others[1:] == others[:-1]) or np.any(_find_sorted(others, self._others)[1]):
             raise _Collision
         hashes_all = np.concatenate((self._hashes, values))
         order = np.argsort(hashes_all, kind="stable")
@@ -314,12 +314,12 @@ class _Tokenizer:
         return ids
 
 
-def _isin_sorted(values: np.ndarray, sorted_array: np.ndarray) -> np.ndarray:
-    """Which of ``values`` are in ``sorted_array`` (a binary search each)."""
+def _find_sorted(values: np.ndarray, sorted_array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``values`` is in ``sorted_array``, and whether it is there (a binary search each)."""
     if not len(sorted_array):
-        return np.zeros(len(values), dtype=bool)
+        return np.zeros(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
     where = np.minimum(np.searchsorted(sorted_array, values), len(sorted_array) - 1)
-    return sorted_array[where] == values
+    return where, sorted_array[where] == values
 
 
 # Per chunk of papers: the distinct word ids, how many papers have each, the paper numbers.
