@@ -27,6 +27,7 @@ from reader.paper import Paper
 from reader.screens.main import MainScreen
 from reader.screens.store_problem import StoreProblemScreen
 from reader.search import SearchEngine
+from reader.similar import Cancelled as SimilarityCancelled
 from reader.similar import Similarity
 from reader.store import Store, StoreError
 
@@ -228,7 +229,11 @@ class PaperReaderApp(App[int]):
             return  # the app is quitting
         finally:
             self.builder = None  # it was fed the papers of the first load only
-        similar = Similarity(self.collection.papers)
+        worker = get_current_worker()
+        try:
+            similar = Similarity(self.collection.papers, cancelled=lambda: worker.is_cancelled)
+        except SimilarityCancelled:
+            return  # the app is quitting: the interpreter waits for this thread, so stop now
         self.call_from_thread(self._similarity_built, similar)
 
     def _seen_noted(self) -> None:

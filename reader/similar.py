@@ -7,7 +7,7 @@ is a few sparse dot products through an inverted index.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -155,21 +155,32 @@ STOPWORDS = frozenset(
 )
 
 
+CHECK_EVERY = 1000  # papers between two looks at whether the build was called off
+
+
 def words(text: str) -> list[str]:
     """The content words of a text, folded."""
     return [w for w in fold(text).split() if len(w) > 2 and w not in STOPWORDS and not w.isdigit()]
 
 
+class Cancelled(Exception):
+    """Building a Similarity was called off (``cancelled`` said so)."""
+
+
 class Similarity:
     """TF-IDF vectors of papers (unit length), with an inverted index for fast cosine scores."""
 
-    def __init__(self, papers: list[Paper]) -> None:
+    def __init__(self, papers: list[Paper], cancelled: Callable[[], bool] | None = None) -> None:
+        """Build over ``papers`` (seconds at 100k); ``cancelled`` is asked every CHECK_EVERY
+        papers and raises Cancelled when it says yes (the app is quitting)."""
         self.n = len(papers)
         vocab: dict[str, int] = {}
         doc_terms: list[np.ndarray] = []
         doc_tf: list[np.ndarray] = []
         df: Counter[int] = Counter()
-        for paper in papers:
+        for number, paper in enumerate(papers):
+            if cancelled is not None and number % CHECK_EVERY == 0 and cancelled():
+                raise Cancelled
             counts = Counter(words(paper.title) * TITLE_REPEAT + words(paper.abstract))
             ids = np.fromiter((vocab.setdefault(w, len(vocab)) for w in counts), dtype=np.int64, count=len(counts))
             doc_terms.append(ids)
