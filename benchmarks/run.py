@@ -10,6 +10,7 @@ figures also go to benchmarks/data/results-*.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -121,7 +122,9 @@ def worker(size: str, runs: int) -> dict:
 def run_worker(size: str, runs: int) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--worker", size, "--runs", str(runs)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -150,29 +153,31 @@ def cached_worker(size: str, cache: str) -> dict:
 
 def cached_load(size: str, runs: int) -> dict:
     """Load + index on a first run (cold cache: built and saved) and on the runs after it (warm)."""
+
     def one(cache: str) -> dict:
-        out = subprocess.run([sys.executable, __file__, "--cached-worker", size, cache],
-                             check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--cached-worker", size, cache], check=True, capture_output=True, text=True
+        )
         return json.loads(out.stdout.strip().splitlines()[-1])
 
     with tempfile.TemporaryDirectory() as cache:
         cold = one(cache)
         warm = [one(cache) for _ in range(runs)]
     assert not cold["hit"] and all(w["hit"] for w in warm)
-    return {"cold": cold, **{k: statistics.median(w[k] for w in warm) for k in ("load_s", "hash_s", "index_s")},
-            "peak_rss_mb": max(w["peak_rss_mb"] for w in warm)}
+    return {
+        "cold": cold,
+        **{k: statistics.median(w[k] for w in warm) for k in ("load_s", "hash_s", "index_s")},
+        "peak_rss_mb": max(w["peak_rss_mb"] for w in warm),
+    }
 
 
 # -- whole-process CLI vs fzf -----------------------------------------------------------
 def _timed(cmd: list[str], stdin_path: Path | None = None, env: dict | None = None) -> float:
-    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
-    try:
+    with contextlib.ExitStack() as files:
+        stdin = files.enter_context(stdin_path.open("rb")) if stdin_path else subprocess.DEVNULL
         s = time.perf_counter()
         subprocess.run(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
         return time.perf_counter() - s
-    finally:
-        if stdin_path:
-            stdin.close()
 
 
 def cli_vs_fzf(path: Path, runs: int) -> list[dict]:
@@ -195,7 +200,8 @@ def cli_vs_fzf(path: Path, runs: int) -> list[dict]:
             ours = statistics.median(_timed(command, env=env) for _ in range(runs))  # the last cold run filled it
             theirs = (
                 statistics.median(_timed([fzf, "--filter", query], stdin_path=path) for _ in range(runs))
-                if fzf else None
+                if fzf
+                else None
             )
             rows.append({"query": query, "cli_s": ours, "cli_cold_s": ours_cold, "fzf_s": theirs})
     return rows
@@ -209,22 +215,27 @@ def store_writes(runs: int) -> dict:
     papers = load_library([gen.digest_path("10k")]).papers[:STORE_PAPERS]
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "store.json")
-        store.update_many(papers, lambda r: (r.__setitem__("bookmarked_at", "2025-01-01T00:00:00+00:00"),
-                                             r.__setitem__("tags", ["bench"])))
+        store.update_many(
+            papers,
+            lambda r: (r.__setitem__("bookmarked_at", "2025-01-01T00:00:00+00:00"), r.__setitem__("tags", ["bench"])),
+        )
         size_mb = store.path.stat().st_size / 1e6
         times: dict[str, list[float]] = {"bookmark": [], "tag": [], "read": []}
         for k in range(max(20, runs * 5)):
             paper = papers[(k * 7919) % len(papers)]
             for name, call in (
-                ("bookmark", lambda: store.set_bookmark(paper, k % 2 == 1)),
-                ("tag", lambda: store.add_tags(paper, [f"t{k}"])),
-                ("read", lambda: store.mark_read([paper])),
+                ("bookmark", lambda paper=paper, k=k: store.set_bookmark(paper, k % 2 == 1)),
+                ("tag", lambda paper=paper, k=k: store.add_tags(paper, [f"t{k}"])),
+                ("read", lambda paper=paper: store.mark_read([paper])),
             ):
                 s = time.perf_counter()
                 call()
                 times[name].append((time.perf_counter() - s) * 1000)
-    return {"store_mb": size_mb, **{f"{n}_p50_ms": _pct(v, 50) for n, v in times.items()},
-            **{f"{n}_p95_ms": _pct(v, 95) for n, v in times.items()}}
+    return {
+        "store_mb": size_mb,
+        **{f"{n}_p50_ms": _pct(v, 50) for n, v in times.items()},
+        **{f"{n}_p95_ms": _pct(v, 95) for n, v in times.items()},
+    }
 
 
 # -- table --------------------------------------------------------------------------------
@@ -235,35 +246,64 @@ def table(results: dict) -> str:
         if not r:
             continue
         goal = {"100k": 16, "1m": 50}.get(size)
-        rows.append((f"keystroke p50 / p95 / max, {size} ({r['papers']:,} papers)",
-                     f"{r['keystroke_p50_ms']:.1f} / {r['keystroke_p95_ms']:.1f} / {r['keystroke_max_ms']:.1f} ms",
-                     f"p95 <= {goal} ms" if goal else ""))
+        rows.append(
+            (
+                f"keystroke p50 / p95 / max, {size} ({r['papers']:,} papers)",
+                f"{r['keystroke_p50_ms']:.1f} / {r['keystroke_p95_ms']:.1f} / {r['keystroke_max_ms']:.1f} ms",
+                f"p95 <= {goal} ms" if goal else "",
+            )
+        )
         rows.append((f"longest event-loop stall, search in a thread, {size}", f"{r['loop_stall_max_ms']:.1f} ms", ""))
-        rows.append((f"load + index, {size} ({r['file_mb']:.0f} MB)",
-                     f"{r['load_s']:.2f} + {r['index_s']:.2f} = {r['load_s'] + r['index_s']:.2f} s",
-                     "<= 3 s" if size == "100k" else ""))
+        rows.append(
+            (
+                f"load + index, {size} ({r['file_mb']:.0f} MB)",
+                f"{r['load_s']:.2f} + {r['index_s']:.2f} = {r['load_s'] + r['index_s']:.2f} s",
+                "<= 3 s" if size == "100k" else "",
+            )
+        )
         c = r.get("cached")
         if c:
-            rows.append((f"load + cached index, {size}, second run (hash {c['hash_s']:.2f} s)",
-                         (f"{c['load_s']:.2f} + {c['index_s']:.2f} = {c['load_s'] + c['index_s']:.2f} s"
-                          f" (first run {c['cold']['load_s'] + c['cold']['index_s']:.2f} s, building and saving)"),
-                         "<= 3 s" if size == "100k" else ""))
-        rows.append((f"peak RSS, {size}", f"{r['peak_rss_mb']:.0f} MB = {r['peak_rss_mb'] / r['file_mb']:.2f}x file",
-                     "<= 3x file" if size == "1m" else ""))
+            rows.append(
+                (
+                    f"load + cached index, {size}, second run (hash {c['hash_s']:.2f} s)",
+                    (
+                        f"{c['load_s']:.2f} + {c['index_s']:.2f} = {c['load_s'] + c['index_s']:.2f} s"
+                        f" (first run {c['cold']['load_s'] + c['cold']['index_s']:.2f} s, building and saving)"
+                    ),
+                    "<= 3 s" if size == "100k" else "",
+                )
+            )
+        rows.append(
+            (
+                f"peak RSS, {size}",
+                f"{r['peak_rss_mb']:.0f} MB = {r['peak_rss_mb'] / r['file_mb']:.2f}x file",
+                "<= 3x file" if size == "1m" else "",
+            )
+        )
     for row in results.get("cli", []):
         fzf = f"{row['fzf_s']:.2f} s" if row["fzf_s"] is not None else "(fzf not installed)"
         ratio = f" ({row['cli_s'] / row['fzf_s']:.2f}x)" if row["fzf_s"] else ""
-        rows.append((f"CLI search '{row['query']}' 100k, warm index cache, vs fzf --filter",
-                     f"{row['cli_s']:.2f} s vs {fzf}{ratio}", "<= 0.5x fzf" if row["fzf_s"] else ""))
+        rows.append(
+            (
+                f"CLI search '{row['query']}' 100k, warm index cache, vs fzf --filter",
+                f"{row['cli_s']:.2f} s vs {fzf}{ratio}",
+                "<= 0.5x fzf" if row["fzf_s"] else "",
+            )
+        )
         if "cli_cold_s" in row:
             ratio = f" ({row['cli_cold_s'] / row['fzf_s']:.2f}x fzf)" if row["fzf_s"] else ""
             rows.append(("  same, empty index cache (builds and saves it)", f"{row['cli_cold_s']:.2f} s{ratio}", ""))
     s = results.get("store")
     if s:
-        rows.append((f"store write, {STORE_PAPERS:,} annotated ({s['store_mb']:.1f} MB), p50/p95",
-                     f"bookmark {s['bookmark_p50_ms']:.1f}/{s['bookmark_p95_ms']:.1f}, "
-                     f"tag {s['tag_p50_ms']:.1f}/{s['tag_p95_ms']:.1f}, read {s['read_p50_ms']:.1f}/{s['read_p95_ms']:.1f} ms",
-                     "<= 20 ms"))
+        rows.append(
+            (
+                f"store write, {STORE_PAPERS:,} annotated ({s['store_mb']:.1f} MB), p50/p95",
+                f"bookmark {s['bookmark_p50_ms']:.1f}/{s['bookmark_p95_ms']:.1f}, "
+                f"tag {s['tag_p50_ms']:.1f}/{s['tag_p95_ms']:.1f}, "
+                f"read {s['read_p50_ms']:.1f}/{s['read_p95_ms']:.1f} ms",
+                "<= 20 ms",
+            )
+        )
     w = [max(len(r[i]) for r in rows + [("figure", "measured", "goal")]) for i in range(3)]
     lines = [f"{'figure':<{w[0]}}  {'measured':<{w[1]}}  goal", "-" * (sum(w) + 4)]
     lines += [f"{a:<{w[0]}}  {b:<{w[1]}}  {c}" for a, b, c in rows]
@@ -276,8 +316,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (median taken; default 5)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--cached-worker", nargs=2, help=argparse.SUPPRESS)
-    parser.add_argument("--only", nargs="*", default=None,
-                        help="only these parts: 10k 100k 1m cli store (default all)")
+    parser.add_argument("--only", nargs="*", default=None, help="only these parts: 10k 100k 1m cli store (default all)")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.runs)))
@@ -301,8 +340,10 @@ def main() -> None:
         procs = 1 if size == "1m" else 3
         inner = max(3, args.runs // procs) if size == "1m" else args.runs
         outs = [run_worker(size, inner) for _ in range(procs)]
-        merged = {k: statistics.median(o[k] for o in outs) if isinstance(outs[0][k], (int, float)) else outs[0][k]
-                  for k in outs[0]}
+        merged = {
+            k: statistics.median(o[k] for o in outs) if isinstance(outs[0][k], (int, float)) else outs[0][k]
+            for k in outs[0]
+        }
         merged["loop_stall_max_ms"] = max(o["loop_stall_max_ms"] for o in outs)
         results[size] = merged
         log(f"  slowest keystrokes: {merged['slowest']}")

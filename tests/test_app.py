@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from textual.widgets import Input, OptionList, TextArea
+from textual.widgets import Input, OptionList
 
 from reader.paper import Paper
 from reader.screens.choose import ChooseScreen
@@ -483,9 +483,7 @@ async def test_copy_through_a_working_system_clipboard(tmp_path, monkeypatch):
     received = tmp_path / "clipboard.txt"
     fake = bin_dir / "xclip"
     # A clipboard tool that keeps what it is given and hands it back with -o.
-    fake.write_text(
-        f'#!/bin/sh\ncase "$*" in *-o*) cat {received} ;; *) cat > {received} ;; esac\n', encoding="utf-8"
-    )
+    fake.write_text(f'#!/bin/sh\ncase "$*" in *-o*) cat {received} ;; *) cat > {received} ;; esac\n', encoding="utf-8")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     monkeypatch.setenv("DISPLAY", ":99")

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ABSTRACT
+
 from reader import __version__
 from reader.cli import main
 from reader.digest import load_library
@@ -105,14 +105,26 @@ def test_latin1_digest_with_encoding_option(tmp_path):
 def test_hand_edited_store_with_escapes_never_reaches_the_terminal(db_path):
     evil = "Evil \x1b]0;pwned\x07title\x1b[31m red\u202e"
     db_path.parent.mkdir(parents=True)
-    db_path.write_text(json.dumps({
-        "meta": {"1": {"schema": 1}},
-        "papers": {"1": {
-            "id": "aaaaaaaaaaaa", "title": evil, "abstract": "Abstract \x1b[2J" + ABSTRACT,
-            "bookmarked_at": "2024-01-01T00:00:00+00:00", "tags": ["t\x1b[1m"], "note": "n\x1b]52;c;eA==\x07",
-            "link": "", "first_seen": None, "read_at": None,
-        }},
-    }))
+    db_path.write_text(
+        json.dumps(
+            {
+                "meta": {"1": {"schema": 1}},
+                "papers": {
+                    "1": {
+                        "id": "aaaaaaaaaaaa",
+                        "title": evil,
+                        "abstract": "Abstract \x1b[2J" + ABSTRACT,
+                        "bookmarked_at": "2024-01-01T00:00:00+00:00",
+                        "tags": ["t\x1b[1m"],
+                        "note": "n\x1b]52;c;eA==\x07",
+                        "link": "",
+                        "first_seen": None,
+                        "read_at": None,
+                    }
+                },
+            }
+        )
+    )
     outputs = [run("show", "aaaaaaaaaaaa", "--db", str(db_path))]
     outputs += [run("export", "--format", fmt, "--db", str(db_path)) for fmt in ("json", "markdown", "bibtex", "csv")]
     outputs.append(run("search", "is:bookmarked", "--db", str(db_path)))

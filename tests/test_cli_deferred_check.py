@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import ABSTRACT
+
 from reader import digest
 from reader.cli import main
 

@@ -20,8 +20,22 @@ def script(shell: str, capsys) -> str:
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_each_script_names_every_command_and_the_export_formats(shell, capsys):
     out = script(shell, capsys)
-    for word in ("list", "search", "show", "bookmark", "tag", "note", "export", "import", "doctor", "completions",
-                 "--db", "--format", "--bookmarked", *FORMATS):
+    for word in (
+        "list",
+        "search",
+        "show",
+        "bookmark",
+        "tag",
+        "note",
+        "export",
+        "import",
+        "doctor",
+        "completions",
+        "--db",
+        "--format",
+        "--bookmarked",
+        *FORMATS,
+    ):
         if shell == "fish" and word.startswith("--"):
             word = "-l " + word[2:]  # fish names long options without dashes
         assert word in out, word
@@ -52,13 +66,17 @@ def complete(line: str, script_text: str, cwd: Path) -> list[str]:
         words.append("")
     program = (
         script_text
-        + "\nCOMP_WORDS=(" + " ".join(f"'{w}'" for w in words) + ")"
+        + "\nCOMP_WORDS=("
+        + " ".join(f"'{w}'" for w in words)
+        + ")"
         + f"\nCOMP_CWORD={len(words) - 1}\n_paper_reader\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n"
     )
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("bash is not installed")
-    done = subprocess.run([bash, "--norc", "--noprofile", "-c", program], capture_output=True, text=True, cwd=cwd, check=False)
+    done = subprocess.run(
+        [bash, "--norc", "--noprofile", "-c", program], capture_output=True, text=True, cwd=cwd, check=False
+    )
     assert done.returncode == 0, done.stderr
     return sorted(w for w in done.stdout.splitlines() if w)
 

@@ -9,14 +9,20 @@ import pytest
 
 from reader.config import ConfigError, load_config
 from reader.widgets.paper_list import PaperList
-from tests.app_support import SIZE, make_app, settle
+from tests.app_support import SIZE, settle
 
 ABSTRACT = "An abstract long enough to be read as one, about operators and learning. " * 4
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "reader", *args], capture_output=True, text=True, env=env,
-                          stdin=subprocess.DEVNULL, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "reader", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
 
 
 @pytest.fixture
@@ -36,8 +42,9 @@ def test_no_config_file_is_the_defaults(tmp_path, env):
 
 
 def test_settings_are_read_and_a_relative_folder_is_next_to_the_file(tmp_path, env):
-    (tmp_path / "config.toml").write_text('theme = "nord"\ndigests = "daily"\n[keys]\nbookmark = "ctrl+b"\n',
-                                          encoding="utf-8")
+    (tmp_path / "config.toml").write_text(
+        'theme = "nord"\ndigests = "daily"\n[keys]\nbookmark = "ctrl+b"\n', encoding="utf-8"
+    )
     config = load_config()
     assert config.theme == "nord" and config.digests == tmp_path / "daily"
     assert config.keys == {"bookmark": "ctrl+b"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from conftest import ABSTRACT
+
 from reader.digest import DigestError, bundled_digest, load_library, parse_digest, read_digest
 from reader.paper import paper_id
 
@@ -72,7 +72,9 @@ def test_subscribe_glued_to_first_title_is_stripped(write_digest):
     assert load_library([write_digest(text)]).papers[0].title == entries[0][0]
 
 
-@pytest.mark.parametrize("title", ["Subscriber churn prediction", "Subscribers: a study", "Subscribed users and ranking"])
+@pytest.mark.parametrize(
+    "title", ["Subscriber churn prediction", "Subscribers: a study", "Subscribed users and ranking"]
+)
 def test_a_first_title_starting_with_subscribe_as_a_word_is_kept(write_digest, title):
     entries = [(title, ABSTRACT)] + pairs(1)
     library = load_library([write_digest(as_text(entries))])

@@ -16,8 +16,15 @@ PAPER_ID = "0123456789abcdef"
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "reader", *args], capture_output=True, text=True, env=env,
-                          stdin=subprocess.DEVNULL, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "reader", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -26,8 +33,9 @@ def env(tmp_path: Path) -> dict[str, str]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     clean = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "TMUX", "PAPER_READER_DB")}
-    clean.update(PATH=f"{bin_dir}:{os.environ.get('PATH', '')}", XDG_CONFIG_HOME=str(tmp_path / "config"),
-                 TERM="xterm-256color")
+    clean.update(
+        PATH=f"{bin_dir}:{os.environ.get('PATH', '')}", XDG_CONFIG_HOME=str(tmp_path / "config"), TERM="xterm-256color"
+    )
     return clean
 
 
@@ -129,8 +137,9 @@ def test_display_without_clipboard_tool_is_a_problem(healthy, env):
     assert "fix: install xclip or xsel" in done.stdout
 
 
-@pytest.mark.parametrize(("value", "status", "code"), [("on", "ok", 0), ("external", "problem", 1),
-                                                       ("off", "problem", 1)])
+@pytest.mark.parametrize(
+    ("value", "status", "code"), [("on", "ok", 0), ("external", "problem", 1), ("off", "problem", 1)]
+)
 def test_tmux_set_clipboard(healthy, env, value, status, code):
     fake_tool(env, "tmux", f'[ "$*" = "show -sv set-clipboard" ] && echo {value}')
     env["TMUX"] = "/tmp/tmux-0/default,1,0"

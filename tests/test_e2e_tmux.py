@@ -65,15 +65,32 @@ class Terminal:
     def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [TMUX, "-L", self.socket, "-f", os.devnull, *args],
-            env=self.env, capture_output=True, text=True, timeout=10, check=check,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=check,
         )
 
     def start(self, shell_command: str) -> None:
         # One tmux invocation: the clipboard option is set before the app's process exists.
         self.tmux(
-            "start-server", ";",
-            "set-option", "-s", "set-clipboard", "on", ";",
-            "new-session", "-d", "-s", "e2e", "-x", str(WIDTH), "-y", str(HEIGHT), shell_command,
+            "start-server",
+            ";",
+            "set-option",
+            "-s",
+            "set-clipboard",
+            "on",
+            ";",
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            str(WIDTH),
+            "-y",
+            str(HEIGHT),
+            shell_command,
         )
         self.socket_path = self.tmux("display-message", "-p", "#{socket_path}").stdout.strip() or None
         assert self.tmux("show-options", "-s", "set-clipboard").stdout.split() == ["set-clipboard", "on"]
@@ -104,8 +121,9 @@ class Terminal:
             Path(self.socket_path).unlink(missing_ok=True)
 
 
-def wait_for(probe: Callable[[], Any], what: str, timeout: float = TIMEOUT,
-             explain: Callable[[], str] | None = None) -> Any:
+def wait_for(
+    probe: Callable[[], Any], what: str, timeout: float = TIMEOUT, explain: Callable[[], str] | None = None
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
@@ -129,7 +147,10 @@ def cli(db: Path, *args: str) -> str:
     """Run the installed command line on the same store; its stdout."""
     done = subprocess.run(
         [reader_command(), "--db", str(db), *args],
-        env=clean_env(), capture_output=True, text=True, timeout=30,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -166,10 +187,7 @@ def toast_text(screen: str) -> str:
 
 def test_search_bookmark_copy_quit_in_tmux(terminal: Terminal, tmp_path: Path) -> None:
     db = tmp_path / "store.json"
-    app = (
-        f"env -u DISPLAY -u WAYLAND_DISPLAY PAPER_READER_DB={shlex.quote(str(db))} "
-        f"{shlex.quote(reader_command())}"
-    )
+    app = f"env -u DISPLAY -u WAYLAND_DISPLAY PAPER_READER_DB={shlex.quote(str(db))} {shlex.quote(reader_command())}"
     # The shell stays after the app so its exit status can be read on the pane.
     terminal.start(f"{app}; echo EXITED-$?; sleep 600")
 
@@ -209,6 +227,7 @@ def test_search_bookmark_copy_quit_in_tmux(terminal: Terminal, tmp_path: Path) -
 
     # y: the primary link reaches tmux's paste buffer through OSC 52.
     terminal.keys("y")
+
     def url_in_buffer() -> str | None:
         text = terminal.buffer()
         return text if text and text.startswith("https://") else None

@@ -7,8 +7,8 @@ import io
 import json
 
 import pytest
-
 from conftest import ABSTRACT
+
 from reader.export import FORMATS, bibtex, export, markdown_link, paper_record
 from reader.paper import Paper
 
@@ -51,7 +51,7 @@ def test_bibtex_escapes_special_characters():
 
 
 def test_csv_round_trips_and_defuses_formulas():
-    evil = Paper.make("=HYPERLINK(\"http://evil\")", ABSTRACT)
+    evil = Paper.make('=HYPERLINK("http://evil")', ABSTRACT)
     out = export([(PAPER, RECORD), (evil, {"tags": ["+cmd"], "note": "@SUM(A1)"})], "csv")
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["id", "title", "bookmarked", "tags", "note", "link", "abstract"]

@@ -14,8 +14,12 @@ from reader.export import FORMATS, export, ris
 from reader.paper import Paper
 
 PAPER = Paper.make("Deep [Residual] Learning: 100% of $x_1$", "Code at https://github.com/a/b. " + ABSTRACT)
-RECORD = {"bookmarked_at": "2024-01-02T03:04:05+00:00", "tags": ["ml", "to read"],
-          "note": "first line\nER  - not the end\nthird", "link": "https://my.site/notes"}
+RECORD = {
+    "bookmarked_at": "2024-01-02T03:04:05+00:00",
+    "tags": ["ml", "to read"],
+    "note": "first line\nER  - not the end\nthird",
+    "link": "https://my.site/notes",
+}
 
 
 def parse_ris(text: str) -> list[list[tuple[str, str]]]:
@@ -40,7 +44,10 @@ def parse_ris(text: str) -> list[list[tuple[str, str]]]:
 def test_ris_record_has_title_abstract_links_keywords_and_note():
     [fields] = parse_ris(ris(PAPER, RECORD))
     assert fields[0] == ("TY", "GEN")
-    get = lambda tag: [v for t, v in fields if t == tag]
+
+    def get(tag: str) -> list[str]:
+        return [v for t, v in fields if t == tag]
+
     assert get("ID") == [PAPER.id]
     assert get("TI") == [PAPER.title]  # raw, nothing escaped or lost
     assert get("AB") == [PAPER.abstract]

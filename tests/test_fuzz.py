@@ -72,8 +72,11 @@ DIGEST_BYTES = st.one_of(
     st.binary(max_size=400),
     st.text(max_size=400).map(lambda s: s.encode("utf-8")),
     st.lists(LINES, max_size=8).map(_joined),
-    st.tuples(st.lists(LINES, max_size=6).map(_joined), st.binary(max_size=20), st.sampled_from([b"", b"\r\n", b"\xef\xbb\xbf"]))
-    .map(lambda t: t[2] + t[0] + t[1]),
+    st.tuples(
+        st.lists(LINES, max_size=6).map(_joined),
+        st.binary(max_size=20),
+        st.sampled_from([b"", b"\r\n", b"\xef\xbb\xbf"]),
+    ).map(lambda t: t[2] + t[0] + t[1]),
 )
 
 
@@ -138,14 +141,23 @@ def test_any_bytes_are_papers_or_one_error_line(data: bytes) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"\x00\x01binary", b"\xff\xfe\x00t\x00i", b"caf\xe9 latin-1\n" + ABSTRACT.encode(), b"   \n\n",
-     b"Get trending papers in your email inbox once a day!\nSubscribe\n"],
+    [
+        b"",
+        b"\x00\x01binary",
+        b"\xff\xfe\x00t\x00i",
+        b"caf\xe9 latin-1\n" + ABSTRACT.encode(),
+        b"   \n\n",
+        b"Get trending papers in your email inbox once a day!\nSubscribe\n",
+    ],
 )
 def test_the_real_command_prints_one_line_and_exits_2(tmp_path, data):
     path = tmp_path / "bad.txt"
     path.write_bytes(data)
     done = subprocess.run(
-        [sys.executable, "-m", "reader", "list", str(path)], capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "reader", "list", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "PAPER_READER_DB": str(tmp_path / "db.json")},
     )
     assert done.returncode == 2
@@ -158,8 +170,35 @@ def test_the_real_command_prints_one_line_and_exits_2(tmp_path, data):
 
 QUERY_ALPHABET = st.characters(codec="utf-8")
 QUERY_WORDS = st.sampled_from(
-    ["neural", "opertor", "'exact", "!the", '"a phrase', '"', "!", "'", "#", "#tag", "is:", "is:read", "is:nope",
-     "has:code", "!has:note", "!#x", "!\"learning\"", "::", "\\", "[/", "é", "Ü", "ß", "İ", "ﬁ", "\u0301", "\x00"]
+    [
+        "neural",
+        "opertor",
+        "'exact",
+        "!the",
+        '"a phrase',
+        '"',
+        "!",
+        "'",
+        "#",
+        "#tag",
+        "is:",
+        "is:read",
+        "is:nope",
+        "has:code",
+        "!has:note",
+        "!#x",
+        '!"learning"',
+        "::",
+        "\\",
+        "[/",
+        "é",
+        "Ü",
+        "ß",
+        "İ",
+        "ﬁ",
+        "\u0301",
+        "\x00",
+    ]
 )
 QUERIES = st.one_of(
     st.text(QUERY_ALPHABET, max_size=40),
@@ -167,8 +206,14 @@ QUERIES = st.one_of(
 )
 STATE = State.from_records(
     {
-        LIBRARY.papers[0].id: {"id": LIBRARY.papers[0].id, "bookmarked_at": "2024-01-01", "tags": ["tag", "x"],
-                               "note": "n", "read_at": "2024-01-01", "link": "https://a.org"},
+        LIBRARY.papers[0].id: {
+            "id": LIBRARY.papers[0].id,
+            "bookmarked_at": "2024-01-01",
+            "tags": ["tag", "x"],
+            "note": "n",
+            "read_at": "2024-01-01",
+            "link": "https://a.org",
+        },
         LIBRARY.papers[5].id: {"id": LIBRARY.papers[5].id, "tags": ["Été"], "read_at": "2024-01-01"},
     }
 )
@@ -230,7 +275,9 @@ def test_excluded_word_never_appears_in_a_result_title(data) -> None:
                 assert i in kept_set, (x, paper.title)
 
 
-@pytest.mark.parametrize("typed_tag, query", [("e\u0301te\u0301", "#été"), ("été", "#E\u0301TE\u0301"), ("Ärger", "#ärger")])
+@pytest.mark.parametrize(
+    "typed_tag, query", [("e\u0301te\u0301", "#été"), ("été", "#E\u0301TE\u0301"), ("Ärger", "#ärger")]
+)
 def test_a_tag_is_found_however_its_accents_were_typed(tmp_path, typed_tag, query):
     from reader.collection import Collection
     from reader.store import Store

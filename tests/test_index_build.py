@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ABSTRACT
+
 from reader import index_build, index_cache
 from reader.app import PaperReaderApp
 from reader.cli import main
@@ -21,7 +21,10 @@ from reader.search import CHUNK, SearchEngine
 from reader.store import Store
 from tests.app_support import SIZE, settle
 
-WORDS = "neural operator learning maps between function spaces graph diffusion transformer sparse".split()
+WORDS = [
+    *("neural", "operator", "learning", "maps", "between", "function"),
+    *("spaces", "graph", "diffusion", "transformer", "sparse"),
+]
 
 
 def many_papers(count: int, seed: int = 1) -> list[Paper]:

@@ -21,8 +21,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 QUERIES = [
-    "neural operator", "nueral opertor", "mathemat reason", "reinforcment lerning", "transf",
-    "'former", "\"language model\"", "-learning graph", "llm agent", "x", "zzzzqqq", "",
+    "neural operator",
+    "nueral opertor",
+    "mathemat reason",
+    "reinforcment lerning",
+    "transf",
+    "'former",
+    '"language model"',
+    "-learning graph",
+    "llm agent",
+    "x",
+    "zzzzqqq",
+    "",
 ]
 
 
@@ -38,7 +48,7 @@ def synthetic_papers(real_papers: list[Paper]) -> list[Paper]:
     if path.exists():
         return load_library([path]).papers
     rng = np.random.default_rng(7)
-    words = " ".join(p.title + " " + p.abstract for p in real_papers).split()
+    words = np.array(" ".join(p.title + " " + p.abstract for p in real_papers).split())
     papers = []
     for k in range(10_000):
         title = " ".join(rng.choice(words, int(rng.integers(3, 12))))
@@ -189,10 +199,15 @@ def test_an_edited_digest_file_misses_the_stale_entry(tmp_path, small_threshold)
         lambda ps: [dataclasses.replace(ps[0], id=ps[0].id + "x"), *ps[1:]],
         lambda ps: [dataclasses.replace(ps[0], from_store=True), *ps[1:]],
         # Text moved between fields or papers keeps the concatenation but not the key.
-        lambda ps: [dataclasses.replace(ps[0], title=ps[0].title + ps[0].abstract[:1], abstract=ps[0].abstract[1:]),
-                    *ps[1:]],
-        lambda ps: [dataclasses.replace(ps[0], abstract=ps[0].abstract + ps[1].id[:1]),
-                    dataclasses.replace(ps[1], id=ps[1].id[1:]), *ps[2:]],
+        lambda ps: [
+            dataclasses.replace(ps[0], title=ps[0].title + ps[0].abstract[:1], abstract=ps[0].abstract[1:]),
+            *ps[1:],
+        ],
+        lambda ps: [
+            dataclasses.replace(ps[0], abstract=ps[0].abstract + ps[1].id[:1]),
+            dataclasses.replace(ps[1], id=ps[1].id[1:]),
+            *ps[2:],
+        ],
     ],
 )
 def test_the_key_changes_with_any_change(real_papers, change) -> None:

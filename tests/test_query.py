@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import ABSTRACT
+
 from reader.digest import load_library
 from reader.paper import Paper
 from reader.query import Term, parse_query
@@ -17,7 +17,7 @@ NEURAL_OPERATOR = "Neural Operator: Learning Maps Between Function Spaces"
 
 
 def test_terms_exact_exclude_phrase_tag_and_filters():
-    q = parse_query("neural 'exact !skip \"a  phrase\" #ToRead is:bookmarked IS:Unread has:note has:code")
+    q = parse_query('neural \'exact !skip "a  phrase" #ToRead is:bookmarked IS:Unread has:note has:code')
     assert q.terms == [
         Term("fuzzy", "neural"),
         Term("exact", "exact"),
@@ -140,11 +140,13 @@ def test_unknown_filter_returns_nothing_and_says_why(engine):
 
 def test_annotation_filters(engine, papers):
     first, second, third = papers[0].id, papers[1].id, papers[2].id
-    state = State.from_records({
-        first: {"bookmarked_at": "2024-01-01T00:00:00+00:00", "tags": ["ToRead"], "read_at": None},
-        second: {"note": "look again", "read_at": "2024-01-01T00:00:00+00:00", "tags": []},
-        third: {"tags": ["done"]},
-    })
+    state = State.from_records(
+        {
+            first: {"bookmarked_at": "2024-01-01T00:00:00+00:00", "tags": ["ToRead"], "read_at": None},
+            second: {"note": "look again", "read_at": "2024-01-01T00:00:00+00:00", "tags": []},
+            third: {"tags": ["done"]},
+        }
+    )
     assert titles(engine, "is:bookmarked", state) == [papers[0].title]
     assert titles(engine, "#toread", state) == [papers[0].title]
     assert titles(engine, "#TOREAD", state) == [papers[0].title]

@@ -38,9 +38,17 @@ def titles(engine: SearchEngine, query: str, k: int | None = None) -> list[str]:
         ("mcculloch pitts", "PAON: A New Neuron Model using Padé Approximants", 1),
         ("mcculloch", "PAON: A New Neuron Model using Padé Approximants", 1),
         # accents folded both ways, word order free
-        ("schrodinger wkb", "Optimally truncated WKB approximation for the highly oscillatory stationary 1D Schrödinger equation", 1),
+        (
+            "schrodinger wkb",
+            "Optimally truncated WKB approximation for the highly oscillatory stationary 1D Schrödinger equation",
+            1,
+        ),
         ("padé", "PAON: A New Neuron Model using Padé Approximants", 1),
-        ("wasserstein bures", "Forward-backward Gaussian variational inference via JKO in the Bures-Wasserstein Space", 1),
+        (
+            "wasserstein bures",
+            "Forward-backward Gaussian variational inference via JKO in the Bures-Wasserstein Space",
+            1,
+        ),
         # inside a word
         ("coreset", "AutoCoreset: An Automatic Practical Coreset Construction Framework", 2),
     ],

@@ -14,9 +14,7 @@ from reader.paper import Paper
 from reader.search import CHUNK, SearchEngine, State, fold_words
 from reader.text import fold
 
-TEXT = st.text(
-    alphabet=st.sampled_from(list("abcXYZ éÉöμß-_.,'\"()[]{}\t\n\x00\u0301\u2009İﬁ½0123")), max_size=40
-)
+TEXT = st.text(alphabet=st.sampled_from(list("abcXYZ éÉöμß-_.,'\"()[]{}\t\n\x00\u0301\u2009İﬁ½0123")), max_size=40)
 
 
 @given(TEXT)
@@ -42,7 +40,9 @@ def test_postings_are_the_words_of_each_paper(real: SearchEngine) -> None:
 
 def test_chunks_join_up() -> None:
     # More papers than one build chunk, and a word in every one of them.
-    papers = [Paper.make(f"Paper number {i} on graphs", f"Abstract {i} about graphs and w{i % 7}") for i in range(CHUNK + 7)]
+    papers = [
+        Paper.make(f"Paper number {i} on graphs", f"Abstract {i} about graphs and w{i % 7}") for i in range(CHUNK + 7)
+    ]
     engine = SearchEngine(papers)
     assert list(engine.title_postings[engine.vocab["graphs"]]) == list(range(len(papers)))
     assert list(engine.abstract_postings[engine.vocab["w3"]]) == list(range(3, len(papers), 7))

@@ -49,6 +49,11 @@ def exported(db: Path) -> list[dict]:
     return json.loads(out.getvalue()) if status == 0 else []
 
 
+def _annotations(papers: list[dict]) -> dict[str, tuple]:
+    """What the user made per paper (read marks left out: scrolling may add them)."""
+    return {p["id"]: (p.get("bookmarked"), tuple(p.get("tags") or ()), p.get("note") or "") for p in papers}
+
+
 def wait_for(what, message: str, timeout: float = TIMEOUT):
     deadline = time.monotonic() + timeout
     while True:
@@ -80,17 +85,36 @@ class Pane:
         self.db = tmp_path / "store" / "store.json"
 
     def tmux(self, *args: str) -> str:
-        done = subprocess.run([TMUX, "-L", self.socket, "-f", os.devnull, *args], env=self.env,
-                              capture_output=True, text=True, timeout=10)
+        done = subprocess.run(
+            [TMUX, "-L", self.socket, "-f", os.devnull, *args], env=self.env, capture_output=True, text=True, timeout=10
+        )
         return done.stdout
 
     def start(self) -> int:
         """Start the app in the pane (under a shell that records its exit status); its pid."""
         self.status_file = self.db.parent.parent / "exit-status"
-        command = (f"{shlex.quote(reader_command())} --db {shlex.quote(str(self.db))}; "
-                   f"echo $? > {shlex.quote(str(self.status_file))}")
-        self.tmux("start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",
-                  "new-session", "-d", "-s", "s", "-x", "120", "-y", "36", command)
+        command = (
+            f"{shlex.quote(reader_command())} --db {shlex.quote(str(self.db))}; "
+            f"echo $? > {shlex.quote(str(self.status_file))}"
+        )
+        self.tmux(
+            "start-server",
+            ";",
+            "set-option",
+            "-g",
+            "remain-on-exit",
+            "on",
+            ";",
+            "new-session",
+            "-d",
+            "-s",
+            "s",
+            "-x",
+            "120",
+            "-y",
+            "36",
+            command,
+        )
         shell = int(self.tmux("display-message", "-p", "#{pane_pid}").strip())
         children = Path(f"/proc/{shell}/task/{shell}/children")
         pid = int(wait_for(lambda: children.read_text().split(), "the app did not start")[0])
@@ -105,8 +129,9 @@ class Pane:
 
     def exit_status(self) -> int:
         """The app's exit status as its shell saw it (128 + N when signal N killed it)."""
-        text = wait_for(lambda: self.status_file.exists() and self.status_file.read_text().strip(),
-                        "the app did not exit")
+        text = wait_for(
+            lambda: self.status_file.exists() and self.status_file.read_text().strip(), "the app did not exit"
+        )
         return int(text)
 
     def stop(self) -> None:
@@ -122,8 +147,10 @@ def pane(tmp_path):
 
 def bookmark_first(pane: Pane) -> None:
     pane.tmux("send-keys", "-t", "s", "b")
-    wait_for(lambda: any(p["id"] == FIRST.id and p.get("bookmarked") for p in exported(pane.db)),
-             "the bookmark never reached the store")
+    wait_for(
+        lambda: any(p["id"] == FIRST.id and p.get("bookmarked") for p in exported(pane.db)),
+        "the bookmark never reached the store",
+    )
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
@@ -176,6 +203,10 @@ def test_the_terminal_going_away_keeps_the_store_and_ends_the_app(pane):
         # Whatever the process does, the store holds the bookmark (scrolling may add read marks).
         assert json.loads(pane.db.read_bytes())
         assert [p["id"] for p in exported(pane.db) if p.get("bookmarked")] == [FIRST.id]
+        # Nothing the user made changed: the store before the hangup exports the same annotations.
+        earlier = pane.db.with_name("before-hangup.json")
+        earlier.write_bytes(before)
+        assert _annotations(exported(pane.db)) == _annotations(exported(earlier))
         if not hung:
             assert not list(pane.db.parent.glob(".paper-reader-tmp-*"))
     finally:

@@ -20,7 +20,6 @@ import threading
 import time
 from pathlib import Path
 
-from reader.paper import paper_id
 from reader.store import TMP_PREFIX, Store
 
 ROUNDS = 100  # two writers each: 200 kills
@@ -156,7 +155,9 @@ def test_writers_killed_at_random_two_at_a_time_lose_nothing(db_path):
         for n in range(CLI_ROUNDS):
             child = subprocess.Popen(
                 [*reader_command(), "--db", str(db_path), "tag", TARGETS[0], f"cli-{n}"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
             try:
                 child.wait(timeout=rng.uniform(0.1, 0.8))

@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import ABSTRACT
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from conftest import ABSTRACT
 from reader.paper import Paper, paper_id
 from reader.store import SCHEMA, Store, StoreCorrupt, StoreError, default_path, tag_counts
 
@@ -126,8 +126,9 @@ def test_newer_schema_is_refused_and_left_alone(db_path):
 
 def test_file_is_utf8_whatever_the_locale(db_path, tmp_path):
     script = tmp_path / "write.py"
-    script.write_text(textwrap.dedent(
-        f"""
+    script.write_text(
+        textwrap.dedent(
+            f"""
         import locale, sys
         from reader.store import Store
         assert locale.getpreferredencoding(False).lower() not in ("utf-8", "utf8"), locale.getpreferredencoding(False)
@@ -136,7 +137,9 @@ def test_file_is_utf8_whatever_the_locale(db_path, tmp_path):
         store.set_note({PAPER.id!r}, "Schrödinger ✓")
         print(Store({str(db_path)!r}).get({PAPER.id!r})["tags"] == ["Été", "μ-transfer", "数学"])
         """
-    ), encoding="utf-8")
+        ),
+        encoding="utf-8",
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "PYTHONUTF8", "PYTHONIOENCODING"))}
     env.update(LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0", PYTHONIOENCODING="ascii")
     done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60)
@@ -408,7 +411,9 @@ BUSY = textwrap.dedent(
 def test_two_writer_processes_lose_nothing(db_path):
     start = time.time() + 0.5
     children = [
-        subprocess.Popen([sys.executable, "-c", BUSY, str(db_path), name, str(start)], stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", BUSY, str(db_path), name, str(start)], stderr=subprocess.PIPE, text=True
+        )
         for name in ("a", "b")
     ]
     for child in children:

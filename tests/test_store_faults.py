@@ -29,8 +29,12 @@ from reader.store import TMP_PREFIX, Store, StoreCorrupt, StoreError
 PAPERS = load_library([bundled_digest()]).papers
 PAPER, OTHER = PAPERS[0], PAPERS[1]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-MESSAGES = {errno.ENOSPC: "No space left on device", errno.EIO: "Input/output error",
-            errno.EROFS: "Read-only file system", errno.EACCES: "Permission denied"}
+MESSAGES = {
+    errno.ENOSPC: "No space left on device",
+    errno.EIO: "Input/output error",
+    errno.EROFS: "Read-only file system",
+    errno.EACCES: "Permission denied",
+}
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:

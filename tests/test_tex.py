@@ -17,92 +17,136 @@ LINES = bundled_digest().read_text(encoding="utf-8").split("\n")
 
 # line number (1-based) -> [(raw piece, reading)]
 READINGS: dict[int, list[tuple[str, str]]] = {
-    24: [("varepsilon^2,varphi''+a(x),varphi=0", "ε²,φ''+a(x),φ=0"),
-         ("0<varepsilonll 1", "0<εll 1"),
-         ("O(varepsilon^{N})", "O(εᴺ)"),
-         ("N_{opt}", "Nₒₚₜ"),
-         ("O(varepsilon^{-2}exp(-cvarepsilon^{-1}))", "O(ε⁻²exp(-cε⁻¹))")],
+    24: [
+        ("varepsilon^2,varphi''+a(x),varphi=0", "ε²,φ''+a(x),φ=0"),
+        ("0<varepsilonll 1", "0<εll 1"),
+        ("O(varepsilon^{N})", "O(εᴺ)"),
+        ("N_{opt}", "Nₒₚₜ"),
+        ("O(varepsilon^{-2}exp(-cvarepsilon^{-1}))", "O(ε⁻²exp(-cε⁻¹))"),
+    ],
     34: [("0.1\\%", "0.1%"), ("1\\%", "1%")],
-    36: [("L^2([0,1]^d)", "L²([0,1]ᵈ)"),
-         ("varepsilon>0", "ε>0"),
-         ("O(varepsilon^{-1})", "O(ε⁻¹)")],
-    38: [("Uzna\\'{n}ski", "Uznański"),
-         ("O(epsilon^{-0.93}n)", "O(ϵ^{-0.93}n)"),  # no superscript dot: the exponent stays
-         ("O(epsilon^{-1}n)", "O(ϵ⁻¹n)")],
+    36: [("L^2([0,1]^d)", "L²([0,1]ᵈ)"), ("varepsilon>0", "ε>0"), ("O(varepsilon^{-1})", "O(ε⁻¹)")],
+    38: [
+        ("Uzna\\'{n}ski", "Uznański"),
+        ("O(epsilon^{-0.93}n)", "O(ϵ^{-0.93}n)"),  # no superscript dot: the exponent stays
+        ("O(epsilon^{-1}n)", "O(ϵ⁻¹n)"),
+    ],
     42: [("e^2", "e²")],
     44: [("{mathbb R}^n", "ℝⁿ")],  # k^{-n-2{3}} (a broken fraction) stays
     46: [("Poincar\\'e", "Poincaré")],
-    52: [("Norouzi{-}Fard", "Norouzi-Fard"),
-         ("epsilon^{-1})", "ϵ⁻¹)")],  # 1{2} -epsilon (a broken \frac) stays
-    58: [("{({bf A}_n, {bf b}_n): n in N^*}", "{(Aₙ, bₙ): n in N*}"),
-         ("{{bf A}_n: n in N^*}", "{Aₙ: n in N*}")],
-    66: [("{\\tt GPT-3.5}", "GPT-3.5"), ("{\\sc MwpBench}", "MwpBench"),
-         ("42.9\\%", "42.9%"), ("43.7\\%", "43.7%")],
+    52: [("Norouzi{-}Fard", "Norouzi-Fard"), ("epsilon^{-1})", "ϵ⁻¹)")],  # 1{2} -epsilon (a broken \frac) stays
+    58: [("{({bf A}_n, {bf b}_n): n in N^*}", "{(Aₙ, bₙ): n in N*}"), ("{{bf A}_n: n in N^*}", "{Aₙ: n in N*}")],
+    66: [("{\\tt GPT-3.5}", "GPT-3.5"), ("{\\sc MwpBench}", "MwpBench"), ("42.9\\%", "42.9%"), ("43.7\\%", "43.7%")],
     70: [("mathbb R^d", "ℝᵈ")],
-    72: [("L_2circ g^{circ r}circ mathcal{L}_1", "L₂circ g^{circ r}circ ℒ₁"),
-         ("[0,1]^d", "[0,1]ᵈ"),
-         ("mathcal{L}_1 and L_2", "ℒ₁ and L₂")],
+    72: [
+        ("L_2circ g^{circ r}circ mathcal{L}_1", "L₂circ g^{circ r}circ ℒ₁"),
+        ("[0,1]^d", "[0,1]ᵈ"),
+        ("mathcal{L}_1 and L_2", "ℒ₁ and L₂"),
+    ],
     82: [("projection\\_ntk", "projection_ntk")],  # inside a URL
     84: [("(q=infty", "(q=∞")],  # qin[1,infty] holds no ^ _ = < >: left as it is
-    88: [("(\\eg, LLaMA-2)", "(e.g., LLaMA-2)"), ("(\\ie, GSM8K", "(i.e., GSM8K"),
-         ("{MetaMathQA}", "MetaMathQA"), ("{MetaMath-70B}", "MetaMath-70B"), ("{GSM8K}", "GSM8K"),
-         ("{GPT-3.5-Turbo}", "GPT-3.5-Turbo"), ("{MetaMath}", "MetaMath")],
-    94: [("{{boldsymbol x}_i}_{ile N}", "{xᵢ}_{ile N}"),
-         ("{{boldsymbol x}_i}_{iin G}", "{xᵢ}_{iin G}"),
-         ("`surrogate model'", "‘surrogate model’"),
-         ("labels y_i", "labels yᵢ")],
-    96: [("w_{min}", "wₘᵢₙ"), ("L^p", "Lᵖ"),
-         ("[0,1]^{d_x}", "[0,1]^{dₓ}"),  # the exponent keeps its braces, the subscript in it reads
-         ("mathbb R^{d_y}", "ℝ^{d_y}"), ("mathbb R^{d_x}", "ℝ^{dₓ}"),
-         ("max{d_x,d_y,2}", "max{dₓ,d_y,2}"),  # no subscript y exists
-         ("max{d_x+1,d_y}", "max{dₓ+1,d_y}"),
-         ("if d_x<d_yle2d_x.", "if dₓ<d_yle2dₓ.")],
+    88: [
+        ("(\\eg, LLaMA-2)", "(e.g., LLaMA-2)"),
+        ("(\\ie, GSM8K", "(i.e., GSM8K"),
+        ("{MetaMathQA}", "MetaMathQA"),
+        ("{MetaMath-70B}", "MetaMath-70B"),
+        ("{GSM8K}", "GSM8K"),
+        ("{GPT-3.5-Turbo}", "GPT-3.5-Turbo"),
+        ("{MetaMath}", "MetaMath"),
+    ],
+    94: [
+        ("{{boldsymbol x}_i}_{ile N}", "{xᵢ}_{ile N}"),
+        ("{{boldsymbol x}_i}_{iin G}", "{xᵢ}_{iin G}"),
+        ("`surrogate model'", "‘surrogate model’"),
+        ("labels y_i", "labels yᵢ"),
+    ],
+    96: [
+        ("w_{min}", "wₘᵢₙ"),
+        ("L^p", "Lᵖ"),
+        ("[0,1]^{d_x}", "[0,1]^{dₓ}"),  # the exponent keeps its braces, the subscript in it reads
+        ("mathbb R^{d_y}", "ℝ^{d_y}"),
+        ("mathbb R^{d_x}", "ℝ^{dₓ}"),
+        ("max{d_x,d_y,2}", "max{dₓ,d_y,2}"),  # no subscript y exists
+        ("max{d_x+1,d_y}", "max{dₓ+1,d_y}"),
+        ("if d_x<d_yle2d_x.", "if dₓ<d_yle2dₓ."),
+    ],
     106: [("L^2", "L²")],
-    110: [("N^{-alpha}, alpha=4/d", "N⁻ᵅ, α=4/d"), ("y=x^2", "y=x²"),
-          ("(alpha=1)", "(α=1)"), ("(alpha=4)", "(α=4)"), ("N^{-1}", "N⁻¹")],
+    110: [
+        ("N^{-alpha}, alpha=4/d", "N⁻ᵅ, α=4/d"),
+        ("y=x^2", "y=x²"),
+        ("(alpha=1)", "(α=1)"),
+        ("(alpha=4)", "(α=4)"),
+        ("N^{-1}", "N⁻¹"),
+    ],
     114: [("(\\eg GPT-4)", "(e.g. GPT-4)")],
     116: [("L^2", "L²")],
-    118: [("int_Omega", "int_Ω"),  # no subscript capital omega: the _ stays
-          ("b^p", "bᵖ"), ("L^2", "L²"),
-          ("p^{log(1/epsilon)}", "p^{log(1/ϵ)}")],
+    118: [
+        ("int_Omega", "int_Ω"),  # no subscript capital omega: the _ stays
+        ("b^p", "bᵖ"),
+        ("L^2", "L²"),
+        ("p^{log(1/epsilon)}", "p^{log(1/ϵ)}"),
+    ],
     140: [("O(10^{-5})", "O(10⁻⁵)"), ("O(10^{-16})", "O(10⁻¹⁶)")],
     146: [("R^d", "Rᵈ"), ("poly(kepsilon^{-1}d)", "poly(kϵ⁻¹d)")],
     148: [("Mat\\'ern", "Matérn")],
-    154: [("``Purely Periodic Policies''", "“Purely Periodic Policies”"),
-          ("1-mathcal O(1/K)", "1-𝒪(1/K)"), ("mathcal O(NT)", "𝒪(NT)")],
-    162: [("mathcal O_i(u)", "𝒪ᵢ(u)"), ("sum_j", "sumⱼ"),
-          ("mathcal W_{ij}", "𝒲ᵢⱼ"), ("mathcal B_{ij}", "ℬᵢⱼ")],
+    154: [
+        ("``Purely Periodic Policies''", "“Purely Periodic Policies”"),
+        ("1-mathcal O(1/K)", "1-𝒪(1/K)"),
+        ("mathcal O(NT)", "𝒪(NT)"),
+    ],
+    162: [("mathcal O_i(u)", "𝒪ᵢ(u)"), ("sum_j", "sumⱼ"), ("mathcal W_{ij}", "𝒲ᵢⱼ"), ("mathcal B_{ij}", "ℬᵢⱼ")],
     170: [("AutoCoreset{https://github.com/alaamaalouf/AutoCoreset}", "AutoCoreset")],  # url{url}: one copy
     176: [("Lov\\'asz'", "Lovász'")],
     188: [("O((NO)^2)", "O((NO)²)"), ("O((NO)^3)", "O((NO)³)")],
     202: [("Sigma(<R)", "Σ(<R)")],
-    204: [("w^*_{min}=max(d_x,d_y)", "w*ₘᵢₙ=max(dₓ,d_y)"), ("where d_x and", "where dₓ and"),
-          ("L^p", "Lᵖ"), ("w_{min}=max(d_x+1,d_y)+1_{d_y=d_x+1}", "wₘᵢₙ=max(dₓ+1,d_y)+1_{d_y=dₓ+1}")],
+    204: [
+        ("w^*_{min}=max(d_x,d_y)", "w*ₘᵢₙ=max(dₓ,d_y)"),
+        ("where d_x and", "where dₓ and"),
+        ("L^p", "Lᵖ"),
+        ("w_{min}=max(d_x+1,d_y)+1_{d_y=d_x+1}", "wₘᵢₙ=max(dₓ+1,d_y)+1_{d_y=dₓ+1}"),
+    ],
     210: [("O(n^{3/2}k^2)", "O(n^{3/2}k²)")],  # no superscript slash
-    214: [("big[sqrt{d}{nvarepsilon}big]", "big[sqrt{d}{nε}big]"),
-          ("big[sqrt{rank}{nvarepsilon}big]", "big[sqrt{rank}{nε}big]"),
-          ("(nvarepsilon)^{2/5}", "(nε)^{2/5}")],  # Thetabig(1{n}+sqrt{d}{nvarepsilon}big): no ^ _ =, left
+    214: [
+        ("big[sqrt{d}{nvarepsilon}big]", "big[sqrt{d}{nε}big]"),
+        ("big[sqrt{rank}{nvarepsilon}big]", "big[sqrt{rank}{nε}big]"),
+        ("(nvarepsilon)^{2/5}", "(nε)^{2/5}"),
+    ],  # Thetabig(1{n}+sqrt{d}{nvarepsilon}big): no ^ _ =, left
     216: [("R^n", "Rⁿ")],
     218: [("\\%", "%")],
     222: [("G^*", "G*")],
-    232: [("R^K", "Rᴷ"), ("ell_2", "ℓ₂"), ("varepsilon>0", "ε>0"),
-          ("ngeleft(K^2/varepsilon^2right)e^{Omegaleft(K/SNR^2right)}", "ngeleft(K²/ε²right)e^{Ωleft(K/SNR²right)}")],
+    232: [
+        ("R^K", "Rᴷ"),
+        ("ell_2", "ℓ₂"),
+        ("varepsilon>0", "ε>0"),
+        ("ngeleft(K^2/varepsilon^2right)e^{Omegaleft(K/SNR^2right)}", "ngeleft(K²/ε²right)e^{Ωleft(K/SNR²right)}"),
+    ],
     244: [("90\\%", "90%"), ("EE\\&CS", "EE&CS"), ("51\\%", "51%"), ("15\\%", "15%")],  # \dataset stays
     250: [("{it misaligned}", "misaligned"), ("{it decreases}", "decreases")],
     256: [("sigma(mu^star)", "σ(μ*)"), ("mu^star.", "μ*.")],
-    260: [("Nepsilon^{-2/3}", "Nϵ^{-2/3}"), ("Nepsilon^{-5/3}", "Nϵ^{-5/3}"),
-          ("epsilon^{-8/3}", "ϵ^{-8/3}"), ("Omega(", "Ω(")],
-    274: [("L^p", "Lᵖ"), ("d_x+d_y+2", "dₓ+d_y+2"), ("max{d_x+1,d_y}", "max{dₓ+1,d_y}"),
-          ("R^{d_x}", "R^{dₓ}")],
+    260: [
+        ("Nepsilon^{-2/3}", "Nϵ^{-2/3}"),
+        ("Nepsilon^{-5/3}", "Nϵ^{-5/3}"),
+        ("epsilon^{-8/3}", "ϵ^{-8/3}"),
+        ("Omega(", "Ω("),
+    ],
+    274: [("L^p", "Lᵖ"), ("d_x+d_y+2", "dₓ+d_y+2"), ("max{d_x+1,d_y}", "max{dₓ+1,d_y}"), ("R^{d_x}", "R^{dₓ}")],
     276: [("R^n", "Rⁿ")],
     304: [("{\\em finite sample}", "finite sample")],
     311: [("ell_infty", "ℓ_∞")],  # a title; no subscript ∞
-    312: [("bin R^n", "bin Rⁿ"), ("ell_infty", "ℓ_∞"), ("x'in R^d", "x'in Rᵈ"),
-          ("|x'-x^*|_infty", "|x'-x*|_∞"), ("|Ax^*-b|_2cdot |A^dagger| where x^*=", "|Ax*-b|₂cdot |A†| where x*="),
-          ("_{xin R^d}", "_{xin Rᵈ}"), ("|Ax-b|_2.", "|Ax-b|₂."), ("|SAx-Sb|_2.", "|SAx-Sb|₂."),
-          ("ell_2", "ℓ₂"), ("``sketched''", "“sketched”"),
-          ("m=epsilon^{-2}dlog^3(n/delta)", "m=ϵ⁻²dlog³(n/δ)"),
-          ("m=Omega(epsilon^{-2}d^{1+gamma}) for gamma=Theta(", "m=Ω(ϵ⁻²d¹⁺ᵞ) for γ=Θ(")],
+    312: [
+        ("bin R^n", "bin Rⁿ"),
+        ("ell_infty", "ℓ_∞"),
+        ("x'in R^d", "x'in Rᵈ"),
+        ("|x'-x^*|_infty", "|x'-x*|_∞"),
+        ("|Ax^*-b|_2cdot |A^dagger| where x^*=", "|Ax*-b|₂cdot |A†| where x*="),
+        ("_{xin R^d}", "_{xin Rᵈ}"),
+        ("|Ax-b|_2.", "|Ax-b|₂."),
+        ("|SAx-Sb|_2.", "|SAx-Sb|₂."),
+        ("ell_2", "ℓ₂"),
+        ("``sketched''", "“sketched”"),
+        ("m=epsilon^{-2}dlog^3(n/delta)", "m=ϵ⁻²dlog³(n/δ)"),
+        ("m=Omega(epsilon^{-2}d^{1+gamma}) for gamma=Theta(", "m=Ω(ϵ⁻²d¹⁺ᵞ) for γ=Θ("),
+    ],
     317: [("ell_p", "ℓₚ")],
     318: [("mathfrak S", "𝔖"), ("ell_2", "ℓ₂"), ("ell_p", "ℓₚ"), ("2<p<infty", "2<p<∞")],
     324: [("epsilon^{-", "ϵ^{-")],  # every exponent here is a fraction: only the letter changes
@@ -134,8 +178,10 @@ def test_every_other_line_of_the_digest_is_left_as_it_was():
 
 
 def test_issue_examples():
-    assert clean_tex("reasoning data using frontier LLMs (e.g., {\\tt GPT-3.5}).") == \
-        "reasoning data using frontier LLMs (e.g., GPT-3.5)."
+    assert (
+        clean_tex("reasoning data using frontier LLMs (e.g., {\\tt GPT-3.5}).")
+        == "reasoning data using frontier LLMs (e.g., GPT-3.5)."
+    )
     assert clean_tex("LLMs (\\eg, LLaMA-2) lower than 1\\%") == "LLMs (e.g., LLaMA-2) lower than 1%"
     assert clean_tex("varepsilon^2,varphi''") == "ε²,φ''"
     assert clean_tex("in {mathbb R}^n, we") == "in ℝⁿ, we"
@@ -160,8 +206,17 @@ def test_greek_names_only_inside_math():
 
 
 def test_identifiers_and_plain_text_are_not_mangled():
-    for text in ("see snake_case_name and pass_at_k", "model_v2 config", "a {b c} d", "f(x){y}",
-                 "cost ~ 10% less", "it's `quoted", "x = y", "<b>bold</b>", "C++ and C#"):
+    for text in (
+        "see snake_case_name and pass_at_k",
+        "model_v2 config",
+        "a {b c} d",
+        "f(x){y}",
+        "cost ~ 10% less",
+        "it's `quoted",
+        "x = y",
+        "<b>bold</b>",
+        "C++ and C#",
+    ):
         assert clean_tex(text) == text
 
 
@@ -187,7 +242,11 @@ def test_spans_mark_emphasis_in_the_cleaned_text():
     text, spans = tex_spans("a {\\em finite sample} and \\emph{b\\%} or {\\tt GPT-3.5} and {it x}")
     assert text == "a finite sample and b% or GPT-3.5 and x"
     assert [(text[s:e], style) for s, e, style in spans] == [
-        ("finite sample", "italic"), ("b%", "italic"), ("GPT-3.5", "mono"), ("x", "italic")]
+        ("finite sample", "italic"),
+        ("b%", "italic"),
+        ("GPT-3.5", "mono"),
+        ("x", "italic"),
+    ]
 
 
 def test_spans_on_the_digest_line_with_emphasis():
@@ -195,7 +254,10 @@ def test_spans_on_the_digest_line_with_emphasis():
     assert [(text[s:e], style) for s, e, style in spans] == [("misaligned", "italic"), ("decreases", "italic")]
     text, spans = tex_spans(LINES[65])
     assert [(text[s:e], style) for s, e, style in spans] == [
-        ("GPT-3.5", "mono"), ("MwpBench", "smallcaps"), ("MwpBench", "smallcaps")]
+        ("GPT-3.5", "mono"),
+        ("MwpBench", "smallcaps"),
+        ("MwpBench", "smallcaps"),
+    ]
 
 
 def test_text_holding_private_use_characters_is_returned_as_it_is():
