@@ -294,9 +294,12 @@ def _clean_tags(tags: list[str]) -> list[str]:
 ANNOTATION_FIELDS = ("id", "bookmarked_at", "tags", "note", "link")
 
 
-def _annotations(record: dict[str, Any]) -> dict[str, Any]:
-    """The fields of a record that undo restores (read marks are not undone)."""
-    return {k: (list(record[k]) if isinstance(record.get(k), list) else record.get(k)) for k in ANNOTATION_FIELDS}
+READ_FIELDS = ("id", "read_at")
+
+
+def _annotations(record: dict[str, Any], fields: tuple[str, ...] = ANNOTATION_FIELDS) -> dict[str, Any]:
+    """The fields of a record that undo restores (annotations; read marks only for a read-mark step)."""
+    return {k: (list(record[k]) if isinstance(record.get(k), list) else record.get(k)) for k in fields}
 
 
 def _label(what: str, papers: list[Paper] | list[Paper | str]) -> str:
@@ -387,10 +390,12 @@ class Store:
         papers: list[Paper | str],
         change: Callable[[dict[str, Any]], None],
         label: str | None = None,
+        fields: tuple[str, ...] = ANNOTATION_FIELDS,
     ) -> list[dict[str, Any]]:
         """Apply ``change`` to the records of several papers in one transaction; return them.
 
-        With a ``label`` the change goes into the undo journal (kept in the store).
+        With a ``label`` the change goes into the undo journal (kept in the store); undo
+        restores ``fields`` as they were before it.
         """
         with self._lock():
             tables = self.storage.reload()  # what other processes wrote, never a stale cache
@@ -402,7 +407,7 @@ class Store:
                 pid = paper if isinstance(paper, str) else paper.id
                 key = str(id_number(pid))
                 record = dict(raw.get(key) or empty_record(pid))
-                before[key] = _annotations(record)
+                before[key] = _annotations(record, fields)
                 record["first_seen"] = record.get("first_seen") or stamp
                 change(record)
                 if isinstance(paper, Paper) and is_kept(record):
@@ -411,7 +416,7 @@ class Store:
                 raw[key] = record
                 out.append(record)
             if label is not None:
-                after = {key: _annotations(raw[key]) for key in before}
+                after = {key: _annotations(raw[key], fields) for key in before}
                 if after != before:
                     journal = _journal(tables)
                     journal["undo"] = (journal["undo"] + [{"label": label, "before": before, "after": after}])[
@@ -495,13 +500,18 @@ class Store:
         """Attach the user's own link ('' clears it)."""
         return self.update(paper, lambda r: r.__setitem__("link", link.strip()), _label("link", [paper]))
 
-    def mark_read(self, papers: list[Paper | str], read: bool = True) -> list[dict[str, Any]]:
-        """Mark papers read (keeping the first read time) or unread."""
+    def mark_read(self, papers: list[Paper | str], read: bool = True, undoable: bool = False) -> list[dict[str, Any]]:
+        """Mark papers read (keeping the first read time) or unread.
+
+        ``undoable``: one journal step that undo reverses (``R``, marking unread), unlike the
+        read mark moving the cursor leaves.
+        """
 
         def change(r: dict[str, Any]) -> None:
             r["read_at"] = (r.get("read_at") or now()) if read else None
 
-        return self.update_many(papers, change)
+        label = _label("read" if read else "unread", papers) if undoable else None
+        return self.update_many(papers, change, label, READ_FIELDS)
 
     def merge(self, record: dict[str, Any]) -> dict[str, Any]:
         """Merge an exported record in: tags united, nothing that is here dropped."""

@@ -42,3 +42,19 @@ def test_nothing_to_undo(tmp_path):
     assert store.undo() is None and store.redo() is None
     store.set_bookmark(PAPER, False)  # no change: no step
     assert store.undo() is None
+
+
+def test_an_undoable_read_mark_is_one_step_that_undo_reverses_alone(tmp_path):
+    db = tmp_path / "store.json"
+    store = Store(db)
+    store.set_note(OTHER, "keep me")
+    store.mark_read([PAPER, OTHER], undoable=True)
+    assert store.undo() == "read · 2 papers"
+    assert not store.get(PAPER.id)["read_at"] and not store.get(OTHER.id)["read_at"]
+    assert store.get(OTHER.id)["note"] == "keep me"  # the older step is untouched
+    assert store.redo() == "read · 2 papers"
+    assert store.get(PAPER.id)["read_at"] and store.get(OTHER.id)["read_at"]
+    store.mark_read([PAPER], read=False, undoable=True)
+    assert not store.get(PAPER.id)["read_at"]
+    assert store.undo() == "unread · Memorizing Transformers"
+    assert store.get(PAPER.id)["read_at"]
