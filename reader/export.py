@@ -34,8 +34,77 @@ def paper_record(paper: Paper, record: Mapping[str, Any] | None) -> dict[str, An
     }
 
 
-def _bib_escape(text: str) -> str:
-    return re.sub(r"([&%$#_{}])", r"\\\1", text).replace("~", r"\~{}").replace("^", r"\^{}")
+# A backslash sequence (a command, a control symbol, or a lone backslash at the end), a brace,
+# a dollar, a character TeX reads as special, or an @ starting a line (a block start to BibTeX tools).
+_BIB_TOKEN = re.compile(r"\\(?:[A-Za-z]+|[^A-Za-z]|$)|[{}$%&#_^]|(?:^|(?<=\n))[ \t]*@", re.DOTALL)
+# Braces, backslashes, percent signs and spaces in a URL field are percent-encoded.
+_URL_UNSAFE = re.compile(r"[{}\\%\s]")
+_BIB_SPECIAL = {"%": r"\%", "&": r"\&", "#": r"\#"}
+_BIB_MATH_ONLY = {"_": r"\_", "^": r"\^{}"}
+
+
+def _bib_braces(tokens: list[tuple[int, str]]) -> set[int]:
+    """Positions of braces that do not pair up, counting ``\\{``/``\\}`` as braces too.
+
+    BibTeX counts every brace character, escaped or not; TeX pairs ``{`` with ``}`` and reads
+    ``\\{`` as a brace character. A brace is kept only when both would agree it is paired.
+    """
+    stack: list[tuple[int, str]] = []
+    unpaired: set[int] = set()
+    for pos, token in tokens:
+        if token in ("{", "\\{"):
+            stack.append((pos, token))
+        elif token in ("}", "\\}"):
+            if stack and stack[-1][1] == ("{" if token == "}" else "\\{"):
+                stack.pop()
+            else:
+                unpaired.add(pos)
+    unpaired.update(pos for pos, _ in stack)
+    return unpaired
+
+
+def bib_field(text: str) -> str:
+    """Text for a brace-delimited BibTeX field: valid TeX stays as written.
+
+    Commands and escapes (``42.9\\%``, ``{\\sc MwpBench}``, ``Poincar\\'e``), paired braces and
+    ``$...$`` math are kept. What would break BibTeX or LaTeX is escaped: a bare ``%`` ``&`` ``#``,
+    ``_`` and ``^`` outside math, a dollar without its pair, a brace without its pair (as
+    ``\\textbraceleft{}``/``\\textbraceright{}``), a backslash ending the text, and an ``@``
+    starting a line (``{@}``), which BibTeX parsers take for the start of a new entry; a
+    ``\\\\`` line break just before a brace gets a space, so no tool reads ``\\{`` there.
+    """
+    tokens = [(m.start(), m.group(0)) for m in _BIB_TOKEN.finditer(text)]
+    if not tokens:
+        return text
+    unpaired = _bib_braces(tokens)
+    dollars = [pos for pos, token in tokens if token == "$"]
+    lone_dollar = dollars[-1] if len(dollars) % 2 else -1
+    out: list[str] = []
+    last = 0
+    math = False
+    for pos, token in tokens:
+        out.append(text[last:pos])
+        last = pos + len(token)
+        if pos in unpaired:
+            token = r"\textbraceleft{}" if token.endswith("{") else r"\textbraceright{}"
+        elif token == "\\":
+            token = r"\textbackslash{}"
+        elif token == "$":
+            if pos == lone_dollar:
+                token = r"\$"
+            else:
+                math = not math
+        elif token in _BIB_SPECIAL:
+            token = _BIB_SPECIAL[token]
+        elif token in _BIB_MATH_ONLY and not math:
+            token = _BIB_MATH_ONLY[token]
+        elif token == "\\\\" and text[last : last + 1] in ("{", "}", ""):
+            token = "\\\\ "  # a line break; BibTeX tools read \\{ or \\} as an escaped brace
+        elif token[0] != "\\" and token.endswith("@"):
+            token = token[:-1] + "{@}"
+        out.append(token)
+    out.append(text[last:])
+    return "".join(out)
 
 
 def bibtex_key(paper: Paper) -> str:
@@ -47,15 +116,15 @@ def bibtex_key(paper: Paper) -> str:
 def bibtex(paper: Paper, record: Mapping[str, Any] | None = None) -> str:
     """A BibTeX @misc entry for the paper."""
     data = paper_record(paper, record)
-    fields = [("title", "{" + _bib_escape(paper.title) + "}")]
+    fields = [("title", "{" + bib_field(paper.title) + "}")]
     if data["links"]:
-        fields.append(("url", data["links"][0]))
+        fields.append(("url", _URL_UNSAFE.sub(lambda m: f"%{ord(m.group(0)):02X}", data["links"][0])))
     if paper.abstract:
-        fields.append(("abstract", _bib_escape(paper.abstract)))
+        fields.append(("abstract", bib_field(paper.abstract)))
     if data["tags"]:
-        fields.append(("keywords", _bib_escape(", ".join(data["tags"]))))
+        fields.append(("keywords", bib_field(", ".join(data["tags"]))))
     if data["note"]:
-        fields.append(("note", _bib_escape(data["note"])))
+        fields.append(("note", bib_field(data["note"])))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@misc{{{bibtex_key(paper)},\n{body}\n}}\n"
 

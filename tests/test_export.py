@@ -42,12 +42,22 @@ def test_markdown_escapes_brackets_in_titles():
     assert "  > first line\n  > second line" in out
 
 
-def test_bibtex_escapes_special_characters():
+def test_bibtex_escapes_what_tex_cannot_read_and_keeps_math_and_groups():
     entry = bibtex(PAPER, RECORD)
     assert entry.startswith("@misc{deep")
-    assert "100\\% of \\$x\\_1\\$ \\& \\{more\\}" in entry
+    assert "100\\% of $x_1$ \\& {more}" in entry
     assert "url = {https://my.site/notes}" in entry
-    assert entry.count("{") - entry.count("\\{") == entry.count("}") - entry.count("\\}")
+    assert entry.count("{") == entry.count("}")
+
+
+TEX = Paper.make("{\\sc MwpBench}: a benchmark", "Accuracy rises by 42.9\\% (Poincar\\'e, $x_1$, {\\em all}).")
+
+
+def test_csv_and_ris_keep_tex_as_written():
+    [_, row] = list(csv.reader(io.StringIO(export([(TEX, None)], "csv"))))
+    assert row[1] == TEX.title and row[6] == TEX.abstract
+    out = export([(TEX, None)], "ris")
+    assert f"TI  - {TEX.title}\r\n" in out and f"AB  - {TEX.abstract}\r\n" in out
 
 
 def test_csv_round_trips_and_defuses_formulas():
