@@ -56,7 +56,8 @@ def keystrokes() -> list[str]:
 # -- worker: runs in its own process so load time and peak RSS are clean ------------------
 def worker(size: str, runs: int) -> dict:
     from reader.digest import load_library
-    from reader.search import SearchEngine, State
+    from reader.index.engine import SearchEngine, State
+    from reader.index.highlight import title_spans
 
     path = gen.digest_path(size)
     t0 = time.perf_counter()
@@ -70,7 +71,7 @@ def worker(size: str, runs: int) -> dict:
     def one(prefix: str) -> int:
         result = engine.search(prefix, state)
         for i in result.indices[:VISIBLE]:
-            engine.title_spans(engine.papers[int(i)], result.query)
+            title_spans(engine, engine.papers[int(i)], result.query)
         return len(result)
 
     per_run = []
@@ -132,8 +133,8 @@ def run_worker(size: str, runs: int) -> dict:
 # -- load + index through the on-disk index cache -------------------------------------------
 def cached_worker(size: str, cache: str) -> dict:
     """One process: load_library, then the index from the cache (built and saved on a miss)."""
-    from reader import index_cache
     from reader.digest import load_library
+    from reader.index import cache as index_cache
 
     path = gen.digest_path(size)
     hit = any(Path(cache).glob(f"*{index_cache.SUFFIX}"))

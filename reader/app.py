@@ -22,13 +22,13 @@ from reader.clipboard import copy_system, open_url
 from reader.collection import Collection
 from reader.config import Config
 from reader.digest import Library, LibraryLoader
-from reader.index_build import BuildCancelled, IndexBuilder
+from reader.index.build import BuildCancelled, IndexBuilder
+from reader.index.engine import SearchEngine
+from reader.index.similar import Cancelled as SimilarityCancelled
+from reader.index.similar import Similarity
 from reader.paper import Paper
 from reader.screens.main import MainScreen
 from reader.screens.store_problem import StoreProblemScreen
-from reader.search import SearchEngine
-from reader.similar import Cancelled as SimilarityCancelled
-from reader.similar import Similarity
 from reader.store import Store, StoreError
 
 HANGUP_GRACE = 2.0  # seconds a hung-up app gets to exit normally
@@ -67,7 +67,7 @@ class PaperReaderApp(App[int]):
         self.config = config or Config()
         self.library = library
         self.loader = loader
-        # Indexes the papers in a helper process as the loader parses them (reader.index_build).
+        # Indexes the papers in a helper process as the loader parses them (reader.index.build).
         self.builder = builder
         self.load_progress = 1.0 if loader is None else 0.0
         self.store_error = store_error

@@ -18,7 +18,7 @@ from reader.completions import SHELLS, script
 from reader.config import ConfigError, load_config
 from reader.digest import DigestError, Library, LibraryLoader, bundled_digest
 from reader.export import FORMATS, export, paper_record
-from reader.index_build import IndexBuilder
+from reader.index.build import IndexBuilder
 from reader.paper import Paper
 from reader.sorting import SORTS, sort_rows
 from reader.store import Store, StoreError, default_path, is_kept
@@ -178,7 +178,7 @@ def _collection(
     args: argparse.Namespace, paths: Sequence[str], readonly: bool = False, index: bool = True
 ) -> Collection:
     files: list[str | os.PathLike[str]] = [*paths] or [bundled_digest()]
-    # A big digest is indexed by a helper process while it is parsed (reader.index_build).
+    # A big digest is indexed by a helper process while it is parsed (reader.index.build).
     builder = IndexBuilder.start_for(files, args.encoding) if index else None
     try:
         library = _library(files, args.encoding, builder)

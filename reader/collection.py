@@ -13,11 +13,11 @@ from datetime import date, datetime
 from typing import Any
 
 from reader.digest import Library
-from reader.index_build import IndexBuilder
-from reader.index_cache import cached_engine, files_signature
+from reader.index.build import IndexBuilder
+from reader.index.cache import cached_engine, files_signature
+from reader.index.engine import SearchEngine, State
 from reader.links import Link, paper_links
 from reader.paper import Paper
-from reader.search import SearchEngine, State
 from reader.store import Store, StoreError, is_kept
 from reader.tex import clean_tex
 from reader.text import clean_line
@@ -118,12 +118,12 @@ class Collection:
     def build_index(
         self, ready: Callable[[SearchEngine], None] | None = None, builder: IndexBuilder | None = None
     ) -> SearchEngine:
-        """Build the search index, or load it from the on-disk cache (reader.index_cache) when that
+        """Build the search index, or load it from the on-disk cache (reader.index.cache) when that
         holds a sound index of exactly these papers. Slow for big libraries: the app calls it on a worker.
 
         The engine covers the papers as they are when this starts (it indexes a copy of the list).
         ``ready`` gets the engine as soon as it can search (before a new cache entry is written);
-        ``builder``: a reader.index_build.IndexBuilder that was fed the papers as they were parsed.
+        ``builder``: a reader.index.build.IndexBuilder that was fed the papers as they were parsed.
         """
         self.index_stale = False
         self.engine = cached_engine(

@@ -47,7 +47,7 @@ class Library:
     # Other files a paper also appeared in (its first file is ``Paper.source``).
     also_in: dict[str, list[str]] = field(default_factory=dict)
     # A hash of the bytes parsed (every file, in order, and the encoding) when the papers
-    # are exactly what LibraryLoader made of them: they follow from it (reader.index_cache).
+    # are exactly what LibraryLoader made of them: they follow from it (reader.index.cache).
     content_key: str | None = None
     encoding: str | None = None  # what the digests were read as (None: UTF-8)
 

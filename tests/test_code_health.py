@@ -11,9 +11,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = [
-    "reader.text", "reader.paper", "reader.digest", "reader.links", "reader.query", "reader.search",
-    "reader.store", "reader.collection", "reader.export", "reader.cli", "reader.clipboard", "reader.similar",
-    "reader.sorting", "reader.tex", "reader.config", "reader.doctor", "reader.index_cache", "reader.completions",
+    "reader.text", "reader.paper", "reader.digest", "reader.links", "reader.query", "reader.store",
+    "reader.collection", "reader.export", "reader.cli", "reader.clipboard", "reader.sorting", "reader.tex",
+    "reader.config", "reader.doctor", "reader.completions", "reader.index.tokenizer", "reader.index.postings",
+    "reader.index.engine", "reader.index.highlight", "reader.index.storage", "reader.index.cache",
+    "reader.index.build", "reader.index.similar",
 ]  # fmt: skip
 
 

@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 
 from reader.cli import main
 from reader.digest import DigestError, bundled_digest, load_library
+from reader.index.engine import SearchEngine, State
 from reader.query import Term, parse_query
-from reader.search import SearchEngine, State
 from reader.tex import clean_tex
 
 SETTINGS = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])

@@ -1,4 +1,4 @@
-"""The index built in a helper process while papers are parsed (reader.index_build) is the
+"""The index built in a helper process while papers are parsed (reader.index.build) is the
 index SearchEngine builds, and anything wrong with the helper only costs the time it saved."""
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ import numpy as np
 import pytest
 from conftest import ABSTRACT
 
-from reader import index_build, index_cache
 from reader.app import PaperReaderApp
 from reader.cli import main
 from reader.digest import Library, LibraryLoader, bundled_digest, load_library
-from reader.index_build import BuildCancelled, IndexBuilder
+from reader.index import build as index_build
+from reader.index import cache as index_cache
+from reader.index.build import BuildCancelled, IndexBuilder
+from reader.index.engine import SearchEngine
+from reader.index.tokenizer import CHUNK
 from reader.paper import Paper, paper_id
-from reader.search import CHUNK, SearchEngine
 from reader.store import Store
 from tests.app_support import SIZE, settle
 
@@ -191,7 +193,7 @@ def test_no_helper_when_the_index_is_probably_cached(tmp_path: Path, monkeypatch
     builder.close()
     assert main(args) == 0
     assert IndexBuilder.start_for([path]) is None
-    for entry in (tmp_path / "cache").glob("*.npz"):
+    for entry in (tmp_path / "cache" / index_cache.SUBFOLDER).glob("*.npz"):
         entry.unlink()  # the entry went (pruned): the hint leads nowhere
     builder = IndexBuilder.start_for([path])
     assert builder is not None

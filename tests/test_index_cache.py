@@ -5,17 +5,22 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from reader import index_cache
 from reader.digest import bundled_digest, load_library
-from reader.index_cache import cached_engine, papers_key
+from reader.index import cache as index_cache
+from reader.index import storage
+from reader.index.cache import cached_engine, papers_key
+from reader.index.engine import SearchEngine
+from reader.index.highlight import title_spans
+from reader.index.storage import IndexFileError
 from reader.paper import Paper
-from reader.search import IndexFileError, SearchEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -67,7 +72,7 @@ def assert_same(built: SearchEngine, loaded: SearchEngine) -> None:
         assert np.array_equal(a.scores, b.scores), query
         for i in a.indices[:40].tolist():
             paper = built.papers[i]
-            assert built.title_spans(paper, query) == loaded.title_spans(paper, query), query
+            assert title_spans(built, paper, query) == title_spans(loaded, paper, query), query
 
 
 @pytest.mark.parametrize("which", ["real", "synthetic"])
@@ -75,30 +80,30 @@ def test_loaded_index_is_the_built_one(which: str, request: pytest.FixtureReques
     papers = request.getfixturevalue(f"{which}_papers")
     built = SearchEngine(papers)
     buffer = io.BytesIO()
-    built.save(buffer, key="k")
+    storage.save(built, buffer, key="k")
     buffer.seek(0)
-    assert_same(built, SearchEngine.load(buffer, papers, key="k"))
+    assert_same(built, storage.load(buffer, papers, key="k"))
 
 
 def test_empty_library_round_trips(tmp_path: Path) -> None:
     built = SearchEngine([])
-    built.save(tmp_path / "e.npz")
-    loaded = SearchEngine.load(tmp_path / "e.npz", [])
+    storage.save(built, tmp_path / "e.npz")
+    loaded = storage.load(tmp_path / "e.npz", [])
     assert loaded.n == 0 and loaded.words == [] and len(loaded.search("x")) == 0
 
 
 def test_load_refuses_other_papers_and_keys(real_papers: list[Paper], tmp_path: Path) -> None:
     path = tmp_path / "i.npz"
-    SearchEngine(real_papers).save(path, key="abc")
+    storage.save(SearchEngine(real_papers), path, key="abc")
     with pytest.raises(IndexFileError):
-        SearchEngine.load(path, real_papers[:-1], key="abc")
+        storage.load(path, real_papers[:-1], key="abc")
     with pytest.raises(IndexFileError):
-        SearchEngine.load(path, real_papers, key="abd")
+        storage.load(path, real_papers, key="abd")
 
 
 def test_load_needs_no_pickle(real_papers: list[Paper], tmp_path: Path) -> None:
     path = tmp_path / "i.npz"
-    SearchEngine(real_papers).save(path)
+    storage.save(SearchEngine(real_papers), path)
     with np.load(path, allow_pickle=False) as npz:
         assert all(npz[name].dtype != object for name in npz.files)
 
@@ -124,13 +129,46 @@ def test_second_call_loads_the_entry(real_papers, tmp_path, small_threshold, mon
     assert not built
     monkeypatch.undo()
     assert_same(first, second)
-    assert not list(tmp_path.glob(".tmp-*"))
+    assert not list(tmp_path.glob(".paper-reader-tmp-*"))
 
 
 def test_env_var_picks_the_folder(real_papers, tmp_path, small_threshold, monkeypatch) -> None:
     monkeypatch.setenv("PAPER_READER_CACHE", str(tmp_path / "c"))
     cached_engine(real_papers)
-    assert len(entries(tmp_path / "c")) == 1
+    assert len(entries(tmp_path / "c" / index_cache.SUBFOLDER)) == 1
+    assert [p.name for p in (tmp_path / "c").iterdir()] == ["paper-reader-index"]
+
+
+def test_pruning_touches_no_file_of_the_users(real_papers, tmp_path, small_threshold, monkeypatch) -> None:
+    # PAPER_READER_CACHE pointed at a folder the user keeps other things in, old ones too.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    theirs = {
+        "model1.npz": np.zeros(1000).tobytes(),
+        "model2.npz": b"PK\x03\x04 not ours",
+        "README.hint": b"where the models came from",
+        ".tmp-notes": b"half-written notes",
+        f"{'a' * 40}.npz": b"a file that only looks like an entry",
+    }
+    for name, data in theirs.items():
+        (shared / name).write_bytes(data)
+        os.utime(shared / name, (1000, 1000))  # older than any entry, and than STALE_TEMP_S
+    ours = shared / "paper-reader-index"
+    ours.mkdir()
+    (ours / f"{'b' * 40}.npz").write_bytes(b"the user's file, in our folder under our kind of name")
+    (ours / ".paper-reader-tmp-notes.npz").write_bytes(b"not a zip: not ours")
+    (ours / ".paper-reader-tmp-x.npz").write_bytes(b"PK\x03\x04")  # ours, left by a killed process
+    for path in ours.iterdir():
+        os.utime(path, (1000, 1000))
+    monkeypatch.setenv("PAPER_READER_CACHE", str(shared))
+    monkeypatch.setattr(index_cache, "KEEP", 2)
+    for k in range(4):
+        cached_engine([dataclasses.replace(real_papers[0], title=f"version {k}"), *real_papers[1:]])
+    assert {p.name: p.read_bytes() for p in shared.iterdir() if p.is_file()} == theirs
+    left = sorted(p.name for p in ours.iterdir())
+    assert f"{'b' * 40}.npz" in left and ".paper-reader-tmp-notes.npz" in left
+    assert ".paper-reader-tmp-x.npz" not in left
+    assert len([name for name in left if index_cache.is_entry(ours / name)]) == 2
 
 
 def test_small_libraries_are_not_cached(real_papers, tmp_path) -> None:
@@ -155,14 +193,14 @@ def test_a_bad_entry_is_rebuilt_and_overwritten(real_papers, tmp_path, small_thr
     elif damage == "other papers":  # a sound index of other papers under this key: spot checks catch it
         other = [dataclasses.replace(p, title=p.title + " zebra") for p in real_papers]
         with open(entry, "wb") as f:
-            SearchEngine(other).save(f, key=entry.stem)
+            storage.save(SearchEngine(other), f, key=entry.stem)
     else:  # sound, but written for another key
         with open(entry, "wb") as f:
-            SearchEngine(real_papers).save(f, key="0" * 40)
+            storage.save(SearchEngine(real_papers), f, key="0" * 40)
     engine = cached_engine(real_papers, tmp_path)
     assert_same(good, engine)
     assert entry.read_bytes() == data  # overwritten with a sound entry
-    SearchEngine.load(entry, real_papers, key=entry.stem)
+    storage.load(entry, real_papers, key=entry.stem)
 
 
 def test_an_edited_abstract_misses_the_stale_entry(real_papers, tmp_path, small_threshold) -> None:
@@ -214,11 +252,53 @@ def test_the_key_changes_with_any_change(real_papers, change) -> None:
     assert papers_key(change(list(real_papers))) != papers_key(real_papers)
 
 
-def test_the_key_follows_the_search_module(real_papers, monkeypatch) -> None:
+def test_the_key_follows_the_index_format(real_papers) -> None:
     before = papers_key(real_papers)
-    monkeypatch.setattr(index_cache, "_build_fingerprint", None)
-    monkeypatch.setattr(index_cache.search, "INDEX_FORMAT", index_cache.search.INDEX_FORMAT + 1)
-    assert papers_key(real_papers) != before
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(storage, "INDEX_FORMAT", storage.INDEX_FORMAT + 1)
+        index_cache.fingerprint.cache_clear()
+        after = papers_key(real_papers)
+    index_cache.fingerprint.cache_clear()
+    assert after != before
+    assert papers_key(real_papers) == before
+
+
+def test_the_key_follows_what_the_parse_made_of_the_digests(real_papers) -> None:
+    # The digests' bytes are the same; the parser (another version of it) cut them otherwise.
+    n = len(real_papers)
+    before = papers_key(real_papers, "digests-hash", n)
+    moved = [
+        dataclasses.replace(real_papers[0], abstract=real_papers[0].abstract + " " + real_papers[1].title),
+        dataclasses.replace(real_papers[1], title=real_papers[1].title[:5]),
+        *real_papers[2:],
+    ]
+    assert papers_key(moved, "digests-hash", n) != before
+    assert papers_key(list(real_papers), "digests-hash", n) == before
+
+
+_KEY_OF_THE_BUNDLED_DIGEST = """
+from reader.digest import bundled_digest, load_library
+from reader.index.cache import papers_key
+library = load_library([bundled_digest()])
+print(papers_key(library.papers, library.content_key, len(library.papers)))
+"""
+
+
+def test_the_key_does_not_follow_the_source_of_other_code(tmp_path) -> None:
+    # Editing the highlighter or the engine's ranking must not throw every user's cached index away.
+    def key_with(package: Path) -> str:
+        env = {**os.environ, "PYTHONPATH": str(package.parent)}
+        done = subprocess.run([sys.executable, "-c", _KEY_OF_THE_BUNDLED_DIGEST], env=env, capture_output=True)
+        assert done.returncode == 0, done.stderr.decode()
+        return done.stdout.decode().strip()
+
+    copy = tmp_path / "copy" / "reader"
+    shutil.copytree(ROOT / "reader", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = key_with(copy)
+    for name in ("highlight.py", "engine.py", "similar.py"):
+        with open(copy / "index" / name, "a", encoding="utf-8") as f:
+            f.write("\n# an edit that does not change the index\n")
+    assert len(before) == 40 and key_with(copy) == before
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes to read-only folders")
@@ -240,11 +320,11 @@ def test_unwritable_cache_location_still_works(real_papers, tmp_path, small_thre
 
 
 def test_a_failing_save_leaves_no_temporary_file(real_papers, tmp_path, small_threshold, monkeypatch) -> None:
-    def broken(self, file, key=""):
+    def broken(engine, file, key=""):
         file.write(b"half an entry")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(SearchEngine, "save", broken)
+    monkeypatch.setattr(storage, "save", broken)
     engine = cached_engine(real_papers, tmp_path)
     assert len(engine.search("neural")) > 0
     assert list(tmp_path.iterdir()) == []
@@ -270,8 +350,8 @@ def test_cli_search_uses_the_cache(tmp_path, small_threshold, monkeypatch, capsy
     args = ["search", "nueral opertor", "--limit", "5", "--db", str(tmp_path / "store.json")]
     assert main(args) in (0, None)
     first = capsys.readouterr().out
-    [entry] = entries(tmp_path / "cache")
+    [entry] = entries(tmp_path / "cache" / index_cache.SUBFOLDER)
     monkeypatch.setattr(SearchEngine, "__init__", lambda self, papers: pytest.fail("rebuilt"))
     assert main(args) in (0, None)
     assert capsys.readouterr().out == first and len(first.splitlines()) == 5
-    assert entries(tmp_path / "cache") == [entry]
+    assert entries(tmp_path / "cache" / index_cache.SUBFOLDER) == [entry]

@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reader import index_cache
 from reader.collection import Collection
 from reader.digest import bundled_digest, load_library
-from reader.index_cache import cached_engine, papers_key
+from reader.index import cache as index_cache
+from reader.index import storage
+from reader.index.cache import cached_engine, papers_key
+from reader.index.engine import SearchEngine
 from reader.paper import Paper
-from reader.search import SearchEngine
 from reader.store import Store
 
 QUERIES = ["operator", "neural operator", "nueral opertor", "'relu", '"language model"', "transf"]
@@ -42,7 +43,7 @@ def small_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def cache_files(directory: Path) -> list[Path]:
     """Entries and temporary files, anywhere under ``directory``."""
-    return sorted(p for p in directory.rglob("*") if p.suffix == ".npz" or p.name.startswith(".tmp-"))
+    return sorted(p for p in directory.rglob("*") if p.suffix == ".npz" or p.name.startswith(".paper-reader-tmp-"))
 
 
 class Ready:
@@ -124,9 +125,7 @@ def test_a_bad_entry_is_rebuilt_and_ready_before_it_is_rewritten(real_papers, bu
     assert seen_on_disk == [damaged]  # ready came first, the entry was rewritten after
     assert_searches_like(ready.answers[0], built)
     assert entry.read_bytes() != damaged
-    assert np.array_equal(
-        SearchEngine.load(entry, real_papers).search("operator").indices, built.search("operator").indices
-    )
+    assert np.array_equal(storage.load(entry, real_papers).search("operator").indices, built.search("operator").indices)
 
 
 def test_an_unwritable_cache_is_still_ready_once(real_papers, built, tmp_path, small_threshold) -> None:

@@ -6,9 +6,9 @@ import pytest
 from conftest import ABSTRACT
 
 from reader.digest import load_library
+from reader.index.engine import SearchEngine, State
 from reader.paper import Paper
 from reader.query import Term, parse_query
-from reader.search import SearchEngine, State
 
 NEURAL_OPERATOR = "Neural Operator: Learning Maps Between Function Spaces"
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from reader.digest import bundled_digest, load_library
-from reader.search import SearchEngine
+from reader.index.engine import SearchEngine
+from reader.index.highlight import title_spans
 
 
 @pytest.fixture(scope="module")
@@ -116,5 +117,5 @@ def test_exclusion(engine: SearchEngine) -> None:
 
 def test_typo_highlight_spans(engine: SearchEngine) -> None:
     paper = next(p for p in engine.papers if p.title.startswith("Neural Operator: Learning Maps"))
-    spans = engine.title_spans(paper, "nueral opertor")
+    spans = title_spans(engine, paper, "nueral opertor")
     assert [paper.title[a:b] for a, b in spans] == ["Neural", "Operator"]

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reader.digest import bundled_digest, load_library
+from reader.index.engine import SearchEngine, State
+from reader.index.tokenizer import CHUNK, fold_words
 from reader.paper import Paper
-from reader.search import CHUNK, SearchEngine, State, fold_words
 from reader.text import fold
 
 TEXT = st.text(alphabet=st.sampled_from(list("abcXYZ éÉöμß-_.,'\"()[]{}\t\n\x00\u0301\u2009İﬁ½0123")), max_size=40)

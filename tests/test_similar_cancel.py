@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from reader.digest import bundled_digest, load_library
-from reader.similar import CHECK_EVERY, Cancelled, Similarity
+from reader.index.similar import CHECK_EVERY, Cancelled, Similarity
 
 
 def test_a_called_off_build_stops_at_the_next_check() -> None:

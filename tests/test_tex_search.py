@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reader.digest import bundled_digest, load_library
-from reader.search import SearchEngine
+from reader.index.engine import SearchEngine
 
 ENGINE = SearchEngine(load_library([bundled_digest()]).papers)
 NTK = "Faithful and Efficient Explanations for Neural Networks via Neural Tangent Kernel Surrogate Models"

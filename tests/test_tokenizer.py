@@ -1,6 +1,6 @@
-"""The byte tokenizer (search._Tokenizer) must build exactly the index the exact one (search._tokenize) builds.
+"""The byte tokenizer (tokenizer.Tokenizer) builds exactly the index the exact one (tokenizer.tokenize_exact) builds.
 
-SearchEngine tokenizes with _Tokenizer and falls back to _tokenize when it raises _Collision;
+SearchEngine tokenizes with Tokenizer and falls back to tokenize_exact when it raises Collision;
 these tests build each engine both ways and compare the vocabularies and posting tables,
 on the real digest and on generated hostile text. Paper ids come from ``fold``: its ASCII
 fast path must fold as the regex it replaced did.
@@ -19,10 +19,10 @@ from conftest import ABSTRACT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reader import search
 from reader.digest import bundled_digest, load_library
+from reader.index import tokenizer
+from reader.index.engine import SearchEngine
 from reader.paper import Paper, paper_id
-from reader.search import SearchEngine
 from reader.text import fold
 
 QUERIES = [
@@ -32,27 +32,27 @@ QUERIES = [
 
 
 class _ExactOnly:
-    """A tokenizer that always gives up, so that SearchEngine builds with the exact ``_tokenize``."""
+    """A tokenizer that always gives up, so that SearchEngine builds with the exact ``tokenize_exact``."""
 
     def __init__(self) -> None:
         self.words: list[str] = []
 
     def tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        raise search._Collision
+        raise tokenizer.Collision
 
 
 @contextmanager
 def _counting_exact_calls() -> Iterator[list[int]]:
     """Count the chunks the exact tokenizer handles (none when the fast one built the index)."""
     calls: list[int] = []
-    exact = search._tokenize
+    exact = tokenizer.tokenize_exact
 
     def counted(vocab, texts):  # type: ignore[no-untyped-def]
         calls.append(len(texts))
         return exact(vocab, texts)
 
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(search, "_tokenize", counted)
+        m.setattr(tokenizer, "tokenize_exact", counted)
         yield calls
 
 
@@ -66,7 +66,7 @@ def fast_engine(papers: list[Paper]) -> SearchEngine:
 
 def exact_engine(papers: list[Paper]) -> SearchEngine:
     with pytest.MonkeyPatch.context() as m, _counting_exact_calls() as calls:
-        m.setattr(search, "_Tokenizer", _ExactOnly)
+        m.setattr(tokenizer, "Tokenizer", _ExactOnly)
         engine = SearchEngine(papers)
     assert calls or not papers
     return engine
@@ -96,10 +96,10 @@ def real_papers() -> list[Paper]:
 # -- the real digest ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("chunk", [search.CHUNK, 7, 1])
+@pytest.mark.parametrize("chunk", [tokenizer.CHUNK, 7, 1])
 def test_real_digest_same_index_both_ways(real_papers: list[Paper], chunk: int) -> None:
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(search, "CHUNK", chunk)  # 164 papers: one chunk, 24 chunks, or one chunk per paper
+        m.setattr(tokenizer, "CHUNK", chunk)  # 164 papers: one chunk, 24 chunks, or one chunk per paper
         fast, exact = fast_engine(real_papers), exact_engine(real_papers)
     assert len(fast.words) > 1000
     assert_same_index(fast, exact)
@@ -124,7 +124,7 @@ def test_many_papers_over_several_real_chunks(real_papers: list[Paper]) -> None:
         abstract = " ".join(rng.choice(words, int(rng.integers(5, 40)))) + f" a{k % 5003}x"
         pairs.append((title, abstract))
     papers = papers_of(pairs)
-    assert len(papers) > 2 * search.CHUNK
+    assert len(papers) > 2 * tokenizer.CHUNK
     fast, exact = fast_engine(papers), exact_engine(papers)
     assert_same_index(fast, exact)
     assert fast.search("t11999").indices[0] == 11_999
@@ -156,12 +156,12 @@ TEXT = st.one_of(
 PAIRS = st.lists(st.tuples(TEXT, TEXT), max_size=30)
 
 
-@given(PAIRS, st.sampled_from([1, 2, 7, search.CHUNK]))
+@given(PAIRS, st.sampled_from([1, 2, 7, tokenizer.CHUNK]))
 @settings(max_examples=300, deadline=None)
 def test_generated_papers_same_index_both_ways(pairs: list[tuple[str, str]], chunk: int) -> None:
     papers = papers_of(pairs)
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(search, "CHUNK", chunk)
+        m.setattr(tokenizer, "CHUNK", chunk)
         fast, exact = fast_engine(papers), exact_engine(papers)
     assert_same_index(fast, exact)
 
@@ -186,9 +186,9 @@ def test_words_sharing_long_prefixes_stay_apart(words: list[str], repeat: int) -
 
 
 def _degenerate(which: int) -> tuple:
-    """_MIXERS with one of the two hashes degenerate (no multiplier): words of up to 16 bytes then
+    """MIXERS with one of the two hashes degenerate (no multiplier): words of up to 16 bytes then
     hash alike, or at least all words of one length do; long words keep Python's hash."""
-    mixers = list(search._MIXERS)
+    mixers = list(tokenizer.MIXERS)
     salt = mixers[which][0]
     mixers[which] = (salt, np.uint64(0), np.uint64(0))
     return tuple(mixers)
@@ -199,7 +199,7 @@ def test_a_degenerate_hash_falls_back_to_the_exact_index(real_papers: list[Paper
     normal = fast_engine(real_papers)
     exact = exact_engine(real_papers)
     with pytest.MonkeyPatch.context() as m, _counting_exact_calls() as calls:
-        m.setattr(search, "_MIXERS", _degenerate(which))
+        m.setattr(tokenizer, "MIXERS", _degenerate(which))
         engine = SearchEngine(real_papers)
     assert calls, "short words hashed alike and the fast tokenizer did not notice"
     assert_same_index(engine, exact)
@@ -218,8 +218,8 @@ def test_a_collision_with_a_word_of_an_earlier_chunk_is_noticed(which: int) -> N
     papers = papers_of([(w, "") for w in words])
     exact = exact_engine(papers)
     with pytest.MonkeyPatch.context() as m, _counting_exact_calls() as calls:
-        m.setattr(search, "CHUNK", 1)
-        m.setattr(search, "_MIXERS", _degenerate(which))
+        m.setattr(tokenizer, "CHUNK", 1)
+        m.setattr(tokenizer, "MIXERS", _degenerate(which))
         engine = SearchEngine(papers)
     assert calls
     assert_same_index(engine, exact)
@@ -232,7 +232,7 @@ _LONG = {name: name * 20 for name in "abcdvwxy"}  # words of over 16 bytes: hash
 
 
 def _controlled_hash(same: list[tuple[int, str, str]]):  # type: ignore[no-untyped-def]
-    """A stand-in for hash() in reader.search: deterministic, and the given words alike in hash 0 or 1."""
+    """A stand-in for hash() in reader.index.tokenizer: deterministic, and the given words alike in hash 0 or 1."""
     alias = {(which, _LONG[b]): _LONG[a] for which, a, b in same}
 
     def fake(value: object) -> int:
@@ -269,8 +269,8 @@ def test_collisions_of_long_words_are_noticed(papers: list[str], chunk: int, sam
     pairs = [(" ".join(_LONG[w] for w in title.split()), "") for title in papers]
     exact = exact_engine(papers_of(pairs))
     with pytest.MonkeyPatch.context() as m, _counting_exact_calls() as calls:
-        m.setattr(search, "CHUNK", chunk)
-        m.setattr(search, "hash", _controlled_hash(same), raising=False)
+        m.setattr(tokenizer, "CHUNK", chunk)
+        m.setattr(tokenizer, "hash", _controlled_hash(same), raising=False)
         engine = SearchEngine(papers_of(pairs))
     assert calls, "two words hashed alike and the fast tokenizer did not notice"
     assert_same_index(engine, exact)
@@ -284,8 +284,8 @@ def test_controlled_hash_alone_changes_nothing() -> None:
     pairs = [(" ".join(_LONG[w] for w in title), "") for title in ["vw", "xyb", "a", "cd"]]
     exact = exact_engine(papers_of(pairs))
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(search, "CHUNK", 1)
-        m.setattr(search, "hash", _controlled_hash([]), raising=False)
+        m.setattr(tokenizer, "CHUNK", 1)
+        m.setattr(tokenizer, "hash", _controlled_hash([]), raising=False)
         engine = fast_engine(papers_of(pairs))
     assert_same_index(engine, exact)
 
@@ -312,21 +312,21 @@ def test_words_with_equal_premix_hashes_stay_apart(first: str, second: str) -> N
 # -- fold on ASCII: paper ids (kept in users' stores) are derived from it and must not change ----
 
 
-def _old_fold_ascii(text: str) -> str:
+def _fold_as_paper_ids_were_made(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
 @given(st.text(st.characters(max_codepoint=0x7F), max_size=80))
 @settings(max_examples=1000, deadline=None)
-def test_ascii_fold_is_the_regex_it_replaced(text: str) -> None:
-    assert fold(text) == _old_fold_ascii(text)
+def test_ascii_fold_keeps_stored_paper_ids_stable(text: str) -> None:
+    assert fold(text) == _fold_as_paper_ids_were_made(text)
 
 
 @given(st.lists(st.sampled_from(["\x00", "\x1f", "\x7f", "\t", "\x0b", "\x0c", "\x1c", "_", "-", " ", "Ab", "z9"])))
 @settings(max_examples=300, deadline=None)
-def test_ascii_fold_of_controls_and_separators(parts: list[str]) -> None:
+def test_ascii_fold_of_controls_and_separators_keeps_paper_ids_stable(parts: list[str]) -> None:
     text = "".join(parts)
-    assert fold(text) == _old_fold_ascii(text)
+    assert fold(text) == _fold_as_paper_ids_were_made(text)
 
 
 @pytest.mark.parametrize(

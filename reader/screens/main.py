@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from reader.export import FORMATS, bibtex, export, markdown_link
+from reader.index.highlight import title_spans
 from reader.paper import Paper
 from reader.query import parse_query
 from reader.screens.ask import AskScreen
@@ -221,7 +222,7 @@ class MainScreen(Screen[None]):
         if query.terms and engine is not None:
             shown = self.collection.shown_title
             # Highlights are found in the title as shown (TeX made readable), not the raw one.
-            papers.show(rows, lambda paper: engine.title_spans(replace(paper, title=shown(paper)), query), keep)
+            papers.show(rows, lambda paper: title_spans(engine, replace(paper, title=shown(paper)), query), keep)
         else:
             papers.show(rows, lambda paper: [], keep)
         self.shown = len(rows)

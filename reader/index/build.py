@@ -3,7 +3,7 @@
 Parsing a big digest is pure Python and indexing it is mostly numpy: one after the
 other they take twice as long as side by side on two cores. ``IndexBuilder`` starts
 a helper process (this module run with ``python -c``) and hands it each CHUNK of
-papers as soon as it is parsed, already folded to bytes (``search.fold_bytes``); the
+papers as soon as it is parsed, already folded to bytes (``tokenizer.fold_bytes``); the
 helper tokenizes chunk after chunk as ``SearchEngine`` itself would, so that when
 parsing ends only the last chunk and the laying out of the posting lists are left.
 The result is the same index ``SearchEngine(papers)`` builds (same word ids too).
@@ -26,10 +26,11 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
-from reader import index_cache
 from reader.digest import DigestError, expand_paths
+from reader.index import cache
+from reader.index.engine import SearchEngine
+from reader.index.tokenizer import CHUNK, Collision, Tokenizer, fold_bytes
 from reader.paper import Paper
-from reader.search import CHUNK, SearchEngine, _Collision, _Tokenizer, fold_bytes
 
 MIN_BYTES = 16 << 20  # digests smaller than this index in well under a second: no helper
 _HEADER = struct.Struct("<4sQQQ")  # kind, papers, bytes of titles, bytes of abstracts
@@ -52,7 +53,7 @@ class IndexBuilder:
             size = sum(path.stat().st_size for path in files)
         except (DigestError, OSError):
             return None
-        if size < MIN_BYTES or index_cache.probably_cached(index_cache.files_signature(files, encoding)):
+        if size < MIN_BYTES or cache.probably_cached(cache.files_signature(files, encoding)):
             return None
         return cls()
 
@@ -65,7 +66,7 @@ class IndexBuilder:
         self._frames: queue.Queue[bytes | None] = queue.Queue(_BACKLOG)
         self._writer: threading.Thread | None = None
         package_parent = str(Path(__file__).resolve().parent.parent)
-        code = f"import sys; sys.path[0] = {package_parent!r}; from reader.index_build import serve; serve()"
+        code = f"import sys; sys.path[0] = {package_parent!r}; from reader.index.build import serve; serve()"
         try:
             self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
                 [sys.executable, "-c", code],
@@ -197,7 +198,7 @@ def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> No
     """
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
-    tokenizer = _Tokenizer()
+    tokenizer = Tokenizer()
     title_parts: list[Any] = []
     abstract_parts: list[Any] = []
     start = 0
@@ -213,7 +214,7 @@ def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> No
                 parts.append((words, counts, docs))
             start += count
         reply = ("ok", tokenizer.words, title_parts, abstract_parts)
-    except _Collision:
+    except Collision:
         reply = ("error", "two words hashed alike")
     except Exception as err:  # reported to the parent, which builds the index itself
         reply = ("error", f"{type(err).__name__}: {err}")

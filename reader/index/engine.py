@@ -1,0 +1,471 @@
+"""The search engine: an index of folded words over titles and abstracts, ranked per keystroke.
+
+Each query word is mapped to nearby words of the vocabulary (exact, prefix for
+the word being typed, inside-word, and typo-tolerant via rapidfuzz's OSA
+distance); their posting lists give the candidates, which are scored with title
+hits weighing more than abstract hits. Nothing here touches the disk
+(reader.index.storage writes and reads the index, reader.index.cache keeps it).
+
+How it stays fast (benchmarks/run.py measures it):
+
+- The index is two CSR tables (title, abstract) of int32 paper numbers, built in
+  chunks by reader.index.tokenizer and laid out by reader.index.postings.
+- A query word becomes a uint8 score per paper (in SCORE_UNIT steps) with one
+  numpy scatter per posting list; the arrays of the words before the one being
+  typed are cached, so a keystroke recomputes only the last word.
+- Scores add up as integers; ranking is a stable radix argsort (ties in file order).
+- Exact ('x) and phrase ("x y") terms are narrowed down with the index and only the
+  papers left are checked against their text; filters map ids through one dict.
+- Typo matching compares only vocabulary words of a near length (OSA distance is at
+  least the length difference).
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from reader.index.postings import Postings, merge_postings
+from reader.index.tokenizer import Tokenized, tokenize_all
+from reader.links import has_code
+from reader.paper import Paper
+from reader.query import Query, Term, parse_query
+from reader.tex import SYMBOLS, clean_tex
+from reader.text import fold
+
+TITLE_WEIGHT = 2.0
+ABSTRACT_WEIGHT = 1.0
+EXACT, PREFIX, INFIX = 1.0, 0.9, 0.75
+MAX_PREFIX = 200  # the word being typed: at most this many vocabulary words it starts
+MAX_FUZZY = 50
+# Scores are whole multiples of this, summed as integers: equal scores are real ties
+# (no float noise), and ranking is a radix sort of small integers.
+SCORE_UNIT = 0.05
+WORD_CACHE = 32  # per-word score arrays kept (the words before the one being typed)
+EXPAND_CACHE = 2048
+
+
+def _code(value: float) -> int:
+    return int(round(value / SCORE_UNIT))
+
+
+@dataclass
+class State:
+    """What the store knows, as the search needs it (a snapshot: search never reads disk)."""
+
+    bookmarked: set[str] = field(default_factory=set)
+    read: set[str] = field(default_factory=set)
+    noted: set[str] = field(default_factory=set)
+    linked: set[str] = field(default_factory=set)
+    tags: dict[str, set[str]] = field(default_factory=dict)  # paper id -> folded tags
+    new: set[str] = field(default_factory=set)  # first seen in the newest open digest
+
+    @classmethod
+    def from_records(cls, records: Mapping[str, Mapping[str, Any]]) -> State:
+        """Build from the store's records."""
+        state = cls()
+        for pid, r in records.items():
+            if r.get("bookmarked_at"):
+                state.bookmarked.add(pid)
+            if r.get("read_at"):
+                state.read.add(pid)
+            if r.get("note"):
+                state.noted.add(pid)
+            if r.get("link"):
+                state.linked.add(pid)
+            if r.get("tags"):
+                state.tags[pid] = {t.casefold() for t in r["tags"]}
+        return state
+
+
+@dataclass
+class Result:
+    """Ranked papers for a query: indices into the engine's papers, and their scores."""
+
+    query: Query
+    indices: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class SearchEngine:
+    """A search index over a fixed list of papers; build once, query per keystroke.
+
+    The index is built in chunks with numpy: each chunk's words are mapped to ids
+    through one dict, the (word, paper) pairs are sorted and de-duplicated as int64
+    keys, and the chunks are laid out in two CSR tables (title and abstract). A
+    query word's expansion is turned into a per-paper score array (uint8, in
+    SCORE_UNIT steps) with one scatter per posting list; those arrays are cached
+    for the words before the one being typed. Searching is thread-safe.
+    """
+
+    def __init__(self, papers: list[Paper], tokenized: Tokenized | None = None) -> None:
+        """Index ``papers``; ``tokenized``: their chunks, tokenized already (see reader.index.build)."""
+        title_parts, abstract_parts, words = tokenized if tokenized is not None else tokenize_all(papers)
+        size = len(words)
+        title_postings = merge_postings(title_parts, size)
+        abstract_postings = merge_postings(abstract_parts, size)
+        del title_parts, abstract_parts
+        ascii_only = np.fromiter(
+            (p.title.isascii() and p.abstract.isascii() for p in papers), dtype=bool, count=len(papers)
+        )
+        sorted_ids = np.array(sorted(range(size), key=words.__getitem__), dtype=np.int64)
+        self._setup(papers, words, title_postings, abstract_postings, ascii_only, sorted_ids)
+
+    @classmethod
+    def from_index(
+        cls,
+        papers: list[Paper],
+        words: list[str],
+        title_postings: Postings,
+        abstract_postings: Postings,
+        ascii_only: np.ndarray,
+        sorted_ids: np.ndarray,
+    ) -> SearchEngine:
+        """An engine over ``papers`` from an index built before (reader.index.storage checks it first)."""
+        engine = cls.__new__(cls)
+        engine._setup(papers, words, title_postings, abstract_postings, ascii_only, sorted_ids)
+        return engine
+
+    def _setup(
+        self,
+        papers: list[Paper],
+        words: list[str],
+        title_postings: Postings,
+        abstract_postings: Postings,
+        ascii_only: np.ndarray,
+        sorted_ids: np.ndarray,
+    ) -> None:
+        """What follows from the words, the posting tables and the alphabetical order (built or loaded)."""
+        self.papers = papers
+        self.n = n = len(papers)
+        self.order = np.arange(n, dtype=np.int64)
+        self.in_files = np.fromiter((not p.from_store for p in papers), dtype=bool, count=n)
+        self.words = words
+        self.vocab: dict[str, int] = dict(zip(words, range(len(words))))
+        self.title_postings = title_postings
+        self.abstract_postings = abstract_postings
+        self.ascii_only = ascii_only  # per paper: title and abstract are ASCII
+        self.sorted_ids = sorted_ids  # word ids in alphabetical order of the words
+        size = len(self.words)
+        self.df = self.title_postings.lengths() + self.abstract_postings.lengths()
+        order = sorted_ids.tolist()
+        self.sorted_words = [self.words[i] for i in order]
+        self._blob = "\n" + "\n".join(self.sorted_words) + "\n"
+        self._offsets = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum([len(w) + 1 for w in self.sorted_words], out=self._offsets[1:])
+        by_length: dict[int, list[int]] = {}
+        for wid in order:  # ties go alphabetically, whatever the build order
+            by_length.setdefault(len(self.words[wid]), []).append(wid)
+        self._by_length = {
+            length: ([self.words[i] for i in ids], np.array(ids, dtype=np.int64)) for length, ids in by_length.items()
+        }
+        self._code: np.ndarray | None = None
+        self._index_of: dict[str, int] | None = None
+        self._lock = threading.Lock()
+        self._expansions: OrderedDict[str, dict[int, float]] = OrderedDict()
+        self._wanted: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self._word_arrays: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    # -- caches --------------------------------------------------------------------------
+    def clear_caches(self) -> None:
+        """Forget cached expansions and per-word scores (benchmarks use this to time cold keystrokes)."""
+        with self._lock:
+            self._expansions.clear()
+            self._wanted.clear()
+            self._word_arrays.clear()
+
+    def _cached(self, cache: OrderedDict, key: str, size: int, make: Callable[[str], Any]) -> Any:
+        with self._lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        value = make(key)
+        with self._lock:
+            cache[key] = value
+            while len(cache) > size:
+                cache.popitem(last=False)
+        return value
+
+    # -- word expansion --------------------------------------------------------------
+    def expand(self, word: str) -> dict[int, float]:
+        """Vocabulary words a query word stands for, with how well each matches (0-1)."""
+        return dict(self._cached(self._expansions, word, EXPAND_CACHE, self._expand))
+
+    def _expand(self, word: str) -> dict[int, float]:
+        found: dict[int, float] = {}
+        exact = self.vocab.get(word)
+        if exact is not None:
+            found[exact] = EXACT
+        lo = bisect.bisect_left(self.sorted_words, word)
+        hi = bisect.bisect_left(self.sorted_words, word + "\uffff", lo)
+        prefixed = self.sorted_ids[lo:hi]
+        if len(prefixed) > MAX_PREFIX:
+            # The most frequent ones; equal counts in alphabetical order.
+            prefixed = prefixed[np.argsort(-self.df[prefixed], kind="stable")[:MAX_PREFIX]]
+        for wid in prefixed.tolist():
+            found.setdefault(wid, PREFIX)
+        if len(word) >= 4:
+            for wid in self._containing(word, MAX_PREFIX * 2 + 1 - len(found)):
+                found.setdefault(wid, INFIX)
+                if len(found) > MAX_PREFIX * 2:
+                    break
+            max_dist = 1 if len(word) < 7 else 2
+            for wid, dist in self._fuzzy(word, max_dist):
+                quality = 0.7 - 0.1 * dist
+                if found.get(wid, 0) < quality:
+                    found[wid] = quality
+        return found
+
+    def _containing(self, part: str, limit: int | None = None) -> list[int]:
+        """Ids of vocabulary words containing ``part``, in alphabetical order (at most ``limit``)."""
+        starts = []
+        for match in re.finditer(re.escape(part), self._blob):
+            starts.append(match.start())
+            if limit is not None and len(starts) >= limit:
+                break
+        if not starts:
+            return []
+        k = np.searchsorted(self._offsets, np.array(starts), side="right") - 1
+        # Several matches inside one word give one word.
+        k = k[np.concatenate(([True], k[1:] != k[:-1]))]
+        return self.sorted_ids[k].tolist()
+
+    def _fuzzy(self, word: str, max_dist: int) -> list[tuple[int, int]]:
+        """(id, OSA distance) of the MAX_FUZZY nearest words, nearest first, ties alphabetically.
+
+        Only words whose length is within ``max_dist`` can be that near, so only those are compared.
+        """
+        hits: list[tuple[int, str, int]] = []
+        for length in range(len(word) - max_dist, len(word) + max_dist + 1):
+            bucket = self._by_length.get(length)
+            if bucket is None:
+                continue
+            words, ids = bucket
+            for w, dist, k in process.extract(word, words, scorer=OSA.distance, score_cutoff=max_dist, limit=MAX_FUZZY):
+                hits.append((int(dist), w, int(ids[k])))
+        hits.sort()
+        return [(wid, dist) for dist, _, wid in hits[:MAX_FUZZY]]
+
+    def _word_codes(self, word: str) -> np.ndarray:
+        """Per-paper score of one query word (uint8, in SCORE_UNITs; 0 where it is absent)."""
+        return self._cached(self._word_arrays, word, WORD_CACHE, self._make_word_codes)
+
+    def _make_word_codes(self, word: str) -> np.ndarray:
+        expansion = self._cached(self._expansions, word, EXPAND_CACHE, self._expand)
+        scatters = []
+        for wid, quality in expansion.items():
+            scatters.append((_code(quality * ABSTRACT_WEIGHT), 1, wid))
+            scatters.append((_code(quality * TITLE_WEIGHT), 0, wid))
+        codes = np.zeros(self.n, dtype=np.uint8)
+        # Ascending, so that the best code a paper gets is the one it keeps.
+        for code, which, wid in sorted(scatters):
+            post = (self.title_postings if which == 0 else self.abstract_postings)[wid]
+            if len(post):
+                codes[post] = code
+        return codes
+
+    # -- searching ---------------------------------------------------------------------
+    def search(self, query: str | Query, state: State | None = None, limit: int | None = None) -> Result:
+        """Rank papers for a query: best first, ties in file order."""
+        q = parse_query(query) if isinstance(query, str) else query
+        state = state or State()
+        if q.errors:
+            empty = np.zeros(0, dtype=np.int64)
+            return Result(q, empty, np.zeros(0, dtype=np.float32))
+        total: np.ndarray | None = None
+        mask = self._visible(q, state)
+        for term in q.terms:
+            if term.kind == "fuzzy":
+                for word in fold(term.text).split():
+                    codes = self._word_codes(word)
+                    for name in _LETTER_NAMES.get(word, ()):
+                        # A Greek letter as shown (ε) also finds the TeX name it was written as (varepsilon).
+                        codes = np.maximum(codes, self._exact_word_codes(name))
+                    np.logical_and(mask, codes, out=mask)
+                    total = codes.astype(np.uint16) if total is None else np.add(total, codes, out=total)
+            elif term.kind in ("exact", "phrase"):
+                codes = self._substring_codes(term, mask)
+                if term.negate:
+                    np.logical_and(mask, codes == 0, out=mask)
+                else:
+                    np.logical_and(mask, codes, out=mask)
+                    total = codes.astype(np.uint16) if total is None else np.add(total, codes, out=total)
+            elif term.kind == "rank":
+                continue  # an ordering, applied by the caller (see reader.index.similar)
+            else:
+                hit = self._filter_mask(term, state)
+                if term.negate:
+                    mask &= ~hit
+                else:
+                    mask &= hit
+        idx = np.flatnonzero(mask)
+        if total is None:
+            key = np.zeros(len(idx), dtype=np.uint16)
+        else:
+            key = total[idx]
+            if len(key) and key.any():
+                ranked = np.argsort(key.max() - key, kind="stable")  # radix sort; ties keep file order
+                idx, key = idx[ranked], key[ranked]
+        if limit is not None:
+            idx, key = idx[:limit], key[:limit]
+        return Result(q, idx, (key * SCORE_UNIT).astype(np.float32))
+
+    def _visible(self, q: Query, state: State) -> np.ndarray:
+        """Papers in the open files; stored snapshots too when the query asks for annotations."""
+        if q.has_filter("filter", "is:bookmarked") or q.has_filter("tag") or q.has_filter("filter", "has:note"):
+            return np.ones(self.n, dtype=bool)
+        return self.in_files.copy()
+
+    def _union(self, wids: Iterable[int], out: np.ndarray | None = None) -> np.ndarray:
+        """Papers with any of these words in the title or the abstract."""
+        hit = np.zeros(self.n, dtype=bool) if out is None else out
+        for wid in wids:
+            hit[self.title_postings[wid]] = True
+            hit[self.abstract_postings[wid]] = True
+        return hit
+
+    def _substring_codes(self, term: Term, mask: np.ndarray) -> np.ndarray:
+        """Per-paper code of an exact ('x) or phrase ("x y") term among ``mask``; the index
+        narrows the papers down, the text of the few left is checked."""
+        needle = fold(term.text) if term.kind == "phrase" else term.text.casefold()
+        codes = np.zeros(self.n, dtype=np.uint8)
+        if not needle:
+            return codes
+        title_code, abstract_code = _code(EXACT * TITLE_WEIGHT), _code(EXACT * ABSTRACT_WEIGHT)
+        candidates = mask.copy()
+        if term.kind == "phrase":
+            # Every word of the phrase is a whole word of the text.
+            for word in needle.split():
+                wid = self.vocab.get(word)
+                if wid is None:
+                    return codes
+                np.logical_and(candidates, self._union([wid]), out=candidates)
+        else:
+            words = fold(needle).split()
+            if needle.isascii() and needle.isalnum():
+                # A run of letters and digits is in the lowercased text exactly when it is
+                # inside one of its words: for ASCII papers the index is the whole answer.
+                wids = self._containing(needle)
+                in_title = np.zeros(self.n, dtype=bool)
+                in_abstract = np.zeros(self.n, dtype=bool)
+                for wid in wids:
+                    in_title[self.title_postings[wid]] = True
+                    in_abstract[self.abstract_postings[wid]] = True
+                sure = candidates & self.ascii_only
+                codes[sure & in_abstract] = abstract_code
+                codes[sure & in_title] = title_code
+                np.logical_and(candidates, ~self.ascii_only, out=candidates)
+                np.logical_and(candidates, in_title | in_abstract, out=candidates)
+            else:
+                # Each folded word of the needle is inside some word of a matching text
+                # (a superset: the text itself decides). Cheapest words first.
+                sets = sorted(
+                    ((self._containing(word), word) for word in words), key=lambda x: int(self.df[x[0]].sum())
+                )
+                for k, (wids, _) in enumerate(sets):
+                    if k and int(self.df[wids].sum()) > 4 * self.n:
+                        break
+                    np.logical_and(candidates, self._union(wids), out=candidates)
+        needle_phrase = f" {needle} "
+        for i in np.flatnonzero(candidates).tolist():
+            paper = self.papers[i]
+            if term.kind == "phrase":
+                title, abstract = f" {fold(paper.title)} ", f" {fold(paper.abstract)} "
+                found_title, found_abstract = needle_phrase in title, needle_phrase in abstract
+            else:
+                # As written or as shown (TeX made readable: `projection\_ntk` shows as projection_ntk).
+                found_title = needle in paper.title.casefold() or needle in _shown(paper.title).casefold()
+                found_abstract = not found_title and (
+                    needle in paper.abstract.casefold() or needle in _shown(paper.abstract).casefold()
+                )
+            if found_title:
+                codes[i] = title_code
+            elif found_abstract:
+                codes[i] = abstract_code
+        return codes
+
+    def _exact_word_codes(self, word: str) -> np.ndarray:
+        """Scores of the papers holding exactly this word (no prefix or typo expansion)."""
+        codes = np.zeros(self.n, dtype=np.uint8)
+        wid = self.vocab.get(word)
+        if wid is not None:
+            codes[self.abstract_postings[wid]] = _code(EXACT * ABSTRACT_WEIGHT)
+            codes[self.title_postings[wid]] = _code(EXACT * TITLE_WEIGHT)
+        return codes
+
+    def _ids_mask(self, pids: Iterable[str]) -> np.ndarray:
+        """Papers whose id is one of ``pids``."""
+        if self._index_of is None:
+            index_of = {p.id: i for i, p in enumerate(self.papers)}
+            self._index_of = index_of if len(index_of) == self.n else {}
+        hit = np.zeros(self.n, dtype=bool)
+        if self._index_of or not self.n:
+            found = [self._index_of[pid] for pid in pids if pid in self._index_of]
+            hit[found] = True
+        else:  # the same id twice: look at every paper
+            wanted = set(pids)
+            hit[:] = [p.id in wanted for p in self.papers]
+        return hit
+
+    def _filter_mask(self, term: Term, state: State) -> np.ndarray:
+        if term.kind == "tag":
+            tag = term.text.casefold()
+            return self._ids_mask(pid for pid, tags in state.tags.items() if tag in tags)
+        if term.text == "has:code":
+            if self._code is None:
+                self._code = np.array([has_code(p.abstract) for p in self.papers], dtype=bool)
+            return self._code.copy()
+        chosen = {
+            "is:bookmarked": state.bookmarked,
+            "is:read": state.read,
+            "is:new": state.new,
+            "has:note": state.noted,
+            "has:link": state.linked,
+            "has:tags": state.tags.keys(),
+        }.get(term.text)
+        if chosen is not None:
+            return self._ids_mask(chosen)
+        # is:unread
+        return ~self._ids_mask(state.read)
+
+    def matching_words(self, word: str) -> frozenset[str]:
+        """The vocabulary words a query word stands for (its expansion, as words)."""
+        return self._cached(
+            self._wanted,
+            word,
+            EXPAND_CACHE,
+            lambda w: frozenset(self.words[i] for i in self._cached(self._expansions, w, EXPAND_CACHE, self._expand)),
+        )
+
+
+def _letter_names() -> dict[str, tuple[str, ...]]:
+    names: dict[str, list[str]] = {}
+    for name, letter in SYMBOLS.items():
+        key = fold(letter)
+        found = names.setdefault(key, []) if key and not key.isascii() else None
+        if found is not None and fold(name) not in found:
+            found.append(fold(name))
+    return {key: tuple(found) for key, found in names.items() if found}
+
+
+_LETTER_NAMES = _letter_names()  # folded Greek letter -> the TeX names shown as it
+_TEX_TRIGGER = re.compile(r"[\\{}^_$%]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _shown(text: str) -> str:
+    """The text as the app shows it (reader.tex); cleaning is slow, so only texts with TeX marks."""
+    return clean_tex(text) if _TEX_TRIGGER.search(text) else text

@@ -1,0 +1,43 @@
+"""Posting lists: for each word id, the sorted numbers of the papers holding it (one CSR table)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from reader.index.tokenizer import Parts
+
+
+class Postings(Sequence):
+    """Posting lists in one array (CSR): ``postings[wid]`` is the sorted paper indices of a word."""
+
+    def __init__(self, starts: np.ndarray, docs: np.ndarray) -> None:
+        self.starts = starts
+        self.docs = docs
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, wid: int) -> np.ndarray:  # type: ignore[override]
+        return self.docs[self.starts[wid] : self.starts[wid + 1]]
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.starts)
+
+
+def merge_postings(parts: Parts, size: int) -> Postings:
+    """Lay per-chunk (words, counts, papers) out in one CSR posting table, chunk after chunk."""
+    counts = np.zeros(size, dtype=np.int64)
+    for words, c, _ in parts:
+        counts[words] += c
+    starts = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    docs = np.empty(int(starts[-1]), dtype=np.int32)
+    cursor = starts[:-1].copy()
+    for k, (words, c, chunk_docs) in enumerate(parts):
+        first = np.cumsum(c, dtype=np.int64) - c
+        docs[np.repeat(cursor[words] - first, c) + np.arange(len(chunk_docs))] = chunk_docs
+        cursor[words] += c
+        parts[k] = None  # type: ignore[call-overload]  # free as we go
+    return Postings(starts, docs)
