@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import io
 import os
 import re
+import stat
+import sys
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from reader.paper import Paper, paper_id
 from reader.text import clean_line
@@ -52,21 +55,45 @@ class Library:
     encoding: str | None = None  # what the digests were read as (None: UTF-8)
 
 
-def _is_abstract(line: str, title: str) -> bool:
+# A line that ends a sentence (or holds a URL) reads as an abstract, however short.
+_PROSE_END = re.compile(r"\.[)\]\"'”’]*$|https?://", re.I)
+# How many odd-entry warnings are kept one by one; the rest are counted in one last line.
+MAX_WARNINGS = 10
+_MORE = re.compile(r"^\.\.\. and (\d+) more odd entr(?:y|ies) not listed$")
+
+
+def _much_longer(line: str, title: str) -> bool:
     return len(line) >= ABSTRACT_MIN or len(line) >= ABSTRACT_RATIO * len(title) + 20
 
 
-def iter_entries(
-    text: str | Iterable[str], source: str, warnings: list[str], cleaned: bool = False
-) -> Iterator[tuple[str, str]]:
-    """Yield (title, abstract) pairs from digest text (or its lines), adding warnings for odd entries.
+def _reads_as_abstract(line: str, title: str) -> bool:
+    """Whether ``line``, following ``title``, is its abstract: it reads as prose or is much longer."""
+    return bool(_PROSE_END.search(line)) or _much_longer(line, title)
 
-    Titles are the short lines and abstracts the long ones; a title followed by
-    another title (or by the end) keeps an empty abstract and a warning. ``cleaned``
-    says the lines already went through ``clean_line`` (as ``_read_lines`` yields them).
-    """
-    title: str | None = None
-    title_line = 0
+
+def _made_up_title(abstract: str) -> str:
+    """A title for an abstract whose title line is missing: its start, cut at a word."""
+    if len(abstract) <= 80:
+        return abstract
+    return abstract[:80].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+
+
+def add_warning(warnings: list[str], message: str) -> None:
+    """Add a warning; past MAX_WARNINGS, only count it in the list's last line."""
+    if len(warnings) < MAX_WARNINGS:
+        warnings.append(message)
+        return
+    more = _MORE.match(warnings[-1]) if len(warnings) > MAX_WARNINGS else None
+    count = int(more.group(1)) + 1 if more else 1
+    line = f"... and {count} more odd entr{'y' if count == 1 else 'ies'} not listed"
+    if more:
+        warnings[-1] = line
+    else:
+        warnings.append(line)
+
+
+def _content_lines(text: str | Iterable[str], cleaned: bool) -> Iterator[tuple[int, str]]:
+    """(line number, text) of the non-blank lines, the service's header lines left out."""
     seen_paper = False
     lines = text.split("\n") if isinstance(text, str) else text
     for number, raw in enumerate(lines, start=1):
@@ -80,19 +107,43 @@ def iter_entries(
             if _HEADER.match(line):
                 continue
             line = _GLUED_SUBSCRIBE.sub("", line).strip()
+            if not line:
+                continue
             seen_paper = True
-        if title is None:
-            title, title_line = line, number
-        elif _is_abstract(line, title):
-            yield title, line
-            title = None
+        yield number, line
+
+
+def iter_entries(
+    text: str | Iterable[str], source: str, warnings: list[str], cleaned: bool = False
+) -> Iterator[tuple[str, str]]:
+    """Yield (title, abstract) pairs from digest text (or its lines), adding warnings for odd entries.
+
+    Lines alternate, title then abstract; the alternation is trusted except where it is
+    clearly broken. The line after a title is its abstract when it reads as one (it ends
+    a sentence, holds a URL, or is much longer than the title), so short abstracts stay
+    abstracts. Otherwise that line is the next title and the first keeps an empty
+    abstract (a warning). A long line where a title belongs, with no longer line after
+    it, is an abstract whose title is missing: it is kept under its first words (a
+    warning). ``cleaned`` says the lines already went through ``clean_line`` (as
+    ``_read_lines`` yields them). Past MAX_WARNINGS, warnings are only counted.
+    """
+    lines = _content_lines(text, cleaned)
+    current = next(lines, None)
+    while current is not None:
+        number, line = current
+        following = next(lines, None)
+        after = following[1] if following is not None else None
+        if len(line) >= ABSTRACT_MIN and (after is None or len(after) <= len(line)):
+            add_warning(warnings, f"{source}:{number}: abstract with no title: {line[:60]}")
+            yield _made_up_title(line), line
+            current = following
+        elif after is not None and _reads_as_abstract(after, line):
+            yield line, after
+            current = next(lines, None)
         else:
-            warnings.append(f"{source}:{title_line}: title with no abstract: {title[:60]}")
-            yield title, ""
-            title, title_line = line, number
-    if title is not None:
-        warnings.append(f"{source}:{title_line}: title with no abstract: {title[:60]}")
-        yield title, ""
+            add_warning(warnings, f"{source}:{number}: title with no abstract: {line[:60]}")
+            yield line, ""
+            current = following
 
 
 def parse_digest(text: str, source: str = "") -> tuple[list[tuple[str, str]], list[str]]:
@@ -106,12 +157,14 @@ def expand_paths(paths: list[str | os.PathLike[str]]) -> list[Path]:
     """Turn files and folders into the list of digest files, checking each exists.
 
     A folder stands for its ``*.txt`` files, newest name first (daily digests are
-    usually named by date).
+    usually named by date). ``-`` stands for the standard input.
     """
     files: list[Path] = []
     for given in paths:
         path = Path(given)
-        if path.is_dir():
+        if str(given) == STDIN:
+            files.append(path)
+        elif path.is_dir():
             try:
                 found = sorted(
                     (p for p in path.iterdir() if p.suffix == DIGEST_SUFFIX and p.is_file()),
@@ -130,17 +183,38 @@ def expand_paths(paths: list[str | os.PathLike[str]]) -> list[Path]:
 
 
 CHUNK = 8 << 20  # bytes read at a time from a digest
+STDIN = "-"  # the path that names the standard input
+# Files kept open from their check to their parse (so one deleted meanwhile is still read);
+# past this many, a file is opened again to be parsed.
+KEEP_OPEN = 128
 
 
-def _open(path: Path):  # type: ignore[no-untyped-def]
+def _open(path: Path) -> tuple[IO[bytes], bool]:
+    """A digest opened for reading, and whether it is a regular file.
+
+    Anything else (a pipe, ``/dev/stdin``, ``<(command)``, ``-``) can be read only once:
+    it is read whole here and handed back as bytes in memory.
+    """
     try:
-        return path.open("rb")
+        if str(path) == STDIN:
+            return io.BytesIO(sys.stdin.buffer.read()), False
+        handle = path.open("rb")
+        if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return handle, True
+        with handle:
+            return io.BytesIO(handle.read()), False
     except IsADirectoryError:
         raise DigestError(path, "is a folder, not a digest file") from None
     except PermissionError:
         raise DigestError(path, "permission denied") from None
     except OSError as err:
         raise DigestError(path, f"cannot read: {err.strerror or err}") from None
+
+
+def _total_size(handle: IO[bytes]) -> int:
+    if isinstance(handle, io.BytesIO):
+        return len(handle.getbuffer())
+    return os.fstat(handle.fileno()).st_size
 
 
 def _decoder(path: Path, encoding: str | None) -> codecs.IncrementalDecoder:
@@ -176,8 +250,10 @@ def _bad_bytes(path: Path, err: UnicodeDecodeError, offset: int, encoding: str |
     return DigestError(path, f"not valid {encoding} text (offset {where})")
 
 
-def _check_file(path: Path, encoding: str | None, whole: bool = True) -> int:
+def _check_file(path: Path, encoding: str | None, whole: bool, handle: IO[bytes]) -> int:
     """Read a digest once, keeping nothing but its start: raise DigestError if it is unusable.
+
+    The ``handle`` is left at the file's start again, for the parse.
 
     Returns its size in bytes. With ``whole`` false, only the first CHUNK is read: bytes
     that do not decode further on are then reported by the parse (``_read_lines``), for
@@ -189,38 +265,38 @@ def _check_file(path: Path, encoding: str | None, whole: bool = True) -> int:
     head_chars = 0
     size = 0
     blank = True
-    with _open(path) as handle:
-        try:
-            while chunk := handle.read(CHUNK):
-                if size == 0 and encoding is None:
-                    if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
-                        raise DigestError(path, "UTF-16 text, not UTF-8; convert it or pass --encoding utf-16")
-                    if b"\0" in chunk[:65536]:
-                        raise DigestError(path, "binary file, not a text digest")
-                if fast and chunk.isascii() and not _held(decoder):
-                    # Decodes to itself: no need to build the text of a big file just to check it.
-                    # One byte goes through the decoder all the same: a utf-8-sig decoder that
-                    # saw nothing yet would take a U+FEFF opening a later chunk for the file's BOM.
-                    decoder.decode(chunk[:1])
-                    text = chunk[: max(0, CHECK_CHARS - head_chars)].decode("ascii")
-                    blank = blank and not chunk.translate(None, _ASCII_SPACES)
-                else:
-                    text = _decode(path, decoder, chunk, size, encoding)
-                    blank = blank and not text.strip()
-                size += len(chunk)
-                if head_chars < CHECK_CHARS:
-                    head.append(text[: CHECK_CHARS - head_chars])
-                    head_chars += len(head[-1])
-                if not whole:
-                    rest = os.fstat(handle.fileno()).st_size - size
-                    if rest > 0:  # not read: whether it decodes, or is blank, the parse tells
-                        size += rest
-                        blank = False
-                        break
+    try:
+        while chunk := handle.read(CHUNK):
+            if size == 0 and encoding is None:
+                if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+                    raise DigestError(path, "UTF-16 text, not UTF-8; convert it or pass --encoding utf-16")
+                if b"\0" in chunk[:65536]:
+                    raise DigestError(path, "binary file, not a text digest")
+            if fast and chunk.isascii() and not _held(decoder):
+                # Decodes to itself: no need to build the text of a big file just to check it.
+                # One byte goes through the decoder all the same: a utf-8-sig decoder that
+                # saw nothing yet would take a U+FEFF opening a later chunk for the file's BOM.
+                decoder.decode(chunk[:1])
+                text = chunk[: max(0, CHECK_CHARS - head_chars)].decode("ascii")
+                blank = blank and not chunk.translate(None, _ASCII_SPACES)
             else:
-                _decode(path, decoder, b"", size, encoding)
-        except OSError as err:
-            raise DigestError(path, f"cannot read: {err.strerror or err}") from None
+                text = _decode(path, decoder, chunk, size, encoding)
+                blank = blank and not text.strip()
+            size += len(chunk)
+            if head_chars < CHECK_CHARS:
+                head.append(text[: CHECK_CHARS - head_chars])
+                head_chars += len(head[-1])
+            if not whole:
+                rest = _total_size(handle) - size
+                if rest > 0:  # not read: whether it decodes, or is blank, the parse tells
+                    size += rest
+                    blank = False
+                    break
+        else:
+            _decode(path, decoder, b"", size, encoding)
+    except OSError as err:
+        raise DigestError(path, f"cannot read: {err.strerror or err}") from None
+    handle.seek(0)
     if size == 0:
         raise DigestError(path, "empty file, no papers in it")
     if blank:
@@ -228,13 +304,19 @@ def _check_file(path: Path, encoding: str | None, whole: bool = True) -> int:
     start = "".join(head).removeprefix("\ufeff")
     # No paper in the first CHECK_CHARS: only then is the whole text worth reading.
     if not list(islice(iter_entries(start, str(path), []), 1)) and (
-        size <= CHECK_CHARS or not list(islice(iter_entries(_read_lines(path, encoding), str(path), [], True), 1))
+        size <= CHECK_CHARS or not _has_entry(path, encoding, handle)
     ):
         raise DigestError(path, "no papers found (expected a title line then its abstract line)")
     return size
 
 
-def _read_lines(path: Path, encoding: str | None, hasher: Any = None) -> Iterator[str]:
+def _has_entry(path: Path, encoding: str | None, handle: IO[bytes]) -> bool:
+    found = bool(list(islice(iter_entries(_read_lines(path, encoding, handle), str(path), [], True), 1)))
+    handle.seek(0)
+    return found
+
+
+def _read_lines(path: Path, encoding: str | None, handle: IO[bytes], hasher: Any = None) -> Iterator[str]:
     """The lines of a digest through ``clean_line``, read and decoded a chunk at a time.
 
     A UTF-8 chunk with nothing to clean (the usual digest) is checked in one pass over
@@ -245,26 +327,25 @@ def _read_lines(path: Path, encoding: str | None, hasher: Any = None) -> Iterato
     rest = ""
     first = True
     offset = 0
-    with _open(path) as handle:
-        while chunk := _read(path, handle):
-            if hasher is not None:
-                hasher.update(chunk)
-            # A file checked only at its start (see _check_file) may not decode further on.
-            text = rest + _decode(path, decoder, chunk, offset, encoding)
-            offset += len(chunk)
-            if first:
-                text, first = text.removeprefix("\ufeff"), False
-            lines = text.split("\n")
-            rest = lines.pop()
-            if not lines:
-                continue
-            # The first line began in the chunk before (rest): it is cleaned whatever this chunk holds.
-            lines[0] = clean_line(lines[0].rstrip("\r"))
-            if not (fast and _needs_no_cleaning(chunk)):
-                lines[1:] = [clean_line(line.rstrip("\r")) for line in lines[1:]]
-            yield from lines
-        rest += _decode(path, decoder, b"", offset, encoding)
-        yield from (clean_line(line.rstrip("\r")) for line in rest.split("\n"))
+    while chunk := _read(path, handle):
+        if hasher is not None:
+            hasher.update(chunk)
+        # A file checked only at its start (see _check_file) may not decode further on.
+        text = rest + _decode(path, decoder, chunk, offset, encoding)
+        offset += len(chunk)
+        if first:
+            text, first = text.removeprefix("\ufeff"), False
+        lines = text.split("\n")
+        rest = lines.pop()
+        if not lines:
+            continue
+        # The first line began in the chunk before (rest): it is cleaned whatever this chunk holds.
+        lines[0] = clean_line(lines[0].rstrip("\r"))
+        if not (fast and _needs_no_cleaning(chunk)):
+            lines[1:] = [clean_line(line.rstrip("\r")) for line in lines[1:]]
+        yield from lines
+    rest += _decode(path, decoder, b"", offset, encoding)
+    yield from (clean_line(line.rstrip("\r")) for line in rest.split("\n"))
 
 
 def _read(path: Path, handle: Any) -> bytes:
@@ -305,9 +386,11 @@ def _needs_no_cleaning(chunk: bytes) -> bool:
 def read_digest(path: str | os.PathLike[str], encoding: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:
     """Read one digest file into (title, abstract) pairs and warnings; raise DigestError."""
     path = Path(path)
-    _check_file(path, encoding)
-    warnings: list[str] = []
-    entries = list(iter_entries(_read_lines(path, encoding), str(path), warnings, True))
+    handle, _regular = _open(path)
+    with handle:
+        _check_file(path, encoding, True, handle)
+        warnings: list[str] = []
+        entries = list(iter_entries(_read_lines(path, encoding, handle), str(path), warnings, True))
     return entries, warnings
 
 
@@ -317,7 +400,9 @@ class LibraryLoader:
     The check reads each file once without keeping its text (emptiness, binary,
     encoding, at least one paper at its start); :meth:`batches` then reads it again
     in chunks and yields papers as it goes, so the app can show the first ones while
-    the rest load on a worker, and a big file is never held whole in memory.
+    the rest load on a worker, and a big file is never held whole in memory. A file
+    stays open from its check to its parse, so one deleted in between is still read;
+    a pipe or the standard input is read once, at the check, and parsed from memory.
     """
 
     def __init__(
@@ -327,48 +412,90 @@ class LibraryLoader:
         self.files = expand_paths(paths)
         self.encoding = encoding
         self.size = 0
-        for path in self.files:
-            self.size += _check_file(path, encoding, check_whole)
-        self._pending = list(self.files)
+        self._pending: list[tuple[Path, IO[bytes] | None, int]] = []
+        # Hashing the bytes stands for them (reader.index_cache) only where a file can be read again.
+        self.regular = True
+        try:
+            for path in self.files:
+                handle, regular = _open(path)
+                size = _check_file(path, encoding, check_whole, handle)
+                self.size += size
+                self.regular = self.regular and regular
+                if regular and len(self._pending) >= KEEP_OPEN:
+                    handle.close()
+                    self._pending.append((path, None, size))
+                else:
+                    self._pending.append((path, handle, size))
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Close the files not parsed yet (a loader dropped before :meth:`batches` ran)."""
+        for _path, handle, _size in self._pending:
+            if handle is not None:
+                handle.close()
+        self._pending = []
 
     def batches(self, library: Library, batch: int = 5000) -> Iterator[tuple[list[Paper], float]]:
         """Parse into ``library``; yield each batch of new papers and the fraction done."""
         index: dict[str, Paper] = {p.id: p for p in library.papers}
         # The content key holds only if this loader makes all of the library's papers.
-        content = hashlib.blake2b(f"{self.encoding}\n".encode(), digest_size=20) if not library.papers else None
+        content = (
+            hashlib.blake2b(f"{self.encoding}\n".encode(), digest_size=20)
+            if not library.papers and self.regular
+            else None
+        )
         library.encoding = self.encoding
         done = 0
         while self._pending:
-            path = self._pending.pop(0)
-            source = str(path)
-            library.files.append(source)
-            new: list[Paper] = []
-            consumed = 0
-            file_hash = hashlib.blake2b(digest_size=32)
-            lines = _read_lines(path, self.encoding, file_hash)
-            for title, abstract in iter_entries(lines, source, library.warnings, True):
-                consumed += len(title) + len(abstract) + 2
-                pid = paper_id(title)
-                known = index.get(pid)
-                if known is not None:
-                    if len(abstract) > len(known.abstract):
-                        known.abstract = abstract
-                    if source != known.source:
-                        library.also_in.setdefault(pid, []).append(source)
-                    continue
-                paper = Paper(pid, title, abstract, source, len(library.papers))
-                index[pid] = paper
-                library.papers.append(paper)
-                new.append(paper)
-                if len(new) >= batch:
-                    yield new, min(1.0, (done + consumed) / max(self.size, 1))
-                    new = []
-            done += path.stat().st_size
-            if content is not None:
-                content.update(file_hash.digest())
+            path, handle, size = self._pending.pop(0)
+            if handle is None:
+                handle, _regular = _open(path)
+            with handle:
+                new = yield from self._parse(library, index, path, handle, done, batch, content)
+            done += size
             if not self._pending and content is not None:
                 library.content_key = content.hexdigest()
             yield new, min(1.0, done / max(self.size, 1))
+
+    def _parse(
+        self,
+        library: Library,
+        index: dict[str, Paper],
+        path: Path,
+        handle: IO[bytes],
+        done: int,
+        batch: int,
+        content: Any,
+    ) -> Generator[tuple[list[Paper], float], None, list[Paper]]:
+        """One file's papers into ``library``, a batch at a time; returns the last (partial) batch."""
+        source = str(path)
+        library.files.append(source)
+        new: list[Paper] = []
+        consumed = 0
+        file_hash = hashlib.blake2b(digest_size=32)
+        lines = _read_lines(path, self.encoding, handle, file_hash)
+        for title, abstract in iter_entries(lines, source, library.warnings, True):
+            consumed += len(title) + len(abstract) + 2
+            pid = paper_id(title)
+            known = index.get(pid)
+            if known is not None:
+                if len(abstract) > len(known.abstract):
+                    known.abstract = abstract
+                if source != known.source:
+                    library.also_in.setdefault(pid, []).append(source)
+                continue
+            paper = Paper(pid, title, abstract, source, len(library.papers))
+            index[pid] = paper
+            library.papers.append(paper)
+            new.append(paper)
+            if len(new) >= batch:
+                yield new, min(1.0, (done + consumed) / max(self.size, 1))
+                new = []
+        if content is not None:
+            content.update(file_hash.digest())
+        return new
 
     def load(self) -> Library:
         """Parse everything now."""
