@@ -10,24 +10,44 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from reader import __version__
-from reader.collection import Collection, UnknownPaper, clean_record
+from reader.collection import Collection, UnknownPaper
 from reader.completions import SHELLS, script
 from reader.config import ConfigError, load_config
+from reader.core.importing import ImportProblem
+from reader.core.library import OpenLibrary
+from reader.core.opening import default_digests, locate, open_library
+from reader.core.saved_searches import SavedSearchError
 from reader.digest import DigestError, Library, LibraryLoader, bundled_digest
-from reader.export import FORMATS, export, paper_record
+from reader.export import FORMATS, export
 from reader.index.build import IndexBuilder
 from reader.paper import Paper
-from reader.sorting import SORTS, sort_rows
-from reader.store import Store, StoreError, default_path, is_kept
+from reader.sorting import SORTS
+from reader.store import Store, StoreError, default_path
 from reader.text import clean_line
 
 PROG = "paper-reader"
 # Digests bigger than this (in characters) are parsed on a worker while the app shows the first papers.
 STREAM_ABOVE = 4_000_000
-COMMANDS = ("list", "search", "show", "bookmark", "tag", "note", "export", "import", "doctor", "config", "completions")
+COMMANDS = (
+    "list",
+    "search",
+    "show",
+    "bookmark",
+    "tag",
+    "note",
+    "link",
+    "read",
+    "unread",
+    "undo",
+    "redo",
+    "searches",
+    "export",
+    "import",
+    "doctor",
+    "config",
+    "completions",
+)
 
 
 class CliError(Exception):
@@ -53,10 +73,13 @@ def _add_common(parser: argparse.ArgumentParser, top: bool = False) -> None:
 
 
 def _count(text: str) -> int:
-    """A whole number, 0 or more (argparse turns the ValueError into a usage error)."""
-    value = int(text)
+    """``--limit``: a whole number, 0 or more; anything else is one line saying so."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
     if value < 0:
-        raise ValueError(text)
+        raise CliError(f"--limit {_safe(text)}: give a whole number, 0 or more (0: all)")
     return value
 
 
@@ -78,15 +101,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser("list", help="every paper: id<TAB>title, in file order")
-    p.add_argument("paths", nargs="*", metavar="PATH")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="digests (default: the config's digests folder)")
     p.add_argument("--sort", choices=SORTS, default="file", help="order (default: file order)")
+    p.add_argument("--json", action="store_true", help="JSON Lines: one JSON object per paper, per line")
     _add_common(p)
 
     p = sub.add_parser("search", help="ranked papers for a query: id<TAB>score<TAB>title")
-    p.add_argument("query")
-    p.add_argument("paths", nargs="*", metavar="PATH")
-    p.add_argument("--limit", type=_count, default=20, metavar="N", help="at most N papers (0: all; default 20)")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("query", help="the query language of the app: words, 'exact, #tag, is:, has:, rank:tag ...")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="digests (default: the config's digests folder)")
+    p.add_argument("--limit", default="20", metavar="N", help="at most N papers (0: all; default 20)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON Lines: one JSON object per paper, per line (export --format json writes one array)",
+    )
     p.add_argument("--sort", choices=SORTS, default="relevance", help="order (default: relevance)")
     _add_common(p)
 
@@ -100,27 +128,50 @@ def build_parser() -> argparse.ArgumentParser:
         ("bookmark", "bookmark a paper (--off removes it)"),
         ("tag", "add tags to a paper (--remove removes them)"),
         ("note", "set a paper's note ('' clears it)"),
+        ("link", "set a paper's own link, shown and exported first ('' clears it)"),
+        ("read", "mark papers read (an undo step)"),
+        ("unread", "mark papers unread (an undo step)"),
     ):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("id")
+        if name in ("read", "unread"):
+            p.add_argument("ids", nargs="+", metavar="ID")
+        else:
+            p.add_argument("id")
         if name == "bookmark":
             p.add_argument("--off", action="store_true", help="remove the bookmark")
         elif name == "tag":
             p.add_argument("tags", nargs="+", metavar="TAG")
             p.add_argument("--remove", action="store_true", help="remove these tags")
-        else:
+        elif name == "note":
             p.add_argument("text")
+        elif name == "link":
+            p.add_argument("url")
         p.add_argument(
             "--file",
             action="append",
             default=[],
             metavar="PATH",
-            help="digest to look the id up in (repeatable; default the bundled sample)",
+            help="digest to look the id up in (repeatable); the store is looked in first, then these, "
+            "then the config's digests folder, then the bundled sample",
         )
         _add_common(p)
 
-    p = sub.add_parser("export", help="export annotated papers from the store to stdout")
-    p.add_argument("--format", choices=FORMATS, default="json")
+    for name, helptext in (("undo", "undo the last change (the app's u)"), ("redo", "redo what was undone")):
+        p = sub.add_parser(name, help=helptext)
+        _add_common(p)
+
+    p = sub.add_parser("searches", help="saved searches: list (default), save NAME QUERY, rename, delete")
+    p.add_argument("action", nargs="?", choices=["list", "save", "rename", "delete"], default="list")
+    p.add_argument("args", nargs="*", metavar="ARG", help="save NAME QUERY · rename NAME|N NEW · delete NAME|N")
+    _add_common(p)
+
+    p = sub.add_parser("export", help="export annotated papers from the store to stdout (json: one array)")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="json",
+        help="json (the default) is one array; search/list --json write JSON Lines instead",
+    )
     p.add_argument("--bookmarked", action="store_true", help="only bookmarked papers")
     p.add_argument("--tag", action="append", default=[], metavar="T", help="only papers with this tag")
     _add_common(p)
@@ -159,201 +210,192 @@ def _normalize_argv(argv: list[str]) -> list[str]:
     return argv[:i] + ["open"] + argv[i:]
 
 
-def _library(
-    paths: Sequence[str | os.PathLike[str]], encoding: str | None, builder: IndexBuilder | None = None
-) -> Library:
-    """The digests (the bundled one if none), warnings printed; a ``builder`` gets the papers as they are parsed."""
-    # Nothing is shown before the digests are parsed: a bad byte far in can wait for the parse.
-    loader = LibraryLoader(list(paths) or [bundled_digest()], encoding, check_whole=False)
-    library = Library()
-    for papers, _progress in loader.batches(library):
-        if builder is not None:
-            builder.add(papers)
-    for warning in library.warnings:
+def _warn(library: OpenLibrary) -> None:
+    for warning in library.collection.library.warnings:
         print(f"{PROG}: warning: {_safe(warning)}", file=sys.stderr)
+
+
+def _digests(paths: Sequence[str]) -> list[str | os.PathLike[str]]:
+    """The digests named, else the config's digests folder, else the bundled sample (as plain paper-reader)."""
+    return list(paths) or default_digests(load_config())
+
+
+def _open(args: argparse.Namespace, paths: Sequence[str], index: bool = True) -> OpenLibrary:
+    """The digests with the store, read-only: listing and searching never write."""
+    library = open_library(_digests(paths), Store(args.db, readonly=True), args.encoding, index=index)
+    _warn(library)
     return library
-
-
-def _collection(
-    args: argparse.Namespace, paths: Sequence[str], readonly: bool = False, index: bool = True
-) -> Collection:
-    files: list[str | os.PathLike[str]] = [*paths] or [bundled_digest()]
-    # A big digest is indexed by a helper process while it is parsed (reader.index.build).
-    builder = IndexBuilder.start_for(files, args.encoding) if index else None
-    try:
-        library = _library(files, args.encoding, builder)
-        collection = Collection(library, Store(args.db, readonly=readonly), index=False)
-        if index:
-            collection.build_index(builder=builder)
-        return collection
-    finally:
-        if builder is not None:
-            builder.close()
 
 
 def _json_line(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
+def _summary(library: OpenLibrary, paper: Paper, score: float | None = None) -> dict[str, Any]:
+    """One paper as a line of ``list --json`` / ``search --json``."""
+    data = library.paper_data(paper)
+    out: dict[str, Any] = {"id": paper.id, "title": paper.title}
+    if score is not None:
+        out["score"] = round(score, 3)
+    out.update(
+        tags=data["tags"],
+        bookmarked=data["bookmarked"],
+        read=library.is_read(paper),
+        first_seen=data["first_seen"],
+        links=data["links"],
+    )
+    return out
+
+
 def cmd_list(args: argparse.Namespace) -> None:
-    if args.sort in ("file", "relevance"):
-        papers = _library(args.paths, args.encoding).papers
-    else:
-        collection = _collection(args, args.paths, readonly=True, index=False)
-        rows = np.arange(collection.file_count)
-        papers = [collection.papers[i] for i in _sorted(collection, rows, args.sort)]
+    library = _open(args, args.paths, index=False)
+    found = library.search("", args.sort)
     out = sys.stdout
-    for paper in papers:
-        out.write(f"{paper.id}\t{paper.title}\n")
-
-
-def _sorted(collection: Collection, rows: np.ndarray, mode: str) -> np.ndarray:
-    if mode == "first-seen":
-        collection.seen = collection.store.seen()
-    return sort_rows(rows, collection.papers, mode, collection.records, collection.seen)
+    for index in found.rows.tolist():
+        paper = library.papers[index]
+        out.write(_json_line(_summary(library, paper)) + "\n" if args.json else f"{paper.id}\t{paper.title}\n")
 
 
 def cmd_search(args: argparse.Namespace) -> None:
-    collection = _collection(args, args.paths, readonly=True)
-    engine = collection.engine or collection.build_index()
-    result = engine.search(args.query, collection.state)
-    for error in result.query.errors:
-        print(f"{PROG}: warning: {_safe(error)}", file=sys.stderr)
-    scores = dict(zip(result.indices.tolist(), result.scores.tolist()))
-    rows = _sorted(collection, result.indices, args.sort)[: args.limit or None]
-    for index in rows:
-        score = scores[int(index)]
-        paper = collection.papers[index]
+    limit = _count(args.limit) or None
+    library = _open(args, args.paths)
+    found = library.search(args.query, args.sort)
+    for warning in found.warnings:
+        print(f"{PROG}: warning: {_safe(warning)}", file=sys.stderr)
+    for index, score in zip(found.rows[:limit].tolist(), found.scores[:limit].tolist()):
+        paper = library.papers[index]
         if args.json:
-            data = paper_record(paper, collection.record(paper))
-            print(
-                _json_line(
-                    {
-                        "id": paper.id,
-                        "title": paper.title,
-                        "score": round(float(score), 3),
-                        "tags": data["tags"],
-                        "bookmarked": data["bookmarked"],
-                        "links": data["links"],
-                    }
-                )
-            )
+            print(_json_line(_summary(library, paper, score)))
         else:
             print(f"{paper.id}\t{score:.2f}\t{paper.title}")
 
 
 def cmd_show(args: argparse.Namespace) -> None:
-    collection = _collection(args, args.paths, readonly=True)
-    paper = collection.find(args.id)
-    data = paper_record(paper, collection.record(paper))
+    library = _open(args, args.paths, index=False)
+    paper = library.find(args.id)
+    data = library.paper_data(paper)
     if args.json:
         print(_json_line(data))
         return
     lines = [paper.title, f"id: {paper.id}"]
     if data["bookmarked"]:
         lines.append(f"bookmarked: {data['bookmarked_at']}")
-    if data["tags"]:
-        lines.append("tags: " + ", ".join(_safe(t) for t in data["tags"]))
-    if data["note"]:
-        lines.append("note: " + _safe(data["note"]))
+    if data["first_seen"]:
+        lines.append(f"first seen: {data['first_seen']}")
+    tags = library.tags(paper)
+    if tags:
+        lines.append("tags: " + ", ".join(_safe(t) for t in tags))
+    note = library.note(paper)
+    if note:
+        lines.append("note: " + _safe(note))
     lines.append("links:")
-    lines.extend(f"  [{n}] {url}" for n, url in enumerate(data["links"], 1))
+    lines.extend(f"  [{n}] {link.url}" for n, link in enumerate(library.links(paper), 1))
     lines.extend(["", paper.abstract or "(no abstract)"])
     print("\n".join(lines))
 
 
-def _target(args: argparse.Namespace) -> tuple[Collection, Paper | str]:
-    """Look an id up in the store, then in the digests named with --file."""
+def _target(args: argparse.Namespace, pid: str | None = None) -> tuple[OpenLibrary, Paper]:
+    """The paper to annotate: from the store, else the --file digests, the config's folder, the sample."""
     store = Store(args.db)
-    records = store.records()
-    pid = args.id.strip().lower()
-    in_store = [key for key in records if key == pid or (len(pid) >= 4 and key.startswith(pid))]
-    library = _library(args.file, args.encoding)
-    collection = Collection(library, store)
-    if len(in_store) == 1 and in_store[0] not in collection.by_id:
-        return collection, in_store[0]
-    return collection, collection.find(pid)
+    config_digests = default_digests(load_config())
+    sources = [args.file, config_digests] if config_digests != [bundled_digest()] else [args.file]
+    sources.append([bundled_digest()])
+    return locate(pid or args.id, store, sources, args.encoding)
 
 
-def _describe(collection: Collection, target: Paper | str) -> str:
-    if isinstance(target, Paper):
-        return f"{target.id}\t{target.title}"
-    title = collection.record(target).get("title") or "(not in the open digests)"
-    return f"{target}\t{_safe(title)}"
+def _describe(paper: Paper) -> str:
+    return f"{paper.id}\t{_safe(paper.title)}"
 
 
 def cmd_bookmark(args: argparse.Namespace) -> None:
-    collection, target = _target(args)
-    record = collection.store.set_bookmark(target, not args.off)
-    collection.remember([record])
-    print(("unbookmarked" if args.off else "bookmarked") + f"\t{_describe(collection, target)}")
+    library, paper = _target(args)
+    library.set_bookmark([paper], not args.off)
+    print(("unbookmarked" if args.off else "bookmarked") + f"\t{_describe(paper)}")
 
 
 def cmd_tag(args: argparse.Namespace) -> None:
-    collection, target = _target(args)
-    before = collection.record(target).get("tags") or []
+    library, paper = _target(args)
+    before = library.tags(paper)
     if args.remove:
-        record = collection.store.remove_tags(target, args.tags)
+        library.remove_tags(paper, args.tags)
     else:
-        record = collection.store.add_tags(target, args.tags)
-    collection.remember([record])
-    after = record["tags"]
+        library.add_tags([paper], args.tags)
+    after = library.tags(paper)
     added = [t for t in after if t.casefold() not in {b.casefold() for b in before}]
     removed = [t for t in before if t.casefold() not in {a.casefold() for a in after}]
     change = " ".join([f"+{t}" for t in added] + [f"-{t}" for t in removed]) or "unchanged"
-    print(f"tags {_safe(change)}\t{_describe(collection, target)}\t[{_safe(', '.join(after))}]")
+    print(f"tags {_safe(change)}\t{_describe(paper)}\t[{_safe(', '.join(after))}]")
 
 
 def cmd_note(args: argparse.Namespace) -> None:
-    collection, target = _target(args)
-    record = collection.store.set_note(target, args.text)
-    collection.remember([record])
-    print(("note cleared" if not record["note"] else "note saved") + f"\t{_describe(collection, target)}")
+    library, paper = _target(args)
+    library.set_note(paper, args.text)
+    print(("note cleared" if not library.note(paper) else "note saved") + f"\t{_describe(paper)}")
 
 
-def _store_papers(store: Store) -> list[tuple[Paper, dict[str, Any]]]:
-    items = []
-    for n, (pid, record) in enumerate(store.records().items()):
-        record = clean_record(record)
-        if is_kept(record):
-            items.append((Paper(pid, record.get("title", ""), record.get("abstract", ""), "store", n, True), record))
-    return items
+def cmd_link(args: argparse.Namespace) -> None:
+    library, paper = _target(args)
+    library.set_link(paper, args.url)
+    print(("link cleared" if not args.url.strip() else "link saved") + f"\t{_describe(paper)}")
+
+
+def cmd_read(args: argparse.Namespace) -> None:
+    read = args.command == "read"
+    for pid in args.ids:
+        library, paper = _target(args, pid)
+        library.mark_read([paper], read)
+        print(("read" if read else "unread") + f"\t{_describe(paper)}")
+
+
+def cmd_undo(args: argparse.Namespace) -> None:
+    library = OpenLibrary(Collection(Library(), Store(args.db), index=False))
+    replayed = library.undo() if args.command == "undo" else library.redo()
+    print(_safe(replayed.message))
+
+
+def cmd_searches(args: argparse.Namespace) -> None:
+    library = OpenLibrary(Collection(Library(), Store(args.db, readonly=args.action == "list"), index=False))
+    try:
+        if args.action == "list":
+            for number, entry in enumerate(library.saved_searches(), 1):
+                print(f"{number}\t{_safe(entry.name)}\t{_safe(entry.query)}")
+        elif args.action == "save":
+            name, query = _two(args, "save NAME QUERY")
+            print(f"saved\t{library.save_search(name, query)}\t{_safe(name)}")
+        elif args.action == "rename":
+            which, name = _two(args, "rename NAME|NUMBER NEW-NAME")
+            print(f"renamed\t{_safe(which)}\t{_safe(library.rename_search(which, name).name)}")
+        else:
+            if len(args.args) != 1:
+                raise CliError("searches delete NAME|NUMBER: give one saved search")
+            print(f"deleted\t{_safe(library.delete_search(args.args[0]).name)}")
+    except SavedSearchError as err:
+        raise CliError(str(err)) from None
+
+
+def _two(args: argparse.Namespace, usage: str) -> tuple[str, str]:
+    if len(args.args) != 2:
+        raise CliError(f"searches {usage}: give two arguments")
+    return args.args[0], args.args[1]
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    items = _store_papers(Store(args.db, readonly=True))
+    library = OpenLibrary(Collection(Library(), Store(args.db, readonly=True), index=False))
+    papers = library.kept()
     if args.bookmarked:
-        items = [(p, r) for p, r in items if r.get("bookmarked_at")]
+        papers = [p for p in papers if library.is_bookmarked(p)]
     for tag in args.tag:
-        items = [(p, r) for p, r in items if tag.lstrip("#").casefold() in {t.casefold() for t in r.get("tags", [])}]
-    sys.stdout.write(export(items, args.format))
+        wanted = tag.lstrip("#").casefold()
+        papers = [p for p in papers if wanted in {t.casefold() for t in library.tags(p)}]
+    sys.stdout.write(export([(p, library.record(p)) for p in papers], args.format))
 
 
 def cmd_import(args: argparse.Namespace) -> None:
+    library = OpenLibrary(Collection(Library(), Store(args.db), index=False))
     try:
-        with open(args.file, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except FileNotFoundError:
-        raise CliError(f"{args.file}: no such file") from None
-    except (OSError, ValueError, UnicodeDecodeError) as err:
-        raise CliError(f"{args.file}: not a JSON export ({err})") from None
-    if not isinstance(data, list) or not all(isinstance(d, dict) and isinstance(d.get("id"), str) for d in data):
-        raise CliError(f"{args.file}: not a JSON export (expected a list of papers with ids)")
-    for n, item in enumerate(data, 1):
-        tags = item.get("tags")
-        if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
-            raise CliError(f"{args.file}: not a JSON export (paper {n}: tags must be a list of strings)")
-        for key in ("title", "abstract", "note", "link", "bookmarked_at", "read_at", "first_seen"):
-            if item.get(key) is not None and not isinstance(item[key], str):
-                raise CliError(f"{args.file}: not a JSON export (paper {n}: {key} must be text)")
-        if not item["id"].strip():
-            raise CliError(f"{args.file}: not a JSON export (paper {n} has an empty id)")
-    store = Store(args.db)
-    for item in data:
-        cleaned = {k: _safe(v) if isinstance(v, str) else v for k, v in item.items()}
-        cleaned["tags"] = [clean_line(str(t)) for t in item.get("tags") or []]
-        store.merge(cleaned)
-    print(f"imported {len(data)} papers into {store.path}")
+        print(_safe(library.import_file(args.file).message))
+    except ImportProblem as err:
+        raise CliError(str(err)) from None
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -377,7 +419,7 @@ def cmd_completions(args: argparse.Namespace) -> None:
 
 def cmd_open(args: argparse.Namespace) -> int:
     config = load_config()
-    paths = list(args.paths) or ([config.digests] if config.digests else [bundled_digest()])
+    paths = list(args.paths) or default_digests(config)
     # Every file is read and checked here, so its errors end the command before the UI starts.
     builder = IndexBuilder.start_for(paths, args.encoding)  # started now, ready by the time the first papers are
     try:
@@ -410,6 +452,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bookmark": cmd_bookmark,
         "tag": cmd_tag,
         "note": cmd_note,
+        "link": cmd_link,
+        "read": cmd_read,
+        "unread": cmd_read,
+        "undo": cmd_undo,
+        "redo": cmd_undo,
+        "searches": cmd_searches,
         "export": cmd_export,
         "import": cmd_import,
         "doctor": cmd_doctor,

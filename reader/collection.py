@@ -44,6 +44,10 @@ class UnknownPaper(LookupError):
     """No paper has this id (or the id prefix is ambiguous)."""
 
 
+class AmbiguousId(UnknownPaper):
+    """The id prefix matches several papers."""
+
+
 class Collection:
     """Papers from digests and from the store's snapshots, searchable, with their records."""
 
@@ -183,7 +187,9 @@ class Collection:
             if len(matches) == 1:
                 return matches[0]
             if len(matches) > 1:
-                raise UnknownPaper(f"{pid}: id prefix matches {len(matches)} papers; give more of it")
+                raise AmbiguousId(f"{pid}: id prefix matches {len(matches)} papers; give more of it")
+        else:
+            raise UnknownPaper(f"{pid}: give at least 4 characters of a paper id")
         raise UnknownPaper(f"{pid}: no paper with this id in the store or the digests")
 
     def links(self, paper: Paper) -> list[Link]:

@@ -199,10 +199,9 @@ def test_search_ranks_and_tolerates_typos(capsys):
 
 
 def test_search_limit_must_not_be_negative(capsys, db_path):
-    with pytest.raises(SystemExit) as stop:
-        main(["search", "neural", "--limit", "-1", "--db", str(db_path)])
-    assert stop.value.code == 2
-    assert "--limit" in capsys.readouterr().err
+    status, out, err = cli(capsys, "search", "neural", "--limit", "-1", "--db", str(db_path))
+    assert status == 2 and not out
+    assert err.splitlines() == ["paper-reader: error: --limit -1: give a whole number, 0 or more (0: all)"]
     status, out, _ = cli(capsys, "search", "", "--limit", "0", "--db", str(db_path))
     assert status == 0 and len(out.splitlines()) == 164
 

@@ -1,0 +1,60 @@
+"""Import a JSON export into the store: checked whole before anything is written."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from reader.core.results import Imported
+from reader.store import Store
+from reader.text import clean_line
+
+TEXT_FIELDS = ("title", "abstract", "note", "link", "bookmarked_at", "read_at", "first_seen")
+
+
+class ImportProblem(ValueError):
+    """The file is not an export this program can take; ``str()`` is ``FILE: what is wrong``."""
+
+
+def _clean(text: str) -> str:
+    return "\n".join(clean_line(line) for line in text.split("\n"))
+
+
+def read_export(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The entries of a JSON export, checked (ids, text fields, tags) and cleaned of control characters."""
+    name = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        raise ImportProblem(f"{name}: no such file") from None
+    except RecursionError:
+        raise ImportProblem(f"{name}: not a JSON export (nested too deeply)") from None
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        raise ImportProblem(f"{name}: not a JSON export ({err})") from None
+    if not isinstance(data, list) or not all(isinstance(d, dict) and isinstance(d.get("id"), str) for d in data):
+        raise ImportProblem(f"{name}: not a JSON export (expected a list of papers with ids)")
+    for n, item in enumerate(data, 1):
+        tags = item.get("tags")
+        if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+            raise ImportProblem(f"{name}: not a JSON export (paper {n}: tags must be a list of strings)")
+        for key in TEXT_FIELDS:
+            if item.get(key) is not None and not isinstance(item[key], str):
+                raise ImportProblem(f"{name}: not a JSON export (paper {n}: {key} must be text)")
+        if not item["id"].strip():
+            raise ImportProblem(f"{name}: not a JSON export (paper {n} has an empty id)")
+    out = []
+    for item in data:
+        cleaned = {k: _clean(v) if isinstance(v, str) else v for k, v in item.items()}
+        cleaned["tags"] = [clean_line(str(t)) for t in item.get("tags") or []]
+        out.append(cleaned)
+    return out
+
+
+def import_export(store: Store, path: str | os.PathLike[str]) -> Imported:
+    """Merge a JSON export into the store (tags united, nothing there dropped)."""
+    entries = read_export(path)
+    for entry in entries:
+        store.merge(entry)
+    return Imported(len(entries), store.path)
