@@ -16,6 +16,8 @@ CORE = [
     "reader.config", "reader.doctor", "reader.completions", "reader.index.tokenizer", "reader.index.postings",
     "reader.index.engine", "reader.index.highlight", "reader.index.storage", "reader.index.cache",
     "reader.index.build", "reader.index.similar",
+    "reader.core", "reader.core.results", "reader.core.ranking", "reader.core.library", "reader.core.opening",
+    "reader.core.saved_searches", "reader.core.exporting", "reader.core.importing",
 ]  # fmt: skip
 
 
