@@ -174,6 +174,8 @@ class Tantivy:
         if path is not None and not create:
             self.index = tantivy.Index.open(str(path))
         else:
+            if path is not None:
+                Path(path).mkdir(parents=True, exist_ok=True)
             self.index = tantivy.Index(self.schema, path=str(path) if path else None, reuse=False)
         ana = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.remove_long(40))
         ana = ana.filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold())
