@@ -243,7 +243,7 @@ def main() -> int:
         print(json.dumps(fn(args.size, Path(args.folder), *extra)))
         return 0
     if not engines.tantivy_available():
-        print("engine_compare.py: error: tantivy is not installed (pip install tantivy)", file=sys.stderr)
+        print("engine_compare.py: error: tantivy is not installed (pip install '.[bench]')", file=sys.stderr)
         return 2
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     gen.ensure(args.size, log)

@@ -157,7 +157,7 @@ def main() -> int:
             ]
         elif name == "tantivy":
             if not engines.tantivy_available():
-                notes.append("tantivy: not installed (pip install tantivy); skipped")
+                notes.append("tantivy: not installed (pip install '.[bench]'); skipped")
                 continue
             plain, stemmed = engines.Tantivy(), engines.Tantivy(stem=True)
             plain.add(texts)
