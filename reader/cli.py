@@ -13,7 +13,7 @@ from typing import Any
 from reader import __version__
 from reader.collection import Collection, UnknownPaper
 from reader.completions import SHELLS, script
-from reader.config import ConfigError, load_config
+from reader.config import ConfigError, check_config, load_config
 from reader.core.importing import ImportProblem
 from reader.core.library import OpenLibrary
 from reader.core.opening import default_digests, locate, open_library
@@ -428,8 +428,16 @@ def cmd_open(args: argparse.Namespace) -> int:
         if builder is not None:
             builder.close()
         raise
+    from textual.theme import BUILTIN_THEMES
+
     from reader.app import run_app
 
+    try:
+        check_config(config, BUILTIN_THEMES)  # checked once Textual is imported, after the helper started
+    except ConfigError:
+        if builder is not None:
+            builder.close()
+        raise
     if loader.size > STREAM_ABOVE:
         return run_app(Library(), args.db, readonly=args.readonly, loader=loader, config=config, builder=builder)
     if builder is not None:

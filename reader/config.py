@@ -14,7 +14,10 @@
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +26,43 @@ from platformdirs import user_config_dir
 CONFIG_NAME = "config.toml"
 ENV_VAR = "PAPER_READER_CONFIG"
 KNOWN = ("theme", "digests", "keys")
+MAX_BYTES = 1_000_000  # a config file is a few lines; more is a wrong path (a digest, /dev/zero)
+# The actions [keys] can rebind: the ids of the main screen's bindings.
+ACTIONS = (
+    "focus_search",
+    "bookmark",
+    "bookmarks_only",
+    "tags",
+    "tag_filter",
+    "note",
+    "copy_link",
+    "copy_choose",
+    "open_link",
+    "read_on",
+    "similar",
+    "cycle_sort",
+    "mark",
+    "clear_marks",
+    "mark_all_read",
+    "undo",
+    "redo",
+    "save_search",
+    "remove_filter",
+    "refresh",
+    "help",
+    "quit",
+    *(f"saved_search_{n}" for n in range(1, 10)),
+)
+# Key names as Textual reports them: modifiers joined with "+" to a named key, a letter or
+# digit, or the name of a character (question_mark, slash); one character alone is also fine.
+MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
+NAMED_KEYS = frozenset([
+    *(f"f{n}" for n in range(1, 36)),
+    "escape", "enter", "return", "tab", "space", "backspace", "delete", "insert",
+    "home", "end", "pageup", "pagedown", "up", "down", "left", "right",
+    "caps_lock", "num_lock", "scroll_lock", "print_screen", "pause", "menu",
+    "slash", "backslash", "at", "minus", "plus", "underscore",  # Textual's short names for / \\ @ - + _
+])  # fmt: skip
 
 
 class ConfigError(Exception):
@@ -51,14 +91,26 @@ def load_config(path: Path | None = None) -> Config:
     """Read the config file; no file is the defaults. Raises ConfigError naming what is wrong."""
     path = path or config_path()
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block, /dev/zero never end
+            raise ConfigError(f"{path}: not a regular file")
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         return Config()
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML ({err})") from None
     except OSError as err:
         raise ConfigError(f"{path}: cannot read ({err.strerror or err})") from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"{path}: over {MAX_BYTES // 1_000_000} MB, not a config file")
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"{path}: not UTF-8 (byte 0x{raw[err.start]:02x} at offset {err.start}); save it as UTF-8"
+        ) from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML ({err})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML (arrays or tables nested too deeply)") from None
     unknown = sorted(set(data) - set(KNOWN))
     if unknown:
         raise ConfigError(f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(KNOWN)})")
@@ -75,3 +127,53 @@ def load_config(path: Path | None = None) -> Config:
     if folder is not None and not folder.is_absolute():
         folder = path.parent / folder
     return Config(theme=theme, digests=folder, keys=dict(keys), path=path)
+
+
+def key_problem(key: str) -> str | None:
+    """What is wrong with one key name of a [keys] value, or None when Textual can report it."""
+    if len(key) == 1:
+        return None if key.isprintable() else "is a control character"
+    if not key:
+        return "is empty"
+    *modifiers, name = key.split("+")
+    if not name:
+        return "has no key after the +"
+    if any(m not in MODIFIERS for m in modifiers):
+        return f"has a modifier other than {', '.join(MODIFIERS)}"
+    if name in NAMED_KEYS or (len(name) == 1 and name.isprintable() and not name.isspace()):
+        return None
+    try:
+        char = unicodedata.lookup(name.replace("_", " "))  # question_mark, number_sign, full_stop ...
+    except KeyError:
+        return "is not a key name"
+    return None if char.isprintable() else "is not a key name"  # aliases such as "esc" name controls
+
+
+def config_problems(config: Config, themes: Collection[str] | None = None) -> list[tuple[str, str]]:
+    """Each setting that parses but cannot work, as (setting, what is wrong): ("theme", ...), ("keys", ...).
+
+    ``themes`` are the theme names to accept (None: the theme is not checked); the
+    caller asks Textual, so this module stays free of it.
+    """
+    problems = []
+    if config.theme is not None and themes is not None and config.theme not in themes:
+        problems.append(("theme", f"{config.theme!r} is not a theme (known: {', '.join(sorted(themes))})"))
+    for action, keys in config.keys.items():
+        if action not in ACTIONS:
+            problems.append(("keys", f"{action!r} is not an action (known: {', '.join(ACTIONS)})"))
+            continue
+        for key in keys.split(","):
+            why = key_problem(key.strip())
+            if why:
+                problems.append(
+                    ("keys", f"{action}: {key.strip()!r} {why} (keys look like x, ctrl+b, f2, question_mark)")
+                )
+    return problems
+
+
+def check_config(config: Config, themes: Collection[str] | None = None) -> None:
+    """Raise ConfigError naming every setting of ``config`` that cannot work, on one line."""
+    problems = config_problems(config, themes)
+    if problems:
+        said = "; ".join(f"{'[keys]' if name == 'keys' else name} {detail}" for name, detail in problems)
+        raise ConfigError(f"{config.path or config_path()}: {said}")

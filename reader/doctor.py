@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reader.config import ConfigError, config_path, load_config
+from reader.config import ConfigError, config_path, config_problems, load_config
 from reader.store import META, SCHEMA, Store, StoreError, is_kept, tag_counts
 
 OK, NOTE, PROBLEM = "ok", "note", "problem"
@@ -30,6 +30,8 @@ _WHICH_BACKEND = (
     "copy, _ = pyperclip.determine_clipboard()\n"
     "print(getattr(copy, '__qualname__', type(copy).__qualname__))\n"
 )
+# Ask Textual for its theme names in a child, so doctor itself never imports Textual.
+_THEMES = "from textual.theme import BUILTIN_THEMES\nprint('\\n'.join(BUILTIN_THEMES))\n"
 _BACKENDS = {
     "xclip": "xclip",
     "xsel": "xsel",
@@ -81,6 +83,14 @@ def pyperclip_backend(env: Mapping[str, str]) -> str | None:
     if not found or found.group(1) == "no":
         return None
     return _BACKENDS.get(found.group(1), found.group(1))
+
+
+def textual_themes(env: Mapping[str, str]) -> list[str] | None:
+    """The names of Textual's themes, asked in a child process; None if it did not answer."""
+    done = _run([sys.executable, "-c", _THEMES], env)
+    if done is None or done.returncode != 0:
+        return None
+    return done.stdout.split()
 
 
 def clipboard_checks(env: Mapping[str, str]) -> list[Check]:
@@ -165,6 +175,13 @@ def _age(seconds: float) -> str:
     return f"{seconds} second{'s' if seconds != 1 else ''} old"
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a folder on the way that cannot be searched, a name too long
+        return False
+
+
 def _parses(path: Path) -> str | None:
     """None when the file reads as a store, else what is wrong."""
     try:
@@ -176,6 +193,13 @@ def _parses(path: Path) -> str | None:
 
 def store_checks(path: Path, now: datetime | None = None) -> list[Check]:
     """Where the store is, how big, whether it parses (schema, counts), and its backup."""
+    try:
+        return _store_checks(path, now)
+    except OSError as err:  # a name too long, a folder on the way that cannot be searched
+        return [Check(PROBLEM, "store", f"{path}: cannot look at it ({err.strerror or err})", "pick another with --db")]
+
+
+def _store_checks(path: Path, now: datetime | None) -> list[Check]:
     now = now or datetime.now()
     backup = path.with_name(path.name + ".bak")
     checks = []
@@ -245,22 +269,26 @@ def store_checks(path: Path, now: datetime | None = None) -> list[Check]:
     return checks
 
 
-def config_checks(path: Path | None = None) -> list[Check]:
-    """The config file in force (none yet: defaults)."""
+def config_checks(path: Path | None = None, env: Mapping[str, str] | None = None) -> list[Check]:
+    """The config file in force (none yet: defaults), and each setting in it that cannot work."""
     path = path or config_path()
-    if not path.exists():
-        return [Check(OK, "config", f"{path}: not present (defaults in force)")]
     try:
         config = load_config(path)
     except ConfigError as err:
         return [Check(PROBLEM, "config", f"{err}", f"fix it in {path}")]
+    if config.path is None:
+        return [Check(OK, "config", f"{path}: not present (defaults in force)")]
+    themes = textual_themes(os.environ if env is None else env) if config.theme else None
+    problems = [Check(PROBLEM, name, detail, f"fix it in {path}") for name, detail in config_problems(config, themes)]
     parts = [f"theme {config.theme}"] if config.theme else []
     if config.digests:
         parts.append(f"digests {config.digests}")
     if config.keys:
         parts.append(f"{len(config.keys)} key overrides")
-    checks = [Check(OK, "config", f"{path}: present ({', '.join(parts) or 'empty'})")]
-    if config.digests and not config.digests.is_dir():
+    checks = [Check(OK, "config", f"{path}: present ({', '.join(parts) or 'empty'})"), *problems]
+    if config.theme and themes is None:
+        checks.append(Check(NOTE, "theme", f"{config.theme!r} not checked: Textual did not list its themes"))
+    if config.digests and not _is_dir(config.digests):
         checks.append(
             Check(PROBLEM, "digests", f"{config.digests}: no such folder", f"create it or fix digests in {path}")
         )
@@ -269,7 +297,7 @@ def config_checks(path: Path | None = None) -> list[Check]:
 
 def run_checks(store_path: Path, env: Mapping[str, str], config: Path | None = None) -> list[Check]:
     """Every check, in report order."""
-    return clipboard_checks(env) + store_checks(store_path) + config_checks(config)
+    return clipboard_checks(env) + store_checks(store_path) + config_checks(config, env)
 
 
 def report(checks: list[Check]) -> str:
@@ -280,9 +308,9 @@ def report(checks: list[Check]) -> str:
         lines.append(f"{check.status:<8} {check.name:<{width}}  {check.detail}")
         if check.fix:
             lines.append(f"{'':<8} {'':<{width}}  fix: {check.fix}")
-    problems = [c.name for c in checks if c.status == PROBLEM]
+    problems = list(dict.fromkeys(c.name for c in checks if c.status == PROBLEM))
+    count = sum(1 for c in checks if c.status == PROBLEM)
     lines.append(
-        f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        + (": " + ", ".join(problems) if problems else ": all good")
+        f"{count} problem{'s' if count != 1 else ''}" + (": " + ", ".join(problems) if problems else ": all good")
     )
     return "\n".join(lines) + "\n"

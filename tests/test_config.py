@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from textual.binding import Binding
 
-from reader.config import ConfigError, load_config
+from reader.config import ACTIONS, Config, ConfigError, config_problems, key_problem, load_config
+from reader.screens.main import MainScreen
 from reader.widgets.paper_list import PaperList
 from tests.app_support import SIZE, settle
 
@@ -101,3 +106,105 @@ async def test_the_app_opens_the_digests_folder_newest_first_with_theme_and_keys
         assert not (Store(tmp_path / "store.json").get(papers.paper.id) or {}).get("bookmarked_at")
         await pilot.press("ctrl+b")
         assert Store(tmp_path / "store.json").get(papers.paper.id)["bookmarked_at"]
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ('theme = "café"\n'.encode("latin-1"), "not UTF-8 (byte 0xe9 at offset 12); save it as UTF-8"),
+        (("a = " + "[" * 100_000 + "]" * 100_000).encode(), "nested too deeply"),
+        (b"x = {" * 5000, "not valid TOML"),
+    ],
+    ids=["latin-1", "nested", "unclosed"],
+)
+def test_an_unreadable_config_is_one_line_in_the_app_and_in_doctor(tmp_path, env, content, says):
+    path = tmp_path / "config.toml"
+    path.write_bytes(content)
+    done = run_cli(env=env)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"paper-reader: error: {path}: ") and says in done.stderr
+    done = run_cli("doctor", env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr, done.stderr
+    [problem] = [line for line in done.stdout.splitlines() if line.startswith("problem")]
+    assert problem.split()[1] == "config" and says in problem
+
+
+@pytest.mark.parametrize(
+    ("text", "setting", "says"),
+    [
+        ('theme = "nosuchtheme"', "theme", "'nosuchtheme' is not a theme (known: ansi-dark, "),
+        ('[keys]\nfrobnicate = "x"', "keys", "'frobnicate' is not an action (known: focus_search, bookmark, "),
+        ('[keys]\nquit = "ctrl-q"', "keys", "quit: 'ctrl-q' is not a key name"),  # it used to unbind q
+        ('[keys]\nquit = "q,,x"', "keys", "quit: '' is empty"),
+        ('[keys]\nbookmark = "hyper+ctrl+"', "keys", "bookmark: 'hyper+ctrl+' has no key after the +"),
+        ('[keys]\nbookmark = "cmd+b"', "keys", "bookmark: 'cmd+b' has a modifier other than ctrl, shift, alt"),
+    ],
+)
+def test_a_setting_that_cannot_work_is_named_at_start_up_and_by_doctor(tmp_path, env, text, setting, says):
+    path = tmp_path / "config.toml"
+    path.write_text(text + "\n", encoding="utf-8")
+    done = run_cli(env=env)  # the app never starts with it
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    label = "[keys]" if setting == "keys" else setting
+    assert done.stderr.startswith(f"paper-reader: error: {path}: {label} {says}")
+    done = run_cli("doctor", env=env)
+    assert done.returncode == 1
+    [problem] = [line for line in done.stdout.splitlines() if line.startswith("problem")]
+    assert problem.split()[1] == setting and says in problem
+
+
+def test_every_bad_setting_is_named_in_one_line(tmp_path, env):
+    (tmp_path / "config.toml").write_text('theme = "x"\n[keys]\nquit = "ctrl-q"\nnope = "n"\n', encoding="utf-8")
+    done = run_cli(env=env)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "theme 'x' is not" in done.stderr and "quit: 'ctrl-q'" in done.stderr and "'nope' is not" in done.stderr
+    doctor = run_cli("doctor", env=env).stdout
+    assert [line.split()[1] for line in doctor.splitlines() if line.startswith("problem")] == ["theme", "keys", "keys"]
+    assert doctor.splitlines()[-1] == "3 problems: theme, keys"
+
+
+def test_every_key_textual_can_report_is_accepted():
+    from textual.keys import Keys
+
+    names = {key.value for key in Keys if "<" not in key.value and key.value != "ctrl-at"}
+    names |= {binding.key for binding in MainScreen.BINDINGS if isinstance(binding, Binding)}
+    rejected = {name: key_problem(key) for name in names for key in name.split(",") if key_problem(key.strip())}
+    assert rejected == {}
+    assert all(key_problem(k) for k in ("ctrl-q", "Ctrl+B", "\x1b", "esc", "ctrl+nosuch"))
+
+
+def test_the_actions_are_the_bindings_the_keys_table_can_rebind():
+    ids = {b.id.removeprefix("main.") for b in MainScreen.BINDINGS if isinstance(b, Binding) and b.id}
+    assert set(ACTIONS) == ids
+
+
+def test_odd_files_as_config_are_one_line(tmp_path, env):
+    os.mkfifo(tmp_path / "fifo")
+    for target, says in ((tmp_path / "fifo", "not a regular file"), (tmp_path, "not a regular file")):
+        env = {**env, "PAPER_READER_CONFIG": str(target)}
+        done = run_cli("doctor", env=env)
+        assert f"{target}: {says}" in done.stdout and done.returncode == 1
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"# " + b"x" * 1_000_000)
+    with pytest.raises(ConfigError, match="over 1 MB, not a config file"):
+        load_config(big)
+
+
+@settings(max_examples=200, deadline=None)
+@given(content=st.binary(max_size=200) | st.text(alphabet="[]{}=\"'.,#\nxé \\", max_size=200).map(str.encode))
+def test_any_bytes_are_a_config_or_one_config_error(tmp_path_factory, content):
+    path = tmp_path_factory.mktemp("cfg") / "config.toml"
+    path.write_bytes(content)
+    try:
+        config = load_config(path)
+    except ConfigError as err:
+        assert str(err).startswith(f"{path}: ") and "\n" not in str(err).removeprefix(str(path))
+    else:
+        config_problems(config, ["nord"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(keys=st.dictionaries(st.text(max_size=12), st.text(max_size=20), max_size=4), theme=st.text(max_size=10))
+def test_any_keys_table_gives_problems_not_exceptions(keys, theme):
+    problems = config_problems(Config(theme=theme, keys=keys), ["nord"])
+    assert all(name in ("theme", "keys") for name, _ in problems)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -76,7 +77,7 @@ def test_healthy_store_reports_counts_and_backup_and_exits_0(healthy, env):
     health = line(out, "store health")
     assert "schema 1" in health and "2 papers" in health and "1 bookmarks" in health and "2 tags" in health
     backup = line(out, "backup")
-    assert backup.startswith("ok") and f"{healthy}.bak" in backup and "seconds old" in backup
+    assert backup.startswith("ok") and f"{healthy}.bak" in backup and re.search(r"\d+ seconds? old", backup)
     assert out.rstrip().endswith("0 problems: all good")
     assert "\x1b" not in out  # plain text, no colour
 
@@ -174,3 +175,9 @@ def test_doctor_in_process_exit_status(healthy, capsys, monkeypatch):
     healthy.write_text("not json")
     assert main(["doctor", "--db", str(healthy)]) == 1
     assert "store health" in capsys.readouterr().out
+
+
+def test_a_store_path_too_long_is_a_problem_not_a_traceback(env):
+    done = run(["doctor", "--db", "x" * 5000], env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-500:]
+    assert "cannot look at it (File name too long)" in line(done.stdout, "store")
