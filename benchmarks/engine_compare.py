@@ -2,6 +2,7 @@
 
     python benchmarks/engine_compare.py            # 100k synthetic papers + the bundled 164
     python benchmarks/engine_compare.py --size 10k --runs 2
+    python benchmarks/engine_compare.py --year     # a year of daily files: segments vs one index
 
 Both engines index the same papers: the bundled digest (so the relevance set's papers are
 there) followed by gen.py's synthetic digest of that size. Every figure comes from a fresh
@@ -19,6 +20,10 @@ process (so peak RSS is that step's own):
   (see engines.Tantivy.query: fuzzy+prefix term queries per word, OR'd; no highlights).
 - **relevance**: the relevance set (tests/relevance_set.tsv) against all these papers.
 - **index size**: the .npz file; tantivy's index folder.
+With ``--year`` (gen_year.py's 365 files): tantivy built day by day as a daily reader adds
+files (each file parsed, added and committed: a segment each, merged by tantivy's policy),
+then a new day's file added to the reopened index until it answers, and the keystrokes;
+beside ours as it works today (one index over all the papers, built again on any change).
 Prints figures only; asserts nothing. Figures taken on a shared machine are noisy: the load
 average is printed beside them.
 """
@@ -42,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 import engines  # noqa: E402
 import gen  # noqa: E402
+import gen_year  # noqa: E402
 import run  # noqa: E402
 
 from tests.relevance_set import load as load_set  # noqa: E402
@@ -169,17 +175,129 @@ def tantivy_open(size: str, folder: Path, runs: int) -> dict:
     return {"parse_s": parse_s, "open_s": open_s, **latency, "recall": recall, "and": strict, "rss_mb": _rss_mb()}
 
 
+# -- a year of daily files (--year): segments, one per day, against one index over everything -----
+def _day_papers(path: Path) -> list:
+    from reader.digest import load_library
+
+    return load_library([path]).papers
+
+
+def year_tantivy_build(folder: Path) -> dict:
+    """Day by day, as a daily reader adds them: each file parsed, added and committed (a segment each)."""
+    year = sorted(gen_year.YEAR.glob("*.txt"))
+    start = time.perf_counter()
+    index = engines.Tantivy(folder / "tantivy-year")
+    writer = index.index.writer(200_000_000)
+    row = 0
+    for path in year:
+        for paper in _day_papers(path):
+            writer.add_document(index.tantivy.Document(row=row, title=paper.title, abstract=paper.abstract))
+            row += 1
+        writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    return {
+        "build_s": time.perf_counter() - start,
+        "papers": row,
+        "segments": index.searcher.num_segments,
+        "size_mb": engines.dir_size(folder / "tantivy-year") / 1e6,
+        "rss_mb": _rss_mb(),
+    }
+
+
+def year_tantivy_add(folder: Path, runs: int) -> dict:
+    """A new day's file: open the index, parse and add the file, commit, search it; then keystrokes."""
+    with tempfile.TemporaryDirectory(prefix="measure-day-") as tmp:
+        new_day = gen_year.write_day(gen_year.DAYS, Path(tmp))
+        start = time.perf_counter()
+        index = engines.Tantivy(folder / "tantivy-year", create=False)
+        index.reload()
+        opened = time.perf_counter()
+        writer = index.index.writer(50_000_000)
+        base = index.searcher.num_docs
+        for i, paper in enumerate(_day_papers(new_day)):
+            writer.add_document(index.tantivy.Document(row=base + i, title=paper.title, abstract=paper.abstract))
+        writer.commit()
+        writer.wait_merging_threads()
+        index.reload()
+        index.search("neural operator")
+        added = time.perf_counter()
+    latency = _latency(lambda prefix: index.search(prefix, "or", limit=VISIBLE), runs)
+    return {"open_s": opened - start, "add_s": added - opened, **latency, "rss_mb": _rss_mb()}
+
+
+def year_ours(folder: Path, runs: int) -> dict:
+    """Today's way: one index over the whole year, rebuilt when any file changes; then keystrokes."""
+    from reader.digest import load_library
+    from reader.index import storage
+    from reader.index.engine import SearchEngine
+    from reader.index.highlight import title_spans
+
+    start = time.perf_counter()
+    papers = load_library([gen_year.YEAR]).papers
+    parsed = time.perf_counter()
+    engine = SearchEngine(papers)
+    built = time.perf_counter()
+    storage.save(engine, folder / "ours-year.npz")
+
+    def one(prefix: str) -> int:
+        result = engine.search(prefix)
+        for i in result.indices[:VISIBLE]:
+            title_spans(engine, engine.papers[int(i)], result.query)
+        return len(result)
+
+    latency = _latency(one, runs, getattr(engine, "clear_caches", lambda: None))
+    return {
+        "parse_s": parsed - start,
+        "build_s": built - parsed,
+        "papers": len(papers),
+        "size_mb": (folder / "ours-year.npz").stat().st_size / 1e6,
+        **latency,
+        "rss_mb": _rss_mb(),
+    }
+
+
+def year_table(r: dict) -> str:
+    o, tb, ta = r["ours"], r["tantivy-build"], r["tantivy-add"]
+    rows = [
+        (
+            f"build the year ({o['papers']:,} papers)",
+            f"parse {o['parse_s']:.2f} + index {o['build_s']:.2f} s",
+            f"{tb['build_s']:.2f} s, parse included, a commit per file ({tb['segments']} segments after merges)",
+        ),
+        (
+            "a new day's file: until it is searchable",
+            f"everything again: {o['parse_s'] + o['build_s']:.2f} s (today; no segments yet)",
+            f"open {ta['open_s']:.2f} s + parse, add, commit, search {ta['add_s']:.2f} s",
+        ),
+        ("index size on disk", f"{o['size_mb']:.0f} MB", f"{tb['size_mb']:.0f} MB"),
+        (
+            "keystroke p50 / p95 / max over the year",
+            f"{o['p50_ms']:.1f} / {o['p95_ms']:.1f} / {o['max_ms']:.1f} ms",
+            f"{ta['p50_ms']:.1f} / {ta['p95_ms']:.1f} / {ta['max_ms']:.1f} ms",
+        ),
+        ("peak RSS", f"{o['rss_mb']:.0f} MB (papers + index)", f"{ta['rss_mb']:.0f} MB (index, one day's papers)"),
+    ]
+    head = ("a year of daily files", "paper-reader (one index)", "tantivy (segments)")
+    w = [max(len(x[i]) for x in rows + [head]) for i in range(3)]
+    lines = [f"{head[0]:<{w[0]}}  {head[1]:<{w[1]}}  {head[2]}", "-" * (sum(w) + 4)]
+    lines += [f"{a:<{w[0]}}  {b:<{w[1]}}  {c}" for a, b, c in rows]
+    return "\n".join(lines)
+
+
 WORKERS = {
     "ours-build": ours_build,
     "ours-open": ours_open,
     "tantivy-build": tantivy_build,
     "tantivy-open": tantivy_open,
 }
+YEAR_WORKERS = {"year-ours": year_ours, "year-tantivy-build": year_tantivy_build, "year-tantivy-add": year_tantivy_add}
 
 
 def worker(name: str, size: str, folder: str, runs: int) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", name, "--size", size, "--folder", folder, "--runs", str(runs)],
+        [sys.executable, __file__, "--worker", name, "--folder", folder, "--runs", str(runs)]
+        + (["--size", size] if size in gen.SIZES else []),
         check=True,
         capture_output=True,
         text=True,
@@ -233,9 +351,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="100k", choices=list(gen.SIZES), help="synthetic digest size (default 100k)")
     parser.add_argument("--runs", type=int, default=3, help="keystroke runs per engine (median; default 3)")
-    parser.add_argument("--worker", choices=list(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("--year", action="store_true", help="a year of daily files (gen_year.py) instead")
+    parser.add_argument("--worker", choices=[*WORKERS, *YEAR_WORKERS], help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker in YEAR_WORKERS:
+        engines.private_environment()
+        year_fn = YEAR_WORKERS[args.worker]
+        more = () if args.worker == "year-tantivy-build" else (args.runs,)
+        print(json.dumps(year_fn(Path(args.folder), *more)))
+        return 0
     if args.worker:
         engines.private_environment()
         fn = WORKERS[args.worker]
@@ -246,6 +371,8 @@ def main() -> int:
         print("engine_compare.py: error: tantivy is not installed (pip install '.[bench]')", file=sys.stderr)
         return 2
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    if args.year:
+        return year_main(args.runs, log)
     gen.ensure(args.size, log)
     load_before = os.getloadavg()
     results: dict = {}
@@ -264,6 +391,24 @@ def main() -> int:
     print(f"tantivy segments after build: {results['tantivy']['build']['segments']}")
     gen.DATA.mkdir(exist_ok=True)
     out = gen.DATA / f"engines-{args.size}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps({"load": [load_before, load_after], **results}, indent=1))
+    return 0
+
+
+def year_main(runs: int, log) -> int:
+    gen_year.ensure(log)
+    load_before = os.getloadavg()
+    results: dict = {}
+    with tempfile.TemporaryDirectory(prefix="measure-engines-year-") as folder:
+        for name in YEAR_WORKERS:
+            log(f"{name} ...")
+            results[name.removeprefix("year-")] = worker(name, "year", folder, runs)
+    load_after = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
+    print(year_table(results))
+    print(f"tantivy queries: {engines.TANTIVY_VARIANTS['or']}")
+    gen.DATA.mkdir(exist_ok=True)
+    out = gen.DATA / f"engines-year-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({"load": [load_before, load_after], **results}, indent=1))
     return 0
 
