@@ -1,8 +1,9 @@
 """The search engines the benchmarks put side by side, each queried the way a user would.
 
-- **paper-reader**: the command line's own path (``paper-reader search QUERY --json``, run
-  in-process), so whatever the CLI prints, partial matches included, is what is scored;
-  or, for big corpora, the search engine object the CLI builds (``ours_engine``).
+- **paper-reader**: the application core the CLI and the app share (``open_library`` once,
+  then ``search`` per query; partial matches after full ones when the answer has them), or
+  the command line itself (``paper-reader search QUERY --json``, in-process, slower: it
+  opens the digest per query); for big corpora, the search engine object directly.
 - **fzf**: ``fzf --filter QUERY`` over one line per paper (title, then abstract).
 - **rapidfuzz**: brute force, every paper scored with ``fuzz.partial_ratio`` (rapidfuzz's
   default preprocessing: lower case, non-alphanumerics to spaces).
@@ -73,9 +74,20 @@ def ours_cli(digest: Path, ids: Sequence[str]) -> Ranker:
     return rank
 
 
+def ours_core(digest: Path, ids: Sequence[str]) -> Ranker:
+    """The application core the CLI and the app share: the digest opened once, then ``search`` per query."""
+    from reader.core.opening import open_library
+    from reader.store import Store
+
+    db = os.environ.get("PAPER_READER_DB") or str(Path(private_environment()) / "store.json")
+    library = open_library([digest], Store(db, readonly=True))
+    assert [p.id for p in library.papers[: len(ids)]] == list(ids)
+    return lambda query: ours_ranked(library.search(query))
+
+
 def ours_ranked(result: Any) -> list[int]:
-    """Rows of an engine result, best first: full matches, then partial matches if the engine gives them."""
-    rows = [int(i) for i in result.indices]
+    """Rows of a search answer (the core's or the engine's), best first: full matches, then partial ones if any."""
+    rows = [int(i) for i in (result.rows if hasattr(result, "rows") else result.indices)]
     for name in ("partial_indices", "partial"):
         more = getattr(result, name, None)
         if more is not None and hasattr(more, "__len__") and not isinstance(more, (bool, str)):
