@@ -1,4 +1,9 @@
-"""Shared fixtures: the real bundled digest, a store under tmp_path, and a digest writer."""
+"""Shared fixtures: private places for every test, the real bundled digest, a store under tmp_path, a digest writer.
+
+Every test gets its own store, index cache, config and XDG folders through the environment
+(``private_places``, autouse), so tests never touch the user's files and can run side by side
+under pytest-xdist; a test that wants other places sets them itself (monkeypatch wins).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,26 @@ ABSTRACT = (
     "experiments show it beats strong baselines while staying simple, fast and easy to reproduce "
     "for anyone who reads the paper."
 )
+
+
+PLACES = {
+    "PAPER_READER_DB": "store/store.json",
+    "PAPER_READER_CACHE": "cache/paper-reader/index",
+    "PAPER_READER_CONFIG": "config/paper-reader/config.toml",
+    "XDG_DATA_HOME": "data",
+    "XDG_CACHE_HOME": "cache",
+    "XDG_CONFIG_HOME": "config",
+    "XDG_STATE_HOME": "state",
+}
+
+
+@pytest.fixture(autouse=True)
+def private_places(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder of this test's own for the store, index cache, config and XDG homes (outside tmp_path)."""
+    root = tmp_path_factory.mktemp("places")
+    for var, where in PLACES.items():
+        monkeypatch.setenv(var, str(root / where))
+    return root
 
 
 @pytest.fixture

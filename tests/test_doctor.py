@@ -33,7 +33,8 @@ def env(tmp_path: Path) -> dict[str, str]:
     """No display, no tmux, a private config folder, and a bin folder first on PATH for fake tools."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    clean = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "TMUX", "PAPER_READER_DB")}
+    gone = ("DISPLAY", "WAYLAND_DISPLAY", "TMUX", "PAPER_READER_DB", "PAPER_READER_CONFIG")
+    clean = {k: v for k, v in os.environ.items() if k not in gone}
     clean.update(
         PATH=f"{bin_dir}:{os.environ.get('PATH', '')}", XDG_CONFIG_HOME=str(tmp_path / "config"), TERM="xterm-256color"
     )
