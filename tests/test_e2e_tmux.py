@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(
     TMUX is None, reason="tmux is not installed (the end-to-end test drives the app in a tmux pane)"
 )
 
-TIMEOUT = 15.0
+TIMEOUT = 60.0  # only a hang waits this long
 TOTAL = 164  # papers in the bundled digest
 WIDTH, HEIGHT = 150, 45
 
@@ -68,7 +68,7 @@ class Terminal:
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=10,
+            timeout=TIMEOUT,
             check=check,
         )
 

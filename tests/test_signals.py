@@ -29,7 +29,7 @@ from reader.digest import bundled_digest, load_library
 TMUX = shutil.which("tmux")
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 FIRST = load_library([bundled_digest()]).papers[0]
-TIMEOUT = 15.0
+TIMEOUT = 60.0  # only a hang waits this long
 
 
 def reader_command() -> str:
@@ -86,7 +86,11 @@ class Pane:
 
     def tmux(self, *args: str) -> str:
         done = subprocess.run(
-            [TMUX, "-L", self.socket, "-f", os.devnull, *args], env=self.env, capture_output=True, text=True, timeout=10
+            [TMUX, "-L", self.socket, "-f", os.devnull, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
         )
         return done.stdout
 
@@ -135,7 +139,7 @@ class Pane:
         return int(text)
 
     def stop(self) -> None:
-        subprocess.run([TMUX, "-L", self.socket, "kill-server"], env=self.env, capture_output=True, timeout=10)
+        subprocess.run([TMUX, "-L", self.socket, "kill-server"], env=self.env, capture_output=True, timeout=TIMEOUT)
 
 
 @pytest.fixture
@@ -196,7 +200,7 @@ def test_the_terminal_going_away_keeps_the_store_and_ends_the_app(pane):
         # busy drawing: the user was scrolling when they closed the window.
         pane.tmux("send-keys", "-t", "s", *["j"] * 40)
         pane.stop()
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + TIMEOUT
         while running(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         hung = running(pid)

@@ -5,6 +5,11 @@ Writers are forked from one Python process that has the store already imported (
 the real ``paper-reader tag`` command. After every round the store must open, hold every
 change a writer acknowledged (a line printed after the store call returned), and keep
 no temp file once it is opened again.
+
+The work is fixed, not the time: each writer is killed only after it has acknowledged
+``MIN_ACKS`` changes (then at a random moment), and the last command-line run is let finish,
+so a busy machine does the same work, only slower. Kills at each step of a save, one by one,
+are in test_store_faults.py; here they land wherever they land.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from pathlib import Path
 from reader.store import TMP_PREFIX, Store
 
 ROUNDS = 100  # two writers each: 200 kills
-CLI_ROUNDS = 6
+MIN_ACKS = 2  # changes each writer has acknowledged before it may be killed
+CLI_ROUNDS = 6  # the last one is let finish
+HANG = 60.0  # seconds: only a hang waits this long
 TARGETS = [f"target-{n}" for n in range(5)]
 
 ZYGOTE = textwrap.dedent(
@@ -83,7 +90,7 @@ class Zygote:
                 self.lines.put(line)
 
     def wait(self, prefix: str) -> str:
-        line = self.lines.get(timeout=30)
+        line = self.lines.get(timeout=HANG)
         assert line.startswith(prefix), line
         return line
 
@@ -95,7 +102,14 @@ class Zygote:
     def close(self) -> None:
         if self.proc.stdin:
             self.proc.stdin.close()
-        self.proc.wait(timeout=30)
+        self.proc.wait(timeout=HANG)
+
+    def wait_acks(self, name: str, count: int) -> None:
+        """Until writer ``name`` has acknowledged ``count`` changes."""
+        deadline = time.monotonic() + HANG
+        while self.acks.get(name, -1) < count - 1:
+            assert time.monotonic() < deadline, f"writer {name} acknowledged nothing for {HANG:g} s"
+            time.sleep(0.001)
 
 
 def gone(pid: int) -> bool:
@@ -125,31 +139,30 @@ def check(path: Path, acks: dict[str, int], cli_acks: set[str], padding: int) ->
 
 
 def test_writers_killed_at_random_two_at_a_time_lose_nothing(db_path):
-    started = time.monotonic()
     store = Store(db_path)
     # A few hundred records after the ones written to: a save takes long enough to be cut.
     store.update_many([f"padding-{n}" for n in range(300)], lambda r: r.update(note="x" * 150))
     store.update_many(TARGETS + ["shared"], lambda r: r.update(note="start"))
     rng = random.Random(20240607)
     zygote = Zygote(db_path)
-    leftovers_seen = 0
     cli_acks: set[str] = set()
     try:
         for round_ in range(ROUNDS):
             names = [f"r{round_}a", f"r{round_}b"]
             for name in names:
                 zygote.send(f"spawn {name}")
-            pids = [int(zygote.wait("ready").split()[2]) for _ in names]
-            for pid in pids:  # each at its own random moment, the other still writing
+            ready = dict(zygote.wait("ready").split()[1:] for _ in names)  # name -> pid, in any order
+            pids = [int(ready[name]) for name in names]
+            for name, pid in zip(names, pids, strict=True):  # each at its own moment, the other still writing
+                zygote.wait_acks(name, MIN_ACKS)
                 time.sleep(rng.uniform(0.0, 0.025))
                 os.kill(pid, signal.SIGKILL)
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + HANG
             while not all(gone(pid) for pid in pids):
                 assert time.monotonic() < deadline
                 time.sleep(0.001)
             zygote.send(f"sync {round_}")  # every ack of the dead writers is read before this
             assert zygote.wait("sync") == f"sync {round_}"
-            leftovers_seen += bool(list(db_path.parent.glob(TMP_PREFIX + "*")))
             check(db_path, zygote.acks, cli_acks, 300)
         # The real command, killed while it starts up, reads or saves.
         for n in range(CLI_ROUNDS):
@@ -159,11 +172,13 @@ def test_writers_killed_at_random_two_at_a_time_lose_nothing(db_path):
                 stderr=subprocess.PIPE,
                 text=True,
             )
+            last = n == CLI_ROUNDS - 1
             try:
-                child.wait(timeout=rng.uniform(0.1, 0.8))
+                child.wait(timeout=HANG if last else rng.uniform(0.1, 0.8))
             except subprocess.TimeoutExpired:
                 child.send_signal(signal.SIGKILL)
-            out, err = child.communicate(timeout=30)
+            out, err = child.communicate(timeout=HANG)
+            assert child.returncode == 0 or not last, err
             if child.returncode == 0:
                 assert out.startswith("tags +cli-"), out
                 cli_acks.add(f"cli-{n}")
@@ -173,7 +188,6 @@ def test_writers_killed_at_random_two_at_a_time_lose_nothing(db_path):
     finally:
         zygote.close()
     acknowledged = sum(last + 1 for last in zygote.acks.values())
-    assert acknowledged > ROUNDS // 2, acknowledged  # the writers got real work done between kills
-    assert leftovers_seen > 0  # some kills did land inside a save
+    assert acknowledged >= 2 * ROUNDS * MIN_ACKS
+    assert f"cli-{CLI_ROUNDS - 1}" in cli_acks
     assert len(Store(db_path).records()["shared"]["tags"]) >= acknowledged
-    assert time.monotonic() - started < 50

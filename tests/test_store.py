@@ -374,11 +374,12 @@ def test_kill_9_mid_write_leaves_a_readable_store_with_every_acknowledged_change
             [sys.executable, "-c", WRITER, str(db_path), prefix], stdout=subprocess.PIPE, text=True
         )
         assert child.stdout.readline().strip() == "ready"
+        first = child.stdout.readline()  # one change acknowledged before the kill: the same work on any machine
         time.sleep(rng.uniform(0.0, 0.08))
         child.send_signal(signal.SIGKILL)
-        out, _ = child.communicate(timeout=30)
+        out, _ = child.communicate(timeout=60)
         assert child.returncode == -signal.SIGKILL
-        for line in out.splitlines():
+        for line in [first, *out.splitlines()]:
             if line.strip().isdigit():  # a line cut short by the kill is not an acknowledgement
                 n = int(line)
                 acknowledged.setdefault(f"target-{n % 7}", set()).add(f"{prefix}-t{n}")
@@ -386,7 +387,7 @@ def test_kill_9_mid_write_leaves_a_readable_store_with_every_acknowledged_change
         assert len(records) == 407
         for pid, tags in acknowledged.items():
             assert tags <= set(records[pid]["tags"]), f"round {round_}: lost {tags - set(records[pid]['tags'])}"
-    assert sum(len(t) for t in acknowledged.values()) > 40  # the writers did get work done
+    assert sum(len(t) for t in acknowledged.values()) >= 40  # every writer got a change in before its kill
     backup = db_path.with_name(db_path.name + ".bak")
     assert on_disk(backup)["papers"]
 
