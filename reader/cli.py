@@ -23,7 +23,6 @@ from reader.export import FORMATS, export
 from reader.index.build import IndexBuilder
 from reader.paper import Paper
 from reader.sorting import SORTS
-from reader.sources import fetch
 from reader.store import Store, StoreError, default_path
 from reader.text import clean_line
 
@@ -48,7 +47,6 @@ COMMANDS = (
     "doctor",
     "config",
     "completions",
-    "fetch",
 )
 
 
@@ -108,7 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON Lines: one JSON object per paper, per line")
     _add_common(p)
 
-    p = sub.add_parser("search", help="ranked papers for a query: id<TAB>score<TAB>title")
+    p = sub.add_parser(
+        "search",
+        help="ranked papers for a query: id<TAB>score<TAB>title (then, when few match every word, "
+        "papers lacking one with a fourth column: missing: WORD)",
+    )
     p.add_argument("query", help="the query language of the app: words, 'exact, #tag, is:, has:, rank:tag ...")
     p.add_argument("paths", nargs="*", metavar="PATH", help="digests (default: the config's digests folder)")
     p.add_argument("--limit", default="20", metavar="N", help="at most N papers (0: all; default 20)")
@@ -187,9 +189,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("config", help="'config path' prints where the config file is read from")
     p.add_argument("action", choices=["path"])
-
-    p = sub.add_parser("fetch", help="fetch the day's trending papers into the digests folder")
-    fetch.add_arguments(p)
 
     p = sub.add_parser("completions", help="print a shell completion script (bash, zsh or fish)")
     p.add_argument("shell", choices=SHELLS)
@@ -270,9 +269,19 @@ def cmd_search(args: argparse.Namespace) -> None:
     for index, score in zip(found.rows[:limit].tolist(), found.scores[:limit].tolist()):
         paper = library.papers[index]
         if args.json:
-            print(_json_line(_summary(library, paper, score)))
+            print(_json_line({**_summary(library, paper, score), "partial": False}))
         else:
             print(f"{paper.id}\t{score:.2f}\t{paper.title}")
+    # Papers matching all the query's words but one (when few match them all): after the
+    # others, each with the word it lacks ("partial": true and "missing" in JSON, a fourth column).
+    room = None if limit is None else max(0, limit - len(found.rows))
+    partial = zip(found.partial[:room].tolist(), found.partial_scores[:room].tolist(), found.missing[:room])
+    for index, score, missing in partial:
+        paper = library.papers[index]
+        if args.json:
+            print(_json_line({**_summary(library, paper, score), "partial": True, "missing": missing}))
+        else:
+            print(f"{paper.id}\t{score:.2f}\t{paper.title}\tmissing: {missing}")
 
 
 def cmd_show(args: argparse.Namespace) -> None:
@@ -476,7 +485,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "doctor": cmd_doctor,
         "config": cmd_config,
         "completions": cmd_completions,
-        "fetch": fetch.run,
     }
     try:
         status = handlers[args.command](args)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -157,6 +158,7 @@ class OpenLibrary:
             raise ValueError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
         query = parse_query(f"{text} is:bookmarked" if bookmarks_only else text)
         warnings = list(query.errors)
+        partial: tuple[np.ndarray, np.ndarray, tuple[str, ...]] | None = None
         if query.is_empty:
             rows: np.ndarray = np.arange(self.file_count, dtype=np.int64)
             scores: np.ndarray = np.zeros(len(rows))
@@ -164,6 +166,8 @@ class OpenLibrary:
             engine = self.engine or self.collection.build_index()
             result = engine.search(query, self.collection.state)
             rows, scores = result.indices, result.scores
+            if len(result.partial):
+                partial = (result.partial, result.partial_scores, result.missing)
             tag = rank_tag(query)
             if tag is not None:
                 similarity = self._similarity()
@@ -173,15 +177,27 @@ class OpenLibrary:
                     rows, scores, warning = rank_by_tag(rows, tag, self.papers, self.tags, similarity)
                     if warning:
                         warnings.append(warning)
-        return self._found(query, rows, scores, sort, tuple(warnings))
+        found = self._found(query, rows, scores, sort, tuple(warnings))
+        if partial is None:
+            return found
+        # Partial matches: a group of their own after the full ones, in the same order of sort.
+        missing_of = dict(zip(partial[0].tolist(), partial[2]))
+        rows, scores = self._sorted(partial[0], partial[1], sort)
+        missing = tuple(missing_of[r] for r in rows.tolist())
+        return replace(found, partial=rows, partial_scores=scores, missing=missing)
 
     def _found(self, query: Query, rows: np.ndarray, scores: np.ndarray, sort: str, warnings: tuple[str, ...]) -> Found:
+        rows, scores = self._sorted(rows, scores, sort)
+        return Found(query, rows, scores, sort, warnings, self.unread_among(rows))
+
+    def _sorted(self, rows: np.ndarray, scores: np.ndarray, sort: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rows in ``sort`` order (relevance: as they are), their scores with them."""
         if sort != "relevance" and len(rows) > 1:
             by_row = dict(zip(rows.tolist(), scores.tolist()))
             c = self.collection
             rows = sort_rows(rows, c.papers, sort, c.records, c.seen, c.shown_title)
             scores = np.fromiter((by_row[r] for r in rows.tolist()), dtype=np.float64, count=len(rows))
-        return Found(query, rows, scores, sort, warnings, self.unread_among(rows))
+        return rows, scores
 
     def similar(self, paper: Paper, limit: int = SIMILAR_LIMIT) -> Found:
         """The paper and the papers most like it, by likeness whatever the sort; raises NotReady."""

@@ -18,6 +18,9 @@ class Found:
     ``rows`` index the library's papers; ``scores`` are aligned with ``rows`` (relevance,
     or likeness for ``rank:`` and "more like this"); ``warnings`` name what the query
     asked for but could not have (an unknown filter, a ``rank:`` tag no paper carries).
+    ``partial`` (with ``partial_scores``) are the papers matching every word of the query
+    but one when few match them all; ``missing[k]`` is the word ``partial[k]`` lacks. They
+    are shown after ``rows`` as a group apart, and are not counted or acted on with them.
     """
 
     query: Query
@@ -27,6 +30,9 @@ class Found:
     warnings: tuple[str, ...] = ()
     unread: int = 0
     like: Paper | None = None  # "more like this": the paper the rows are like
+    partial: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    partial_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    missing: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.rows)

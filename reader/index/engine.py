@@ -35,8 +35,10 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from reader.index.forms import splits, word_forms
 from reader.index.postings import Postings, merge_postings
-from reader.index.tokenizer import Tokenized, tokenize_all
+from reader.index.similar import STOPWORDS
+from reader.index.tokenizer import Tokenized, fold_words, tokenize_all
 from reader.links import has_code
 from reader.paper import Paper
 from reader.query import Query, Term, parse_query
@@ -45,7 +47,18 @@ from reader.text import fold
 
 TITLE_WEIGHT = 2.0
 ABSTRACT_WEIGHT = 1.0
-EXACT, PREFIX, INFIX = 1.0, 0.9, 0.75
+# How well a vocabulary word matches a query word (0-1): typed as is, the start of it,
+# inside it, another form of it (plural, stem, other spelling), its parts (a compound
+# typed joined: the paper has them all), a form of a word one typo away.
+EXACT, PREFIX, FORM, JOINED, INFIX = 1.0, 0.9, 0.85, 0.8, 0.75
+TYPO = 0.6  # one typo away (0.1 less per further typo)
+FUZZY_FORM = 0.5
+NEAR_FORMS = 10  # words one typo away whose forms are looked up too
+MAX_SPLITS = 3  # ways to cut a compound typed joined that are tried
+MAX_VERIFIED = 1000  # papers holding a compound's parts whose text is read to see them side by side
+# Fewer papers than this matching every plain word, and those matching all but one follow.
+PARTIAL_BELOW = 10
+MAX_PARTIAL = 200
 MAX_PREFIX = 200  # the word being typed: at most this many vocabulary words it starts
 MAX_FUZZY = 50
 # Scores are whole multiples of this, summed as integers: equal scores are real ties
@@ -88,16 +101,34 @@ class State:
         return state
 
 
+def _no_rows() -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
+
+
 @dataclass
 class Result:
-    """Ranked papers for a query: indices into the engine's papers, and their scores."""
+    """Ranked papers for a query: indices into the engine's papers, and their scores.
+
+    ``indices`` are the papers matching the whole query (its length is the result's).
+    When fewer than PARTIAL_BELOW do, ``partial`` holds the papers matching all of it
+    but one plain word (``missing[k]`` is the word ``partial[k]`` lacks), best first: a
+    separate group, shown after the full matches, never counted or acted on with them.
+    """
 
     query: Query
     indices: np.ndarray
     scores: np.ndarray
+    partial: np.ndarray = field(default_factory=_no_rows)
+    partial_scores: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    missing: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.indices)
+
+    def missing_word(self, index: int) -> str | None:
+        """The query word a partial match lacks (None for a full match or a paper not in the result)."""
+        hits = np.flatnonzero(self.partial == index)
+        return self.missing[int(hits[0])] if len(hits) else None
 
 
 class SearchEngine:
@@ -223,11 +254,33 @@ class SearchEngine:
                 if len(found) > MAX_PREFIX * 2:
                     break
             max_dist = 1 if len(word) < 7 else 2
+            near: list[str] = []
             for wid, dist in self._fuzzy(word, max_dist):
-                quality = 0.7 - 0.1 * dist
+                quality = TYPO + 0.1 - 0.1 * dist
                 if found.get(wid, 0) < quality:
                     found[wid] = quality
+                if dist == 1 and len(near) < NEAR_FORMS:
+                    near.append(self.words[wid])
+            # A typo and another form at once: "modle" for "models" (a transposition, then a plural).
+            self._add_forms(found, near, FUZZY_FORM)
+        # Two letters swapped are one typo, in short words too, and in a word whose other
+        # form the paper has ("modle" for "models").
+        swapped = [word[:k] + word[k + 1] + word[k] + word[k + 2 :] for k in range(len(word) - 1)]
+        swapped = [w for w in swapped if w != word and len(w) >= 3]
+        for wid in (self.vocab.get(w) for w in swapped):
+            if wid is not None and found.get(wid, 0) < TYPO:
+                found[wid] = TYPO
+        self._add_forms(found, swapped, FUZZY_FORM)
+        self._add_forms(found, [word], FORM)
         return found
+
+    def _add_forms(self, found: dict[int, float], words: Iterable[str], quality: float) -> None:
+        """Raise the vocabulary's other forms of these words to ``quality`` in ``found``."""
+        for word in words:
+            for form in word_forms(word):
+                wid = self.vocab.get(form)
+                if wid is not None and found.get(wid, 0) < quality:
+                    found[wid] = quality
 
     def _containing(self, part: str, limit: int | None = None) -> list[int]:
         """Ids of vocabulary words containing ``part``, in alphabetical order (at most ``limit``)."""
@@ -275,27 +328,104 @@ class SearchEngine:
             post = (self.title_postings if which == 0 else self.abstract_postings)[wid]
             if len(post):
                 codes[post] = code
+        for parts in self.compound_parts(word):
+            self._raise_to_parts(codes, parts)
         return codes
+
+    def compound_parts(self, word: str) -> list[tuple[str, ...]]:
+        """Vocabulary words a query word may be typed-joined from (``stepbystep``: step, by, step).
+
+        A word the vocabulary holds itself is cut only into parts of three letters or more,
+        two of them content words ("finetuning", not "without" or "however").
+        """
+        if len(word) < 3 or not word.isalnum():
+            return []
+        has_digit = not word.isalpha()
+        ways = [
+            way
+            for way in splits(word, self.vocab.__contains__)
+            # A part of one or two letters is a small word (by, to, of) or sits by digits (pg 19, o1 mini).
+            if has_digit or all(len(part) > 2 or part in STOPWORDS for part in way)
+        ]
+        if word in self.vocab:
+            ways = [
+                way
+                for way in ways
+                if all(len(part) >= 3 for part in way) and sum(part not in STOPWORDS for part in way) >= 2
+            ]
+        return ways[:MAX_SPLITS]
+
+    def _raise_to_parts(self, codes: np.ndarray, parts: tuple[str, ...]) -> None:
+        """Raise ``codes`` of the papers holding the parts one after the other (``step-by-step``,
+        ``step by step``): at JOINED title level when their title does, else at abstract level."""
+        wids = sorted({self.vocab[part] for part in parts}, key=lambda wid: int(self.df[wid]))
+        first = wids[0]
+        candidates = np.union1d(self.title_postings[first], self.abstract_postings[first])
+        in_title = np.isin(candidates, self.title_postings[first], assume_unique=True)
+        for wid in wids[1:]:
+            if not len(candidates):
+                return
+            title_has = _holds(self.title_postings[wid], candidates)
+            keep = title_has | _holds(self.abstract_postings[wid], candidates)
+            in_title &= title_has
+            candidates, in_title = candidates[keep], in_title[keep]
+        if len(candidates) > MAX_VERIFIED:  # too many to read: the first ones, in file order
+            candidates, in_title = candidates[:MAX_VERIFIED], in_title[:MAX_VERIFIED]
+        # Lowercased text and a pattern with no look-around: sre finds the first part's letters
+        # fast; that the match is whole words is checked on the few matches (see _side_by_side).
+        together = re.compile("[^a-z0-9]*".join(map(re.escape, parts)))
+        title_code, abstract_code = _code(JOINED * TITLE_WEIGHT), _code(JOINED * ABSTRACT_WEIGHT)
+        ascii_only = self.ascii_only
+        for i, title_has in zip(candidates.tolist(), in_title.tolist()):
+            paper = self.papers[i]
+            plain = bool(ascii_only[i])
+            if title_has and _side_by_side(together, paper.title, plain):
+                codes[i] = max(codes[i], title_code)
+            elif _side_by_side(together, paper.abstract, plain):
+                codes[i] = max(codes[i], abstract_code)
+
+    def _joined_codes(self, word: str) -> np.ndarray | None:
+        """Scores of the papers holding ``word`` or another form of it, at JOINED level (two query
+        words typed apart that the paper writes as one: "llama 2" for llama2); None if none do."""
+        wids = [wid for w in (word, *word_forms(word)) if (wid := self.vocab.get(w)) is not None]
+        if not wids:
+            return None
+        codes = np.zeros(self.n, dtype=np.uint8)
+        for wid in wids:
+            codes[self.abstract_postings[wid]] = _code(JOINED * ABSTRACT_WEIGHT)
+        for wid in wids:
+            codes[self.title_postings[wid]] = _code(JOINED * TITLE_WEIGHT)
+        return codes
+
+    def _plain_codes(self, words: list[str]) -> list[np.ndarray]:
+        """Per-paper score of each plain query word; two neighbours the paper writes as one word count for both."""
+        arrays = []
+        for word in words:
+            codes = self._word_codes(word)
+            for name in _LETTER_NAMES.get(word, ()):
+                # A Greek letter as shown (ε) also finds the TeX name it was written as (varepsilon).
+                codes = np.maximum(codes, self._exact_word_codes(name))
+            arrays.append(codes)
+        for k in range(len(words) - 1):
+            joined = self._joined_codes(words[k] + words[k + 1])
+            if joined is not None:
+                arrays[k] = np.maximum(arrays[k], joined)
+                arrays[k + 1] = np.maximum(arrays[k + 1], joined)
+        return arrays
 
     # -- searching ---------------------------------------------------------------------
     def search(self, query: str | Query, state: State | None = None, limit: int | None = None) -> Result:
-        """Rank papers for a query: best first, ties in file order."""
+        """Rank papers for a query: best first, ties in file order; partial matches apart (see Result)."""
         q = parse_query(query) if isinstance(query, str) else query
         state = state or State()
         if q.errors:
-            empty = np.zeros(0, dtype=np.int64)
-            return Result(q, empty, np.zeros(0, dtype=np.float32))
+            return Result(q, _no_rows(), np.zeros(0, dtype=np.float32))
         total: np.ndarray | None = None
-        mask = self._visible(q, state)
+        mask = self._visible(q, state)  # what every result, full or partial, must pass
+        plain: list[str] = []
         for term in q.terms:
             if term.kind == "fuzzy":
-                for word in fold(term.text).split():
-                    codes = self._word_codes(word)
-                    for name in _LETTER_NAMES.get(word, ()):
-                        # A Greek letter as shown (ε) also finds the TeX name it was written as (varepsilon).
-                        codes = np.maximum(codes, self._exact_word_codes(name))
-                    np.logical_and(mask, codes, out=mask)
-                    total = codes.astype(np.uint16) if total is None else np.add(total, codes, out=total)
+                plain.extend(fold(term.text).split())
             elif term.kind in ("exact", "phrase"):
                 codes = self._substring_codes(term, mask)
                 if term.negate:
@@ -311,17 +441,42 @@ class SearchEngine:
                     mask &= ~hit
                 else:
                     mask &= hit
-        idx = np.flatnonzero(mask)
-        if total is None:
-            key = np.zeros(len(idx), dtype=np.uint16)
-        else:
-            key = total[idx]
-            if len(key) and key.any():
-                ranked = np.argsort(key.max() - key, kind="stable")  # radix sort; ties keep file order
-                idx, key = idx[ranked], key[ranked]
+        word_codes = self._plain_codes(plain)
+        full = mask.copy()
+        for codes in word_codes:
+            np.logical_and(full, codes, out=full)
+            total = codes.astype(np.uint16) if total is None else np.add(total, codes, out=total)
+        idx, key = _ranked(np.flatnonzero(full), total)
         if limit is not None:
             idx, key = idx[:limit], key[:limit]
-        return Result(q, idx, (key * SCORE_UNIT).astype(np.float32))
+        result = Result(q, idx, (key * SCORE_UNIT).astype(np.float32))
+        room = MAX_PARTIAL if limit is None else min(MAX_PARTIAL, limit - len(idx))
+        if len(plain) >= 2 and len(idx) < PARTIAL_BELOW and room > 0:
+            self._add_partial(result, mask, plain, word_codes, total, room)
+        return result
+
+    def _add_partial(
+        self,
+        result: Result,
+        mask: np.ndarray,
+        plain: list[str],
+        word_codes: list[np.ndarray],
+        total: np.ndarray | None,
+        room: int,
+    ) -> None:
+        """Fill ``result.partial``: the papers passing ``mask`` that match every plain word but one."""
+        present = np.zeros(self.n, dtype=np.uint8)
+        for codes in word_codes:
+            present += codes.astype(bool)
+        idx = np.flatnonzero(mask & (present == len(plain) - 1))
+        idx, key = _ranked(idx, total)
+        idx, key = idx[:room], key[:room]
+        lacking = np.zeros(len(idx), dtype=np.int64)
+        for k, codes in enumerate(word_codes):
+            lacking[codes[idx] == 0] = k
+        result.partial = idx
+        result.partial_scores = (key * SCORE_UNIT).astype(np.float32)
+        result.missing = tuple(plain[k] for k in lacking.tolist())
 
     def _visible(self, q: Query, state: State) -> np.ndarray:
         """Papers in the open files; stored snapshots too when the query asks for annotations."""
@@ -469,3 +624,33 @@ _TEX_TRIGGER = re.compile(r"[\\{}^_$%]")
 def _shown(text: str) -> str:
     """The text as the app shows it (reader.tex); cleaning is slow, so only texts with TeX marks."""
     return clean_tex(text) if _TEX_TRIGGER.search(text) else text
+
+
+def _holds(postings: np.ndarray, papers: np.ndarray) -> np.ndarray:
+    """For each of ``papers`` (sorted), whether the sorted posting list holds it."""
+    if not len(postings):
+        return np.zeros(len(papers), dtype=bool)
+    where = np.minimum(np.searchsorted(postings, papers), len(postings) - 1)
+    return postings[where] == papers
+
+
+def _ranked(idx: np.ndarray, total: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Papers best first by their summed codes (a stable radix sort: ties keep file order), with their keys."""
+    if total is None:
+        return idx, np.zeros(len(idx), dtype=np.uint16)
+    key = total[idx]
+    if len(key) and key.any():
+        ranked = np.argsort(key.max() - key, kind="stable")
+        idx, key = idx[ranked], key[ranked]
+    return idx, key
+
+
+def _side_by_side(pattern: re.Pattern[str], text: str, ascii_text: bool) -> bool:
+    """Whether ``pattern`` (lowercase words joined by runs of non-alphanumerics) matches whole
+    words of ``text``; ``ascii_text``: the text is ASCII (lowercasing is folding it)."""
+    low = text.lower() if ascii_text else " ".join(fold_words(text))
+    for match in pattern.finditer(low):
+        start, end = match.span()
+        if (start == 0 or not low[start - 1].isalnum()) and (end == len(low) or not low[end].isalnum()):
+            return True
+    return False

@@ -66,7 +66,8 @@ KEYS = [
     (
         "Query language",
         [
-            ("neural opertor", "fuzzy words, typo tolerant; all must match"),
+            ("neural opertor", "fuzzy words, typo tolerant; all must match, else lacking one"),
+            ("stepbystep modle", "other forms match too (plurals, spellings, joined), after exact"),
             ("'exact", "exact substring"),
             ("!word", "exclude papers containing word"),
             ('"a phrase"', "exact phrase"),

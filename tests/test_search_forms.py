@@ -1,0 +1,183 @@
+"""Search finds the paper a person half-remembers: partial matches when one word is off, and other
+forms of words (plurals, stems, spellings, compounds typed joined, letters and digits split or glued),
+always ranked after what matches as typed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reader.cli import main
+from reader.index.engine import SearchEngine
+from reader.index.forms import splits, word_forms
+from reader.paper import Paper
+
+
+@pytest.fixture(autouse=True)
+def private_env(tmp_path, monkeypatch):
+    """The CLI's store, cache and config in this test's own folder."""
+    for name, value in {
+        "PAPER_READER_DB": tmp_path / "store.json",
+        "PAPER_READER_CACHE": tmp_path / "cache",
+        "PAPER_READER_CONFIG": tmp_path / "config.toml",
+        "XDG_CONFIG_HOME": tmp_path / "config",
+        "XDG_DATA_HOME": tmp_path / "data",
+        "XDG_CACHE_HOME": tmp_path / "xcache",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+
+
+def search(capsys, *args: str) -> list[str]:
+    assert main(["search", *args]) in (0, None)
+    return capsys.readouterr().out.splitlines()
+
+
+def engine_of(*titles: str, abstracts: dict[int, str] | None = None) -> SearchEngine:
+    abstracts = abstracts or {}
+    return SearchEngine([Paper(f"p{k}", t, abstracts.get(k, ""), "test", k) for k, t in enumerate(titles)])
+
+
+def titles(engine: SearchEngine, rows) -> list[str]:
+    return [engine.papers[int(i)].title for i in rows]
+
+
+# -- issue 12's examples, in the command line --------------------------------------------------
+
+EXAMPLES = [
+    ("difusion modle tutorial", "Step-by-Step Diffusion: An Elementary Tutorial"),
+    ("stepbystep diffusion", "Step-by-Step Diffusion: An Elementary Tutorial"),
+    ("lowrank adaptation tales", "Low-Rank Approximation, Adaptation, and Other Tales"),
+    ("selfattention feedforward", "Linear Self-Attention Approximation via Trainable Feedforward Kernel"),
+    ("finetuning silver bullet", "Initialization using Update Approximation is a Silver Bullet"),
+    ("spacefilling curves", "Planar Substitutions to Lebesgue type Space-Filling Curves"),
+    ("mathematical capability chatgpt", "Mathematical Capabilities of ChatGPT"),
+    ("universal properties rnn", "Minimal Width for Universal Property of Deep RNN"),
+    ("philosophers care complexities", "Why Philosophers Should Care About Computational Complexity"),
+    ("amplifying alchemy capabilities", "Alchemy: Amplifying Theorem-Proving Capability through Symbolic Mutation"),
+    ("hard negative mine isometric", "Mathematical Justification of Hard Negative Mining via Isometric"),
+    ("qwen 2.5 math", "Qwen2.5-Math Technical Report"),
+    ("qwen2.5 math", "Qwen2.5-Math Technical Report"),
+]
+
+
+@pytest.mark.parametrize("query, title", EXAMPLES)
+def test_each_example_of_the_issue_finds_its_paper_first_or_second(capsys, query: str, title: str) -> None:
+    lines = search(capsys, query, "--limit", "2")
+    assert any(line.split("\t")[2].startswith(title) for line in lines), lines
+
+
+def test_one_word_off_still_finds_the_paper_as_a_partial_match_in_json(capsys) -> None:
+    objects = [json.loads(line) for line in search(capsys, "chinchilla replication deepmind", "--json")]
+    assert objects[0]["title"] == "Chinchilla Scaling: A replication attempt"
+    assert objects[0]["partial"] is True and objects[0]["missing"] == "deepmind"
+    assert all(o["partial"] is True for o in objects)  # no paper has all three words
+    full = [json.loads(line) for line in search(capsys, "chinchilla replication", "--json")]
+    assert full[0]["partial"] is False and "missing" not in full[0]
+
+
+def test_partial_matches_follow_the_full_ones_within_the_limit(capsys) -> None:
+    lines = search(capsys, "difusion modle tutorial", "--limit", "3")
+    assert len(lines) == 3
+    assert lines[0].count("\t") == 2  # the full match: id, score, title
+    assert all(line.endswith("\tmissing: tutorial") or "\tmissing: " in line for line in lines[1:])
+
+
+# -- graceful AND in the engine ------------------------------------------------------------------
+
+
+def test_full_matches_come_before_partial_ones_which_are_a_group_apart() -> None:
+    engine = engine_of("alpha beta gamma", "alpha beta", "beta gamma delta", "alpha", "unrelated words")
+    result = engine.search("alpha beta gamma")
+    assert titles(engine, result.indices) == ["alpha beta gamma"]
+    assert len(result) == 1  # the count is of full matches only
+    assert titles(engine, result.partial) == ["alpha beta", "beta gamma delta"]
+    assert result.missing == ("gamma", "alpha")
+    assert result.missing_word(1) == "gamma" and result.missing_word(0) is None
+    assert 0 not in result.partial and 3 not in result.partial  # two words missing: not a partial match
+
+
+def test_no_partial_matches_when_enough_papers_match_every_word() -> None:
+    engine = engine_of(*[f"alpha beta {k}" for k in range(12)], "alpha other")
+    result = engine.search("alpha beta")
+    assert len(result) == 12 and len(result.partial) == 0
+
+
+def test_one_word_queries_and_strict_terms_never_go_partial() -> None:
+    engine = engine_of("alpha gamma", "alpha beta", "alpha beta gamma delta")
+    assert len(engine.search("zzzz").partial) == 0
+    # 'exact, "phrase", !exclusion and filters stay strict: only a plain word may be missing.
+    assert titles(engine, engine.search("alpha zzzz 'gamma").partial) == ["alpha gamma", "alpha beta gamma delta"]
+    assert titles(engine, engine.search('alpha zzzz "beta gamma"').partial) == ["alpha beta gamma delta"]
+    assert titles(engine, engine.search("alpha zzzz !delta").partial) == ["alpha gamma", "alpha beta"]
+    assert len(engine.search("alpha zzzz is:bookmarked").partial) == 0
+    assert len(engine.search("'zzzz alpha").partial) == 0
+
+
+def test_partial_matches_respect_the_limit() -> None:
+    engine = engine_of("alpha beta gamma", "alpha beta", "alpha gamma", "beta gamma")
+    result = engine.search("alpha beta gamma", limit=2)
+    assert len(result.indices) + len(result.partial) == 2
+
+
+# -- word forms, each ranked after the form as typed ----------------------------------------------
+
+
+def test_the_exact_form_ranks_before_a_plural_or_stem() -> None:
+    engine = engine_of("Mining hard negatives", "A mine of data", "Many models", "One model")
+    assert titles(engine, engine.search("mine").indices) == ["A mine of data", "Mining hard negatives"]
+    assert titles(engine, engine.search("models").indices)[:1] == ["Many models"]
+    assert titles(engine, engine.search("capabilities").indices) == []
+    engine = engine_of("Capability of X", "Capabilities of Y", "Universal properties", "A property")
+    assert titles(engine, engine.search("capability").indices) == ["Capability of X", "Capabilities of Y"]
+    assert titles(engine, engine.search("capabilities").indices) == ["Capabilities of Y", "Capability of X"]
+    assert titles(engine, engine.search("property").indices) == ["A property", "Universal properties"]
+
+
+def test_title_before_abstract_even_for_another_form() -> None:
+    engine = engine_of("Something else", "Capabilities of models", abstracts={0: "We test one capability."})
+    assert titles(engine, engine.search("capability").indices) == ["Capabilities of models", "Something else"]
+
+
+def test_british_and_american_spellings_find_each_other_exact_first() -> None:
+    engine = engine_of("We optimize it", "We optimise it", "The colour of noise", "Behavioral cloning")
+    assert titles(engine, engine.search("optimise").indices) == ["We optimise it", "We optimize it"]
+    assert titles(engine, engine.search("optimize").indices) == ["We optimize it", "We optimise it"]
+    assert titles(engine, engine.search("color").indices) == ["The colour of noise"]
+    assert titles(engine, engine.search("behavioural").indices) == ["Behavioral cloning"]
+
+
+def test_a_compound_typed_joined_finds_its_parts_side_by_side_only() -> None:
+    engine = engine_of("Coreset construction", "The core of a set", "Core-set methods", "Step-by-step proofs")
+    assert titles(engine, engine.search("coreset").indices) == ["Coreset construction", "Core-set methods"]
+    assert titles(engine, engine.search("stepbystep").indices) == ["Step-by-step proofs"]
+    assert titles(engine, engine.search("step by step").indices) == ["Step-by-step proofs"]  # split still works
+
+
+def test_letters_and_digits_split_or_glued() -> None:
+    engine = engine_of("Qwen2.5-Math report", "GPT-4 technical report", "Llama2 chat", "The K-12 classroom")
+    assert titles(engine, engine.search("qwen 2.5").indices)[:1] == ["Qwen2.5-Math report"]
+    assert titles(engine, engine.search("qwen2.5").indices)[:1] == ["Qwen2.5-Math report"]
+    assert titles(engine, engine.search("gpt4").indices) == ["GPT-4 technical report"]
+    assert titles(engine, engine.search("llama 2").indices) == ["Llama2 chat"]
+    assert titles(engine, engine.search("k12").indices) == ["The K-12 classroom"]
+
+
+def test_a_transposition_is_one_typo_in_short_words_too() -> None:
+    engine = engine_of("Diffusion models explained", "Top results", "A modal logic")
+    assert titles(engine, engine.search("modle").indices)[:1] == ["Diffusion models explained"]
+    assert titles(engine, engine.search("tpo").indices) == ["Top results"]
+
+
+def test_word_forms_rules() -> None:
+    assert {"mining", "mines"} <= word_forms("mine")
+    assert {"capabilities"} <= word_forms("capability") and "capability" in word_forms("capabilities")
+    assert {"normalizing", "normalise"} <= word_forms("normalize")
+    assert {"color", "colours"} <= word_forms("colour") and "behavior" in word_forms("behaviour")
+    assert "modeling" in word_forms("modelling") and "analyze" in word_forms("analyse")
+    assert "mine" not in word_forms("mine")
+    known = {"step", "by", "low", "rank", "gpt", "4", "k", "12", "st", "ep"}.__contains__
+    assert splits("stepbystep", known)[0] == ("step", "by", "step")
+    assert splits("lowrank", known) == [("low", "rank")]
+    assert splits("gpt4", known) == [("gpt", "4")] and splits("k12", known) == [("k", "12")]
+    assert splits("stepby", lambda w: False) == []
