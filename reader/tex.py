@@ -171,12 +171,119 @@ SYMBOLS = {
     "ell": "ℓ",
     "infty": "∞",
 }
-# Names long enough to be told apart when glued to a one-letter factor (nvarepsilon, kepsilon)
-# or to a lost operator after them (varepsilonll, Omegaleft).
-_LONG = sorted((n for n in SYMBOLS if len(n) >= 5), key=len, reverse=True)
-_GLUED = re.compile(r"([A-Za-z]?)(" + "|".join(_LONG) + r")(ll|gg|left|right|big|Big|cdot|times)?")
-_BACKSLASHED = re.compile(r"\\(" + "|".join(sorted(SYMBOLS, key=len, reverse=True)) + r")(?![A-Za-z])")
+# Commands no English word spells: where the scrape lost their backslash, their letters still
+# mean the command wherever they stand (tgeq 0, |nabla F|, sqrt(kappa), F:R^drightarrowR), and
+# they make the run of text around them math.
+COMMANDS = {
+    "leq": "≤",
+    "geq": "≥",
+    "neq": "≠",
+    "leqslant": "⩽",
+    "geqslant": "⩾",
+    "rightarrow": "→",
+    "leftarrow": "←",
+    "Rightarrow": "⇒",
+    "Leftarrow": "⇐",
+    "leftrightarrow": "↔",
+    "Leftrightarrow": "⇔",
+    "longrightarrow": "⟶",
+    "mapsto": "↦",
+    "nabla": "∇",
+    "sqrt": "√",
+    "cdot": "·",
+    "cdots": "⋯",
+    "ldots": "…",
+    "circ": "∘",
+    "otimes": "⊗",
+    "oplus": "⊕",
+    "subseteq": "⊆",
+    "supseteq": "⊇",
+    "emptyset": "∅",
+    "varnothing": "∅",
+    "forall": "∀",
+    "notin": "∉",
+    "setminus": "∖",
+    "propto": "∝",
+    "langle": "⟨",
+    "rangle": "⟩",
+    "lfloor": "⌊",
+    "rfloor": "⌋",
+    "lceil": "⌈",
+    "rceil": "⌉",
+    "infty": "∞",
+    "varepsilon": "ε",
+    "vartheta": "ϑ",
+    "varphi": "φ",
+    "varrho": "ϱ",
+    "varsigma": "ς",
+    "varpi": "ϖ",
+}
+# Commands whose names are English words or inside them (all, bin, sometimes, partial): read
+# only inside math.
+MATH_COMMANDS = {
+    "ll": "≪",
+    "gg": "≫",
+    "in": "∈",
+    "times": "×",
+    "pm": "±",
+    "mp": "∓",
+    "sim": "∼",
+    "simeq": "≃",
+    "approx": "≈",
+    "equiv": "≡",
+    "cup": "∪",
+    "cap": "∩",
+    "subset": "⊂",
+    "supset": "⊃",
+    "perp": "⊥",
+    "mid": "∣",
+    "partial": "∂",
+    "le": "≤",
+    "ge": "≥",
+}
+# Operator names, which read as themselves; known so that a glued one (minbig, nlog) splits.
+_OPERATORS = frozenset([
+    "log", "ln", "exp", "int", "min", "max", "argmin", "argmax", "sup", "inf", "lim", "liminf", "limsup",
+    "det", "sin", "cos", "tan", "Pr", "poly", "polylog",
+])  # fmt: skip
+# Size commands before a delimiter (big( left[ Bigr|) only make it taller: they read as nothing.
+_SIZES = frozenset(["big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "left", "right"])
+_DELIMITERS = "()[]|.\\\ue012\ue013"
+# English words that would split into a letter and a command (a+ll, b+in, notin+g, circ+a).
+_WORDS = frozenset([
+    "all", "ill", "bin", "din", "fin", "gin", "kin", "pin", "tin", "win", "yin", "egg", "age",
+    "noting", "circa", "wrangle", "bright", "fright", "wright", "aright", "cleft",
+])  # fmt: skip
+# Commands read only with their backslash: without it they are common words (to, ne).
+_BACKSLASH_ONLY = {"to": "→", "ne": "≠", "ni": "∋", "gets": "←", "iff": "⟺"}
+_READINGS = {**SYMBOLS, **COMMANDS, **MATH_COMMANDS}
+_LONGEST = max(map(len, [*_READINGS, *_OPERATORS, *_SIZES]))
+# Names long enough to be told apart when glued to a one-letter factor (nvarepsilon, kepsilon).
+_LONG = frozenset(n for n in SYMBOLS if len(n) >= 5)
+_GLUABLE = frozenset([*_LONG, *COMMANDS, *MATH_COMMANDS, *_OPERATORS, *_SIZES])
+_BACKSLASHED = re.compile(
+    r"\\(" + "|".join(sorted([*_READINGS, *_BACKSLASH_ONLY], key=len, reverse=True)) + r")(?![A-Za-z])"
+)
+_BACKSLASHED_SIZE = re.compile(r"\\(?:" + "|".join(sorted(_SIZES, key=len, reverse=True)) + r")(?=[()\[\]|.]|\\[{}|])")
+_BACKSLASHED_OPERATOR = re.compile(r"\\(" + "|".join(sorted(_OPERATORS, key=len, reverse=True)) + r")(?![A-Za-z])")
 _MATH_MARK = re.compile(r"[\^_=<>]")
+# Cheap hints that a text holds a command word (checked with ``in`` before any regex).
+_COMMAND_HINTS = (
+    *("leq", "geq", "neq", "arrow", "nabla", "sqrt", "cdot", "dots", "circ", "infty", "frac{", "mapsto"),
+    *("varepsilon", "vartheta", "varphi", "varrho", "varsigma", "varpi", "varnothing", "subseteq", "supseteq"),
+    *("notin", "forall", "emptyset", "setminus", "propto", "langle", "rangle", "lfloor", "rfloor", "lceil", "rceil"),
+    *("big(", "big[", "Big(", "Big[", "bigl", "Bigl", "bigg", "Bigg", "left(", "left[", "left|"),
+    *("right)", "right]", "right|"),
+    *_LONG,
+)
+# (varepsilon,delta): a bracketed list of two or more Greek names is math.
+_GREEK_NAME = "(?:" + "|".join(sorted(SYMBOLS, key=len, reverse=True)) + ")"
+_GREEK_TUPLE = re.compile(r"(?<![A-Za-z])\((" + _GREEK_NAME + r"(?:,\s?" + _GREEK_NAME + r")+)\)")
+_RELATION_END = re.compile(r"[=<>≤≥≠≪≫∈∼≈≡→⇒↦⊂⊆]$")
+_ONE_GREEK = re.compile(r"(" + _GREEK_NAME + r")([.,;:)]*)")
+_OPENING_SIZE = re.compile(r"(?:left|[bB]igg?l?)[(\[|]")
+_SQRT_GROUP = re.compile(r"√\{([^{}\s]+)\}")
+_FRAC = re.compile(r"(?<![A-Za-z])\\?frac\{([^{}]+)\}\{([^{}]+)\}")
 _SPACES = re.compile(r"(\s+)")
 _LETTERS = re.compile(r"[A-Za-z]+")
 
@@ -252,25 +359,143 @@ def _alphabet(match: re.Match[str]) -> str:
     return (opening or "") + letter + (closing or "")
 
 
-def _symbol_run(match: re.Match[str]) -> str:
-    run = match.group(0)
-    if run in SYMBOLS:
-        return SYMBOLS[run]
-    glued = _GLUED.fullmatch(run)
-    if glued:
-        return glued.group(1) + SYMBOLS[glued.group(2)] + (glued.group(3) or "")
-    return run
+def _split_names(letters: str) -> list[str] | None:
+    """``letters`` as a run of command names, with at most one variable letter before and after.
+
+    ``drightarrowR`` -> d, rightarrow, R; ``nvarepsilon`` -> n, varepsilon; ``Thetabig`` ->
+    Theta, big. A letter after a name only follows a command (never a Greek or math-only
+    name: deltas, int). Fewest pieces win, then a letter before over one after (xin: x, in);
+    None when the letters are not such a run (fraction, all).
+    """
+    best: list[str] | None = None
+    for head, tail in ((0, 0), (1, 0), (0, 1), (1, 1)):
+        middle = letters[head : len(letters) - tail]
+        names = _names(middle) if middle else None
+        if names is None or (tail and names[-1] not in COMMANDS):
+            continue
+        if best is None or len(names) + head + tail < len(best):
+            best = [letters[:head]] * head + names + [letters[len(letters) - tail :]] * tail
+    return best
+
+
+def _names(text: str) -> list[str] | None:
+    """``text`` cut into gluable names, fewest first, or None."""
+    if text in _GLUABLE or text in SYMBOLS:
+        return [text]
+    best: list[str] | None = None
+    for cut in range(min(len(text) - 1, _LONGEST), 1, -1):
+        first = text[:cut]
+        if first in _GLUABLE:
+            rest = _names(text[cut:])
+            if rest is not None and (best is None or len(rest) + 1 < len(best)):
+                best = [first, *rest]
+    return best
+
+
+def _glued(letters: str) -> list[str] | None:
+    """The names ``letters`` is glued from, where that reading is safe (see :func:`_split_names`)."""
+    if letters.lower() in _WORDS or len(letters) > 40:
+        return None
+    return _split_names(letters)
+
+
+def _read_letters(letters: str, after: str) -> str:
+    """A run of letters inside math as it reads: names become symbols (see :func:`_split_names`)."""
+    if letters in SYMBOLS:
+        return SYMBOLS[letters]
+    pieces = _glued(letters)
+    if pieces is None:
+        return letters
+    if any(p in _SIZES for p in pieces[:-1]) or (pieces[-1] in _SIZES and not (after and after in _DELIMITERS)):
+        return letters  # a size command only reads as nothing right before its delimiter
+    if len(pieces) > 1 and any(p in SYMBOLS and p not in _LONG for p in pieces):
+        return letters  # a short Greek name glued to letters is a word (spin, omicron)
+    return "".join("" if p in _SIZES else _READINGS.get(p, p) for p in pieces)
+
+
+def _math_letters(run: str) -> str:
+    return _LETTERS.sub(lambda m: _read_letters(m.group(0), run[m.end() : m.end() + 1]), run)
+
+
+def _holds_command(run: str, hints: list[str]) -> bool:
+    """Whether a run of text spells a command no English word spells (tgeq, |nabla, sqrt(kappa)).
+
+    ``hints`` are the command hints found in the whole text: a run without one holds none.
+    """
+    if not any(hint in run for hint in hints):
+        return False
+    for match in _LETTERS.finditer(run):
+        pieces = _glued(match.group(0))
+        if not pieces:
+            continue
+        if any(p in COMMANDS for p in pieces):
+            return True  # leq, nabla, varepsilon
+        glued = len(pieces) > 1
+        if glued and any(p in _LONG for p in pieces):
+            return True  # a Greek name glued to another name or a letter (kepsilon, sigmaleft)
+        if glued and pieces[-1] in _SIZES and run[match.end() : match.end() + 1] in ("(", "["):
+            return True  # a size glued to its bracket (Obig(, minbig()
+    return False
+
+
+def _closes_size(run: str) -> bool:
+    """Whether a run holds a size command glued before a closing bracket (Mright), {x}right))."""
+    for match in _LETTERS.finditer(run):
+        pieces = _glued(match.group(0))
+        if pieces and pieces[-1] in _SIZES and run[match.end() : match.end() + 1] in (")", "]", "|"):
+            return True
+    return False
+
+
+def _one_greek(run: str) -> str:
+    found = _ONE_GREEK.fullmatch(run)
+    return SYMBOLS[found.group(1)] + found.group(2) if found else run
+
+
+def _sqrt_group(match: re.Match[str]) -> str:
+    inside = match.group(1)
+    return "√" + (inside if len(inside) == 1 else f"({inside})")
 
 
 def _math_tokens(text: str) -> str:
-    """Symbol names as letters inside math: runs of non-space characters holding ^ _ = < or >."""
-    if not _MATH_MARK.search(text):
+    """Command and symbol names as symbols inside math.
+
+    Math is a run of non-space characters holding ^ _ = < or >, or spelling a command no
+    English word spells (tgeq, sqrt(kappa), Obig(); after a run that opened a size (Oleft(),
+    one that closes one (Mright)); a lone Greek name after a relation (leq alpha); a bracketed
+    list of Greek names ((varepsilon,delta)).
+    """
+    hints = [hint for hint in _COMMAND_HINTS if hint in text]
+    commands = bool(hints)
+    if "(" in text:
+        text = _GREEK_TUPLE.sub(lambda m: "(" + _LETTERS.sub(lambda n: SYMBOLS[n.group(0)], m.group(1)) + ")", text)
+    if not commands and not _MATH_MARK.search(text):
         return text
+    if commands and "frac" in text:
+        text = _FRAC.sub(_fraction, text)
     parts = _SPACES.split(text)
+    previous = ""
+    sized = False  # a math run opened a size (left(, big[): a later run may close it
     for i in range(0, len(parts), 2):
-        if _MATH_MARK.search(parts[i]):
-            parts[i] = _LETTERS.sub(_symbol_run, parts[i])
+        part = parts[i]
+        if (
+            _MATH_MARK.search(part)
+            or (commands and _holds_command(part, hints))
+            or (sized and commands and _closes_size(part))
+        ):
+            sized = sized or bool(_OPENING_SIZE.search(part))
+            part = _math_letters(part)
+            if "√{" in part:
+                part = _SQRT_GROUP.sub(_sqrt_group, part)
+        elif _RELATION_END.search(previous):
+            part = _one_greek(part)
+        parts[i] = previous = part
     return "".join(parts)
+
+
+def _fraction(match: re.Match[str]) -> str:
+    top, bottom = (g if len(g) == 1 or g.isalnum() else f"({g})" for g in match.groups())
+    return f"{top}/{bottom}"
 
 
 def _script(match: re.Match[str]) -> str:
@@ -298,7 +523,7 @@ def _script(match: re.Match[str]) -> str:
 
 def _clean_piece(text: str) -> str:
     """Apply the rules to text with no URL in it; styles stay as private-use markers."""
-    if not _MAYBE_TEX.search(text):
+    if not _MAYBE_TEX.search(text) and not any(hint in text for hint in _COMMAND_HINTS):
         return text
     backslash, brace = "\\" in text, "{" in text
     if brace:
@@ -314,7 +539,10 @@ def _clean_piece(text: str) -> str:
     if "math" in text and _ALPHABET_HINT.search(text):
         text = _ALPHABET.sub(_alphabet, text)
     if backslash:
-        text = _BACKSLASHED.sub(lambda m: SYMBOLS[m.group(1)], text)
+        text = _BACKSLASHED_SIZE.sub("", text)
+        text = _BACKSLASHED.sub(lambda m: _READINGS.get(m.group(1)) or _BACKSLASH_ONLY[m.group(1)], text)
+        text = _BACKSLASHED_OPERATOR.sub(lambda m: m.group(1), text)
+        text = text.replace("\\|", "‖")
     text = _math_tokens(text)
     if "^" in text or "_" in text:
         text = _SCRIPT.sub(_script, text)
