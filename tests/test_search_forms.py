@@ -11,6 +11,7 @@ import pytest
 from reader.cli import main
 from reader.index.engine import SearchEngine
 from reader.index.forms import splits, word_forms
+from reader.index.highlight import matched
 from reader.paper import Paper
 
 
@@ -181,3 +182,31 @@ def test_word_forms_rules() -> None:
     assert splits("lowrank", known) == [("low", "rank")]
     assert splits("gpt4", known) == [("gpt", "4")] and splits("k12", known) == [("k", "12")]
     assert splits("stepby", lambda w: False) == []
+
+
+# -- why it matched: spans of the title and the abstract ---------------------------------------
+
+
+def covered(text: str, spans) -> list[str]:
+    return [text[start:end] for start, end in spans]
+
+
+def test_matched_gives_title_and_abstract_spans_and_says_when_only_the_abstract_matched() -> None:
+    title, abstract = "Attention is all you need", "We replace recurrence with self-attention; the Transformer wins."
+    engine = engine_of(title, "Transformers everywhere", abstracts={0: abstract})
+    why = matched(engine, title, abstract, "transformer")
+    assert why.title == () and covered(abstract, why.abstract) == ["Transformer"]
+    assert why.abstract_only
+    why = matched(engine, title, abstract, "attention 'recurrence")
+    assert covered(title, why.title) == ["Attention"] and not why.abstract_only
+    assert covered(abstract, why.abstract) == ["recurrence", "attention"]
+
+
+def test_matched_covers_other_forms_compounds_and_glued_words() -> None:
+    title = "Step-by-Step Diffusion: Capabilities of Llama2 and Padé approximants"
+    engine = engine_of(title)
+    assert covered(title, matched(engine, title, "", "stepbystep").title) == ["Step-by-Step"]
+    assert covered(title, matched(engine, title, "", "capability").title) == ["Capabilities"]
+    assert covered(title, matched(engine, title, "", "llama 2").title) == ["Llama2"]
+    assert covered(title, matched(engine, title, "", "pade difusion").title) == ["Diffusion", "Padé"]
+    assert matched(engine, title, "", "!diffusion").title == ()

@@ -208,6 +208,7 @@ class SearchEngine:
         self._lock = threading.Lock()
         self._expansions: OrderedDict[str, dict[int, float]] = OrderedDict()
         self._wanted: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self._compounds: OrderedDict[str, list[tuple[str, ...]]] = OrderedDict()
         self._word_arrays: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # -- caches --------------------------------------------------------------------------
@@ -216,6 +217,7 @@ class SearchEngine:
         with self._lock:
             self._expansions.clear()
             self._wanted.clear()
+            self._compounds.clear()
             self._word_arrays.clear()
 
     def _cached(self, cache: OrderedDict, key: str, size: int, make: Callable[[str], Any]) -> Any:
@@ -338,6 +340,9 @@ class SearchEngine:
         A word the vocabulary holds itself is cut only into parts of three letters or more,
         two of them content words ("finetuning", not "without" or "however").
         """
+        return list(self._cached(self._compounds, word, EXPAND_CACHE, self._compound_parts))
+
+    def _compound_parts(self, word: str) -> list[tuple[str, ...]]:
         if len(word) < 3 or not word.isalnum():
             return []
         has_digit = not word.isalpha()
@@ -387,7 +392,7 @@ class SearchEngine:
     def _joined_codes(self, word: str) -> np.ndarray | None:
         """Scores of the papers holding ``word`` or another form of it, at JOINED level (two query
         words typed apart that the paper writes as one: "llama 2" for llama2); None if none do."""
-        wids = [wid for w in (word, *word_forms(word)) if (wid := self.vocab.get(w)) is not None]
+        wids = [self.vocab[w] for w in self.joined_forms(word)]
         if not wids:
             return None
         codes = np.zeros(self.n, dtype=np.uint8)
@@ -396,6 +401,10 @@ class SearchEngine:
         for wid in wids:
             codes[self.title_postings[wid]] = _code(JOINED * TITLE_WEIGHT)
         return codes
+
+    def joined_forms(self, word: str) -> list[str]:
+        """The vocabulary's words among ``word`` and its other forms (two query words typed apart, glued)."""
+        return [w for w in (word, *sorted(word_forms(word))) if w in self.vocab]
 
     def _plain_codes(self, words: list[str]) -> list[np.ndarray]:
         """Per-paper score of each plain query word; two neighbours the paper writes as one word count for both."""
