@@ -24,7 +24,7 @@ from reader.index.build import IndexBuilder
 from reader.paper import Paper
 from reader.sorting import SORTS
 from reader.store import Store, StoreError, default_path
-from reader.text import clean_line
+from reader.text import clean_line, inert
 
 PROG = "paper-reader"
 # Digests bigger than this (in characters) are parsed on a worker while the app shows the first papers.
@@ -424,7 +424,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_config(args: argparse.Namespace) -> None:
     from reader.config import config_path
 
-    print(config_path())
+    print(inert(str(config_path())))  # a path from the environment is shown, never acted on
 
 
 def cmd_completions(args: argparse.Namespace) -> None:

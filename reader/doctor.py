@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from typing import Any
 
 from reader.config import ConfigError, config_path, config_problems, load_config
 from reader.store import META, SCHEMA, Store, StoreError, is_kept, tag_counts
+from reader.text import inert
 
 OK, NOTE, PROBLEM = "ok", "note", "problem"
 TIMEOUT = 3.0
@@ -175,6 +177,11 @@ def _age(seconds: float) -> str:
     return f"{seconds} second{'s' if seconds != 1 else ''} old"
 
 
+def _q(path: Path | str) -> str:
+    """A path quoted for the shell, so a fix line can be pasted as it is."""
+    return shlex.quote(str(path))
+
+
 def _is_dir(path: Path) -> bool:
     try:
         return path.is_dir()
@@ -206,7 +213,7 @@ def _store_checks(path: Path, now: datetime | None) -> list[Check]:
     if not path.exists():
         if backup.is_file():
             checks.append(
-                Check(PROBLEM, "store", f"{path}: missing, but its backup is there", f"cp '{backup}' '{path}'")
+                Check(PROBLEM, "store", f"{path}: missing, but its backup is there", f"cp {_q(backup)} {_q(path)}")
             )
         else:
             checks.append(Check(NOTE, "store", f"{path}: not created yet (the first bookmark, tag or note creates it)"))
@@ -228,9 +235,10 @@ def _store_checks(path: Path, now: datetime | None) -> list[Check]:
     except StoreError as err:
         bak_ok = backup.is_file() and _parses(backup) is None
         fix = (
-            f"keep the broken file aside and restore the backup: mv '{path}' '{path}.broken' && cp '{backup}' '{path}'"
+            "keep the broken file aside and restore the backup: "
+            f"mv {_q(path)} {_q(f'{path}.broken')} && cp {_q(backup)} {_q(path)}"
             if bak_ok
-            else f"repair the JSON by hand, or move '{path}' aside to start afresh"
+            else f"repair the JSON by hand, or move {_q(path)} aside to start afresh"
         )
         checks.append(Check(PROBLEM, "store health", err.message, fix))
     else:
@@ -254,7 +262,7 @@ def _store_checks(path: Path, now: datetime | None) -> list[Check]:
                 PROBLEM,
                 "store folder",
                 f"{path.parent} is not writable: changes cannot be saved",
-                f"chmod u+w '{path.parent}'",
+                f"chmod u+w {_q(path.parent)}",
             )
         )
     if backup.is_file():
@@ -304,10 +312,10 @@ def report(checks: list[Check]) -> str:
     """The checks as text: one line each, a fix line under each problem, a summary last."""
     lines = []
     width = max((len(c.name) for c in checks), default=0)
-    for check in checks:
-        lines.append(f"{check.status:<8} {check.name:<{width}}  {check.detail}")
+    for check in checks:  # paths and config values are shown inert: escapes print as \x1b, not act
+        lines.append(f"{check.status:<8} {check.name:<{width}}  {inert(check.detail)}")
         if check.fix:
-            lines.append(f"{'':<8} {'':<{width}}  fix: {check.fix}")
+            lines.append(f"{'':<8} {'':<{width}}  fix: {inert(check.fix)}")
     problems = list(dict.fromkeys(c.name for c in checks if c.status == PROBLEM))
     count = sum(1 for c in checks if c.status == PROBLEM)
     lines.append(

@@ -37,6 +37,24 @@ def clean_line(text: str) -> str:
     return _CONTROLS.sub("", text)
 
 
+def inert(text: str) -> str:
+    """``text`` with every control, bidi and separator character written as a visible escape.
+
+    For names that must be shown as they are without acting on the terminal (a path holding
+    ESC prints as ``\\x1b[2J``, a tab as ``\\t``); printable text comes back unchanged.
+    """
+    return text if text.isprintable() else "".join(map(_visible, text))
+
+
+def _visible(ch: str) -> str:
+    if ch.isprintable():
+        return ch
+    return _ESCAPE_NAMES.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+
+
+_ESCAPE_NAMES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
 def fold(text: str) -> str:
     """Fold text for matching: Unicode-normalize, drop accents, casefold, punctuation to spaces."""
     if text.isascii():  # the common case, without a regex (paper ids fold every title)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -91,7 +92,9 @@ def test_corrupt_store_is_a_problem_with_a_fix_and_left_untouched(healthy, env):
     health = line(done.stdout, "store health")
     assert health.startswith("problem") and "corrupt" in health
     fix = done.stdout.splitlines()[done.stdout.splitlines().index(health) + 1]
-    assert "fix:" in fix and f"cp '{healthy}.bak' '{healthy}'" in fix  # the backup parses: restore it
+    assert (
+        "fix:" in fix and f"cp {shlex.quote(f'{healthy}.bak')} {shlex.quote(str(healthy))}" in fix
+    )  # the backup parses: restore it
     assert "1 problem: store health" in done.stdout
     assert healthy.read_bytes() == before
 
@@ -106,7 +109,10 @@ def test_missing_store_is_fine_unless_its_backup_is_left(tmp_path, env):
     Path(str(db) + ".bak").write_text('{"papers": {}}')
     done = run(["doctor", "--db", str(db)], env)
     assert done.returncode == 1
-    assert "missing, but its backup is there" in done.stdout and f"fix: cp '{db}.bak' '{db}'" in done.stdout
+    assert (
+        "missing, but its backup is there" in done.stdout
+        and f"fix: cp {shlex.quote(f'{db}.bak')} {shlex.quote(str(db))}" in done.stdout
+    )
 
 
 def test_store_from_environment_variable(healthy, env):
@@ -182,3 +188,30 @@ def test_a_store_path_too_long_is_a_problem_not_a_traceback(env):
     done = run(["doctor", "--db", "x" * 5000], env)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-500:]
     assert "cannot look at it (File name too long)" in line(done.stdout, "store")
+
+
+ESC = "\x1b]0;pwned\x07\x1b[2J\x1b[31m"
+
+
+def test_escapes_in_paths_and_config_values_are_shown_inert(tmp_path, env):
+    config = tmp_path / f"conf{ESC}ig.toml"
+    config.write_text('theme = "x\\u001b[2J"\n[keys]\n"q\\u001b[31m" = "x"\nquit = "\\u001b"\n', encoding="utf-8")
+    env = {**env, "PAPER_READER_CONFIG": str(config)}
+    done = run(["config", "path"], env)
+    assert done.stdout == str(config).replace("\x1b", "\\x1b").replace("\x07", "\\x07") + "\n"
+    done = run(["doctor", "--db", str(tmp_path / f"st{ESC}ore.json")], env)
+    assert not any(ch in done.stdout for ch in "\x1b\x07\x9b"), done.stdout
+    assert "st\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31more.json" in line(done.stdout, "store")
+    problems = [row for row in done.stdout.splitlines() if row.startswith("problem")]
+    assert any("'x\\x1b[2J' is not a theme" in row for row in problems), problems
+    assert any("'q\\x1b[31m' is not an action" in row for row in problems), problems
+    assert any("quit: '\\x1b' is a control character" in row for row in problems), problems
+
+
+def test_fix_lines_quote_paths_for_the_shell(tmp_path, env):
+    db = tmp_path / "it's here" / "store.json"
+    db.parent.mkdir()
+    db.with_name("store.json.bak").write_text("{}")
+    done = run(["doctor", "--db", str(db)], env)
+    fix = [row for row in done.stdout.splitlines() if "fix: cp " in row][0]
+    assert shlex.split(fix.split("fix: ", 1)[1]) == ["cp", f"{db}.bak", str(db)]
