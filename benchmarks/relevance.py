@@ -82,7 +82,7 @@ def table(results: dict[str, dict[str, dict[str, float]]], counts: dict[str, int
     rows = list(next(iter(results.values())))
     cell = 5
     group = len(KS) + 1
-    width = max(len(f"{r} ({counts.get(r, 0)})") for r in rows) + 2
+    width = max(len("class (queries)"), *(len(f"{r} ({counts.get(r, 0)})") for r in rows)) + 2
     head = " " * width + "".join(f"{n[: cell * group + group - 2]:<{cell * group + group}}" for n in names)
     sub = f"{'class (queries)':<{width}}" + "".join(
         "".join(f"{h:>{cell}} " for h in [*(f"@{k}" for k in KS), "MRR"]) + " " for _ in names
