@@ -23,6 +23,7 @@ from reader.export import FORMATS, export
 from reader.index.build import IndexBuilder
 from reader.paper import Paper
 from reader.sorting import SORTS
+from reader.sources import fetch
 from reader.store import Store, StoreError, default_path
 from reader.text import clean_line, inert
 
@@ -47,6 +48,7 @@ COMMANDS = (
     "doctor",
     "config",
     "completions",
+    "fetch",
 )
 
 
@@ -189,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("config", help="'config path' prints where the config file is read from")
     p.add_argument("action", choices=["path"])
+
+    p = sub.add_parser("fetch", help="fetch the day's trending papers into the digests folder")
+    fetch.add_arguments(p)
 
     p = sub.add_parser("completions", help="print a shell completion script (bash, zsh or fish)")
     p.add_argument("shell", choices=SHELLS)
@@ -485,6 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "doctor": cmd_doctor,
         "config": cmd_config,
         "completions": cmd_completions,
+        "fetch": fetch.run,
     }
     try:
         status = handlers[args.command](args)

@@ -5,6 +5,7 @@
     # ~/.config/paper-reader/config.toml  (paper-reader config path)
     theme = "nord"                   # any Textual theme; wins over one picked in the app
     digests = "~/papers/digests"     # plain `paper-reader` opens every *.txt here, newest first
+    fetch_max = 500                  # `paper-reader fetch`: at most this many papers a day
 
     [keys]                           # action = "key[,key...]" (see `?` in the app)
     bookmark = "b,ctrl+b"
@@ -25,7 +26,8 @@ from platformdirs import user_config_dir
 
 CONFIG_NAME = "config.toml"
 ENV_VAR = "PAPER_READER_CONFIG"
-KNOWN = ("theme", "digests", "keys")
+KNOWN = ("theme", "digests", "fetch_max", "keys")
+FETCH_MAX = 500  # papers fetched at most for one day (paper-reader fetch)
 MAX_BYTES = 1_000_000  # a config file is a few lines; more is a wrong path (a digest, /dev/zero)
 # The actions [keys] can rebind: the ids of the main screen's bindings.
 ACTIONS = (
@@ -77,6 +79,7 @@ class Config:
     digests: Path | None = None
     keys: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+    fetch_max: int = FETCH_MAX
 
 
 def config_path() -> Path:
@@ -120,13 +123,16 @@ def load_config(path: Path | None = None) -> Config:
     digests = data.get("digests")
     if digests is not None and not isinstance(digests, str):
         raise ConfigError(f"{path}: digests must be a folder path in quotes")
+    fetch_max = data.get("fetch_max", FETCH_MAX)
+    if not isinstance(fetch_max, int) or isinstance(fetch_max, bool) or fetch_max < 1:
+        raise ConfigError(f"{path}: fetch_max must be a whole number of papers, 1 or more, like fetch_max = 500")
     keys = data.get("keys", {})
     if not isinstance(keys, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in keys.items()):
         raise ConfigError(f'{path}: [keys] maps action names to keys in quotes, like bookmark = "b,ctrl+b"')
     folder = Path(digests).expanduser() if digests else None
     if folder is not None and not folder.is_absolute():
         folder = path.parent / folder
-    return Config(theme=theme, digests=folder, keys=dict(keys), path=path)
+    return Config(theme=theme, digests=folder, keys=dict(keys), path=path, fetch_max=fetch_max)
 
 
 def key_problem(key: str) -> str | None:

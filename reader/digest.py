@@ -16,7 +16,9 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from reader.paper import Paper, paper_id
+from reader.paper import Paper, PaperMeta, paper_id
+from reader.sources import formats
+from reader.sources.folder import DIGEST_SUFFIXES
 from reader.text import clean_line
 
 # Lines the digest service puts above the papers.
@@ -27,7 +29,6 @@ _GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=\S)(?!(?:r|rs|d|s)(?![a-z]))")
 ABSTRACT_MIN = 200
 # A line this much longer than the title before it is that title's abstract.
 ABSTRACT_RATIO = 1.8
-DIGEST_SUFFIX = ".txt"
 CHECK_CHARS = 1 << 16  # how much of a file is parsed up front to check it holds papers
 
 
@@ -156,8 +157,8 @@ def parse_digest(text: str, source: str = "") -> tuple[list[tuple[str, str]], li
 def expand_paths(paths: list[str | os.PathLike[str]]) -> list[Path]:
     """Turn files and folders into the list of digest files, checking each exists.
 
-    A folder stands for its ``*.txt`` files, newest name first (daily digests are
-    usually named by date). ``-`` stands for the standard input.
+    A folder stands for its digests (``*.txt``, ``*.jsonl``, feeds, emails), newest name
+    first (daily digests are named by date). ``-`` stands for the standard input.
     """
     files: list[Path] = []
     for given in paths:
@@ -167,13 +168,13 @@ def expand_paths(paths: list[str | os.PathLike[str]]) -> list[Path]:
         elif path.is_dir():
             try:
                 found = sorted(
-                    (p for p in path.iterdir() if p.suffix == DIGEST_SUFFIX and p.is_file()),
+                    (p for p in path.iterdir() if p.suffix in DIGEST_SUFFIXES and p.is_file()),
                     reverse=True,
                 )
             except OSError as err:
                 raise DigestError(path, f"cannot list folder: {err.strerror}") from None
             if not found:
-                raise DigestError(path, "folder has no *.txt digests in it")
+                raise DigestError(path, "folder has no *.txt digests in it (nor .jsonl, .rss, .eml, ...)")
             files.extend(found)
         elif path.exists():
             files.append(path)
@@ -394,6 +395,49 @@ def read_digest(path: str | os.PathLike[str], encoding: str | None = None) -> tu
     return entries, warnings
 
 
+def _add_paper(
+    library: Library, index: dict[str, Paper], source: str, title: str, abstract: str, meta: PaperMeta | None = None
+) -> Paper | None:
+    """Add a paper to the library; None when it is there already (its longest abstract kept)."""
+    pid = paper_id(title)
+    known = index.get(pid)
+    if known is not None:
+        if len(abstract) > len(known.abstract):
+            known.abstract = abstract
+        if known.meta is None and meta is not None:
+            known.meta = meta
+        if source != known.source:
+            library.also_in.setdefault(pid, []).append(source)
+        return None
+    paper = Paper(pid, title, abstract, source, len(library.papers), meta=meta)
+    index[pid] = paper
+    library.papers.append(paper)
+    return paper
+
+
+def _read_structured(path: Path, handle: IO[bytes], encoding: str | None) -> tuple[formats.Parsed, int] | None:
+    """A JSON-lines, feed or email file read whole and parsed, with its size; None for a text digest."""
+    try:
+        head = handle.read(4096)
+        handle.seek(0)
+        kind = formats.sniff(path.suffix, head)
+        if kind == formats.TEXT:
+            return None
+        with handle:
+            data = handle.read()
+    except OSError as err:
+        raise DigestError(path, f"cannot read: {err.strerror or err}") from None
+    if not data.strip():
+        raise DigestError(path, "empty file, no papers in it")
+    try:
+        parsed = formats.parse(kind, data, str(path), encoding)
+    except formats.FormatError as err:
+        raise DigestError(path, str(err)) from None
+    if not parsed.entries:
+        raise DigestError(path, f"no papers found in this {kind} file")
+    return parsed, len(data)
+
+
 class LibraryLoader:
     """Digests checked up front (errors before any UI), then parsed in batches, streaming.
 
@@ -412,27 +456,33 @@ class LibraryLoader:
         self.files = expand_paths(paths)
         self.encoding = encoding
         self.size = 0
-        self._pending: list[tuple[Path, IO[bytes] | None, int]] = []
+        self._pending: list[tuple[Path, IO[bytes] | None, int, formats.Parsed | None]] = []
         # Hashing the bytes stands for them (reader.index_cache) only where a file can be read again.
         self.regular = True
         try:
             for path in self.files:
                 handle, regular = _open(path)
+                self.regular = self.regular and regular
+                structured = _read_structured(path, handle, encoding)
+                if structured is not None:
+                    parsed, size = structured
+                    self.size += size
+                    self._pending.append((path, None, size, parsed))
+                    continue
                 size = _check_file(path, encoding, check_whole, handle)
                 self.size += size
-                self.regular = self.regular and regular
                 if regular and len(self._pending) >= KEEP_OPEN:
                     handle.close()
-                    self._pending.append((path, None, size))
+                    self._pending.append((path, None, size, None))
                 else:
-                    self._pending.append((path, handle, size))
+                    self._pending.append((path, handle, size, None))
         except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
         """Close the files not parsed yet (a loader dropped before :meth:`batches` ran)."""
-        for _path, handle, _size in self._pending:
+        for _path, handle, _size, _parsed in self._pending:
             if handle is not None:
                 handle.close()
         self._pending = []
@@ -449,11 +499,14 @@ class LibraryLoader:
         library.encoding = self.encoding
         done = 0
         while self._pending:
-            path, handle, size = self._pending.pop(0)
-            if handle is None:
-                handle, _regular = _open(path)
-            with handle:
-                new = yield from self._parse(library, index, path, handle, done, batch, content)
+            path, handle, size, parsed = self._pending.pop(0)
+            if parsed is not None:
+                new = self._add_structured(library, index, path, parsed, content)
+            else:
+                if handle is None:
+                    handle, _regular = _open(path)
+                with handle:
+                    new = yield from self._parse(library, index, path, handle, done, batch, content)
             done += size
             if not self._pending and content is not None:
                 library.content_key = content.hexdigest()
@@ -478,23 +531,32 @@ class LibraryLoader:
         lines = _read_lines(path, self.encoding, handle, file_hash)
         for title, abstract in iter_entries(lines, source, library.warnings, True):
             consumed += len(title) + len(abstract) + 2
-            pid = paper_id(title)
-            known = index.get(pid)
-            if known is not None:
-                if len(abstract) > len(known.abstract):
-                    known.abstract = abstract
-                if source != known.source:
-                    library.also_in.setdefault(pid, []).append(source)
+            paper = _add_paper(library, index, source, title, abstract)
+            if paper is None:
                 continue
-            paper = Paper(pid, title, abstract, source, len(library.papers))
-            index[pid] = paper
-            library.papers.append(paper)
             new.append(paper)
             if len(new) >= batch:
                 yield new, min(1.0, (done + consumed) / max(self.size, 1))
                 new = []
         if content is not None:
             content.update(file_hash.digest())
+        return new
+
+    def _add_structured(
+        self, library: Library, index: dict[str, Paper], path: Path, parsed: formats.Parsed, content: Any
+    ) -> list[Paper]:
+        """A structured file's papers (read at the check) into ``library``."""
+        source = str(path)
+        library.files.append(source)
+        for warning in parsed.warnings:
+            add_warning(library.warnings, warning)
+        new: list[Paper] = []
+        for entry in parsed.entries:
+            if content is not None:
+                content.update(f"{entry}\n".encode("utf-8", "surrogatepass"))
+            paper = _add_paper(library, index, source, entry.title, entry.abstract, entry.meta)
+            if paper is not None:
+                new.append(paper)
         return new
 
     def load(self) -> Library:

@@ -49,6 +49,23 @@ def id_number(pid: str) -> int:
     return int.from_bytes(base64.b32decode(pid.upper() + "====")[:8].ljust(8, b"\0"), "big") >> 4
 
 
+@dataclass(frozen=True, slots=True)
+class PaperMeta:
+    """What a structured source (the Hub, arXiv, an email listing) says of a paper besides its text.
+
+    Dates are ISO ``YYYY-MM-DD`` ("" when unknown); ``upvotes`` is None when the source has none.
+    """
+
+    arxiv_id: str = ""
+    authors: tuple[str, ...] = ()
+    published: str = ""  # when the paper came out (arXiv)
+    submitted: str = ""  # when it reached the source's list (the Hub's day)
+    upvotes: int | None = None
+    github_repo: str = ""
+    project_page: str = ""
+    keywords: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class Paper:
     """One paper: a title and its abstract, where it came from, and its place in file order."""
@@ -60,6 +77,8 @@ class Paper:
     order: int = 0
     # True when the paper is not in any open digest and comes from a stored snapshot.
     from_store: bool = False
+    # Authors, dates, upvotes and links, from sources that have them (None: a plain text digest).
+    meta: PaperMeta | None = None
 
     @classmethod
     def make(cls, title: str, abstract: str, source: str = "", order: int = 0) -> Paper:

@@ -18,6 +18,8 @@ CORE = [
     "reader.index.build", "reader.index.similar",
     "reader.core", "reader.core.results", "reader.core.ranking", "reader.core.library", "reader.core.opening",
     "reader.core.saved_searches", "reader.core.exporting", "reader.core.importing",
+    "reader.sources", "reader.sources.folder", "reader.sources.formats", "reader.sources.errors",
+    "reader.sources.hub", "reader.sources.fetch",
 ]  # fmt: skip
 
 

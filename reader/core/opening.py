@@ -11,16 +11,19 @@ from reader.core.library import OpenLibrary
 from reader.digest import Library, LibraryLoader, bundled_digest
 from reader.index.build import IndexBuilder
 from reader.paper import Paper
+from reader.sources.folder import default_folder, holds_digest
 from reader.store import Store
 
 Paths = Sequence[str | os.PathLike[str]]
 
 
 def default_digests(config: Config | None) -> list[str | os.PathLike[str]]:
-    """What opens when no digest is named: the config's digests folder, else the bundled sample."""
+    """What opens when no digest is named: the config's digests folder, else the default
+    digests folder once it holds a digest (``paper-reader fetch`` fills it), else the bundled sample."""
     if config is not None and config.digests is not None:
         return [config.digests]
-    return [bundled_digest()]
+    folder = default_folder()
+    return [folder] if holds_digest(folder) else [bundled_digest()]
 
 
 def read_digests(paths: Paths, encoding: str | None = None, builder: IndexBuilder | None = None) -> Library:
