@@ -262,7 +262,7 @@ def cmd_list(args: argparse.Namespace) -> None:
     out = sys.stdout
     for index in found.rows.tolist():
         paper = library.papers[index]
-        out.write(_json_line(_summary(library, paper)) + "\n" if args.json else f"{paper.id}\t{paper.title}\n")
+        out.write(_json_line(_summary(library, paper)) + "\n" if args.json else f"{paper.public_id}\t{paper.title}\n")
 
 
 def cmd_search(args: argparse.Namespace) -> None:
@@ -276,7 +276,7 @@ def cmd_search(args: argparse.Namespace) -> None:
         if args.json:
             print(_json_line({**_summary(library, paper, score), "partial": False}))
         else:
-            print(f"{paper.id}\t{score:.2f}\t{paper.title}")
+            print(f"{paper.public_id}\t{score:.2f}\t{paper.title}")
     # Papers matching all the query's words but one (when few match them all): after the
     # others, each with the word it lacks ("partial": true and "missing" in JSON, a fourth column).
     room = None if limit is None else max(0, limit - len(found.rows))
@@ -286,7 +286,7 @@ def cmd_search(args: argparse.Namespace) -> None:
         if args.json:
             print(_json_line({**_summary(library, paper, score), "partial": True, "missing": missing}))
         else:
-            print(f"{paper.id}\t{score:.2f}\t{paper.title}\tmissing: {missing}")
+            print(f"{paper.public_id}\t{score:.2f}\t{paper.title}\tmissing: {missing}")
 
 
 def cmd_show(args: argparse.Namespace) -> None:
@@ -296,7 +296,7 @@ def cmd_show(args: argparse.Namespace) -> None:
     if args.json:
         print(_json_line(data))
         return
-    lines = [paper.title, f"id: {paper.id}"]
+    lines = [paper.title, f"id: {paper.public_id}" + (f" (also {paper.id})" if paper.public_id != paper.id else "")]
     if data["bookmarked"]:
         lines.append(f"bookmarked: {data['bookmarked_at']}")
     if data["first_seen"]:
@@ -323,7 +323,7 @@ def _target(args: argparse.Namespace, pid: str | None = None) -> tuple[OpenLibra
 
 
 def _describe(paper: Paper) -> str:
-    return f"{paper.id}\t{_safe(paper.title)}"
+    return f"{paper.public_id}\t{_safe(paper.title)}"
 
 
 def cmd_bookmark(args: argparse.Namespace) -> None:

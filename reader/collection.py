@@ -182,8 +182,13 @@ class Collection:
         pid = pid.strip().lower()
         if pid in self.by_id:
             return self.by_id[pid]
+        # The arXiv id a source gave (Paper.public_id) finds the paper as well as its title hash does.
+        arxiv = {p.public_id.lower(): p for p in self.papers if p.public_id != p.id}
+        if pid in arxiv:
+            return arxiv[pid]
         if len(pid) >= 4:
             matches = [p for key, p in self.by_id.items() if key.startswith(pid)]
+            matches += [p for key, p in arxiv.items() if key.startswith(pid) and all(p is not m for m in matches)]
             if len(matches) == 1:
                 return matches[0]
             if len(matches) > 1:

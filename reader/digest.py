@@ -398,19 +398,28 @@ def read_digest(path: str | os.PathLike[str], encoding: str | None = None) -> tu
 def _add_paper(
     library: Library, index: dict[str, Paper], source: str, title: str, abstract: str, meta: PaperMeta | None = None
 ) -> Paper | None:
-    """Add a paper to the library; None when it is there already (its longest abstract kept)."""
+    """Add a paper to the library; None when it is there already (its longest abstract kept).
+
+    A paper is known by its folded title, and also by its arXiv id when a source gives one
+    (a retitled paper stays one paper).
+    """
     pid = paper_id(title)
-    known = index.get(pid)
+    arxiv = f"arxiv:{meta.arxiv_id.lower()}" if meta is not None and meta.arxiv_id else ""
+    known = index.get(pid) or (index.get(arxiv) if arxiv else None)
     if known is not None:
         if len(abstract) > len(known.abstract):
             known.abstract = abstract
         if known.meta is None and meta is not None:
             known.meta = meta
+        if arxiv:
+            index.setdefault(arxiv, known)
         if source != known.source:
-            library.also_in.setdefault(pid, []).append(source)
+            library.also_in.setdefault(known.id, []).append(source)
         return None
     paper = Paper(pid, title, abstract, source, len(library.papers), meta=meta)
     index[pid] = paper
+    if arxiv:
+        index[arxiv] = paper
     library.papers.append(paper)
     return paper
 
@@ -490,6 +499,7 @@ class LibraryLoader:
     def batches(self, library: Library, batch: int = 5000) -> Iterator[tuple[list[Paper], float]]:
         """Parse into ``library``; yield each batch of new papers and the fraction done."""
         index: dict[str, Paper] = {p.id: p for p in library.papers}
+        index.update((f"arxiv:{p.public_id.lower()}", p) for p in library.papers if p.public_id != p.id)
         # The content key holds only if this loader makes all of the library's papers.
         content = (
             hashlib.blake2b(f"{self.encoding}\n".encode(), digest_size=20)

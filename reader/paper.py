@@ -80,6 +80,15 @@ class Paper:
     # Authors, dates, upvotes and links, from sources that have them (None: a plain text digest).
     meta: PaperMeta | None = None
 
+    @property
+    def public_id(self) -> str:
+        """The id shown and typed: the arXiv id when a source knows it, else the title hash (``id``).
+
+        ``id`` stays the paper's key in the store, so annotations made under it are kept; both
+        ids, and unique prefixes of either, find the paper.
+        """
+        return self.meta.arxiv_id if self.meta is not None and self.meta.arxiv_id else self.id
+
     @classmethod
     def make(cls, title: str, abstract: str, source: str = "", order: int = 0) -> Paper:
         """Build a paper, deriving its id from the title."""
