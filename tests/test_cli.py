@@ -15,6 +15,7 @@ from reader import __version__
 from reader.cli import main
 from reader.digest import load_library
 from reader.paper import paper_id
+from reader.store import Store
 
 FIRST = "PAON: A New Neuron Model using Padé Approximants"
 NEURAL_OPERATOR = "Neural Operator: Learning Maps Between Function Spaces"
@@ -271,7 +272,7 @@ def test_bookmark_tag_note_change_the_store_and_say_so(capsys, db_path):
     assert out.startswith("tags unchanged\t")
     status, out, _ = cli(capsys, "note", pid, "read it twice", "--db", str(db_path))
     assert out.startswith("note saved\t")
-    record = next(iter(json.loads(db_path.read_text(encoding="utf-8"))["papers"].values()))
+    record = next(iter(Store(db_path, readonly=True).records().values()))
     assert record["id"] == pid and record["tags"] == ["ml"] and record["note"] == "read it twice"
     assert record["bookmarked_at"] and record["title"] == NEURAL_OPERATOR
     status, out, _ = cli(capsys, "bookmark", pid, "--off", "--db", str(db_path))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from reader.cli import main
-from reader.store import Store
+from reader.store import SCHEMA, Store
 
 PAPER_ID = "0123456789abcdef"
 
@@ -77,7 +77,7 @@ def test_healthy_store_reports_counts_and_backup_and_exits_0(healthy, env):
     out = done.stdout
     assert line(out, "store").startswith("ok") and str(healthy) in out
     health = line(out, "store health")
-    assert "schema 1" in health and "2 papers" in health and "1 bookmarks" in health and "2 tags" in health
+    assert f"schema {SCHEMA}" in health and "2 papers" in health and "1 bookmarks" in health and "2 tags" in health
     backup = line(out, "backup")
     assert backup.startswith("ok") and f"{healthy}.bak" in backup and re.search(r"\d+ seconds? old", backup)
     assert out.rstrip().endswith("0 problems: all good")

@@ -47,7 +47,8 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
 
 def folder_state(folder: Path) -> dict[str, bytes]:
     """Every file beside the store (the lock file is empty and may be created on demand)."""
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and not p.name.endswith(".lock")}
+    files = sorted(folder.iterdir())
+    return {p.name: p.read_bytes() for p in files if p.is_file() and not p.name.startswith(".~lock.")}
 
 
 @pytest.fixture
@@ -86,10 +87,13 @@ def inject(monkeypatch, where: str, code: int, store_path: Path):
     if where == "mkstemp":
         fake = failing(code, tempfile.mkstemp)
         monkeypatch.setattr(tempfile, "mkstemp", fake)
-    elif where == "write":  # the temp file's bytes (never the terminal's fds 0-2)
+    elif where == "open":  # opening the store for the append (a read-only mount, say)
+        fake = failing(code, os.open, lambda path, flags, *a: Path(path) == store_path and bool(flags & os.O_WRONLY))
+        monkeypatch.setattr(os, "open", fake)
+    elif where == "write":  # the appended line's or the temp file's bytes (never the terminal's fds 0-2)
         fake = failing(code, os.write, lambda fd, data: fd > 2)
         monkeypatch.setattr(os, "write", fake)
-    elif where == "fsync":  # the temp file's fsync, before the rename
+    elif where == "fsync":  # the append's fsync, or the temp file's before the rename
         fake = failing(code, os.fsync)
         monkeypatch.setattr(os, "fsync", fake)
     elif where == "rename":  # the rename over the store
@@ -106,11 +110,12 @@ def inject(monkeypatch, where: str, code: int, store_path: Path):
     return fake
 
 
-STEPS = ["mkstemp", "write", "fsync", "rename", "every-rename"]
+APPEND_STEPS = ["open", "write", "fsync"]
+COMPACTION_STEPS = ["mkstemp", "write", "fsync", "rename", "every-rename"]
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EIO])
-@pytest.mark.parametrize("where", STEPS)
+@pytest.mark.parametrize("where", APPEND_STEPS)
 def test_a_failed_save_says_why_and_leaves_the_store_as_it_was(monkeypatch, store_path, where, code):
     folder = store_path.parent
     before = folder_state(folder)
@@ -134,12 +139,45 @@ def test_a_failed_save_says_why_and_leaves_the_store_as_it_was(monkeypatch, stor
     assert not list(folder.glob(TMP_PREFIX + "*"))
 
 
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EIO])
+@pytest.mark.parametrize("where", COMPACTION_STEPS)
+def test_a_failed_compaction_leaves_the_store_as_it_was(monkeypatch, store_path, where, code):
+    folder = store_path.parent
+    before = folder_state(folder)
+    store = Store(store_path)
+    fake = inject(monkeypatch, where, code, store_path)
+    with pytest.raises(StoreError) as err:
+        store.compact()
+    assert fake.calls["n"] >= 1, "the fault was never reached"
+    assert str(err.value) == f"{store_path}: could not save the store: {MESSAGES[code]}"
+    assert folder_state(folder) == before
+    monkeypatch.undo()
+    store.add_tags(PAPER, ["later"])
+    store.compact()
+    assert Store(store_path).get(PAPER.id)["tags"] == ["kept", "Été", "later"]
+    assert not list(folder.glob(TMP_PREFIX + "*"))
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EIO])
+def test_a_change_is_kept_when_the_compaction_after_it_fails(monkeypatch, store_path, code):
+    import reader.store.logfile as logfile
+
+    monkeypatch.setattr(logfile, "COMPACT_MIN", -1)  # every change compacts
+    inject(monkeypatch, "mkstemp", code, store_path)
+    Store(store_path).add_tags(PAPER, ["kept in the log"])
+    monkeypatch.undo()
+    assert Store(store_path).get(PAPER.id)["tags"] == ["kept", "Été", "kept in the log"]
+    assert not list(store_path.parent.glob(TMP_PREFIX + "*"))
+
+
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EIO, errno.EPERM])
-def test_no_hard_link_for_the_backup_still_saves(monkeypatch, store_path, code):
+def test_no_hard_link_for_the_backup_still_compacts(monkeypatch, store_path, code):
     backup = store_path.with_name(store_path.name + ".bak")
     old_backup = backup.read_bytes()
+    store = Store(store_path)
+    store.add_tags(PAPER, ["saved"])
     inject(monkeypatch, "link", code, store_path)
-    Store(store_path).add_tags(PAPER, ["saved"])
+    store.compact()
     monkeypatch.undo()
     assert Store(store_path).get(PAPER.id)["tags"] == ["kept", "Été", "saved"]
     assert backup.read_bytes() == old_backup
@@ -147,8 +185,8 @@ def test_no_hard_link_for_the_backup_still_saves(monkeypatch, store_path, code):
 
 
 def test_folder_fsync_failing_after_the_rename_is_told_truthfully(monkeypatch, store_path):
-    # The new store is in place when the folder's fsync fails: the change is there, but the
-    # disk could not promise it survives a power cut, and the user is told exactly that.
+    # The compacted store is in place when the folder's fsync fails: the change is there, but
+    # the disk could not promise it survives a power cut, and the user is told exactly that.
     real_fsync, real_open = os.fsync, os.open
     folder_fds: set[int] = set()
 
@@ -163,11 +201,12 @@ def test_folder_fsync_failing_after_the_rename_is_told_truthfully(monkeypatch, s
             raise OSError(errno.EIO, os.strerror(errno.EIO))
         return real_fsync(fd)
 
+    store = Store(store_path)
+    store.add_tags(PAPER, ["maybe"])
     monkeypatch.setattr(os, "open", open_)
     monkeypatch.setattr(os, "fsync", fsync)
-    store = Store(store_path)
     with pytest.raises(StoreError) as err:
-        store.add_tags(PAPER, ["maybe"])
+        store.compact()
     monkeypatch.undo()
     assert folder_fds, "the folder was never fsynced"
     assert "Input/output error" in str(err.value)
@@ -179,10 +218,10 @@ def test_folder_fsync_failing_after_the_rename_is_told_truthfully(monkeypatch, s
 
 @pytest.mark.parametrize("code", [errno.EACCES, errno.EROFS])
 def test_a_store_folder_that_cannot_be_written_is_refused_cleanly(monkeypatch, store_path, code):
-    # Read-only mount or folder: creating the temp file is what fails (root ignores chmod, so
-    # the kernel's answer is injected; the real chmod case follows, for non-root runs).
+    # Read-only mount or file: opening the store to append is what fails (root ignores chmod,
+    # so the kernel's answer is injected; the real chmod case follows, for non-root runs).
     before = folder_state(store_path.parent)
-    inject(monkeypatch, "mkstemp", code, store_path)
+    inject(monkeypatch, "open", code, store_path)
     status, out, err = run_cli("--db", str(store_path), "bookmark", OTHER.id)
     assert (status, out) == (2, "")
     assert err == f"paper-reader: error: {store_path}: could not save the store: {MESSAGES[code]}\n"
@@ -270,36 +309,45 @@ def test_a_store_under_a_file(tmp_path):
 # -- truncation ------------------------------------------------------------------------------
 
 
-def test_a_store_cut_short_at_any_byte_is_refused_never_emptied(store_path):
+def test_a_store_cut_short_at_any_byte_is_refused_or_opens_an_earlier_state(store_path):
+    # The file is a header line (the store at its last compaction) and one line per change:
+    # cut inside the header it is refused, never taken for empty; cut after it, it opens with
+    # the changes whose lines are whole (a line cut short was never acknowledged).
+    store = Store(store_path)
+    store.compact()
+    store.set_note(OTHER, "second note")
     whole = store_path.read_bytes()
+    head = whole.index(b"\n") + 1
     backup = store_path.with_name(store_path.name + ".bak")
     good_backup = backup.read_bytes()
-    assert len(whole) > 300
-    opened = []
     for size in range(len(whole)):
         store_path.write_bytes(whole[:size])
         try:
-            store = Store(store_path)
-            records = store.records()
+            records = Store(store_path).records()
         except StoreCorrupt as err:
             message = str(err)
+            assert size < head, f"cut at {size} bytes (after the header) was refused"
             assert message.startswith(f"{store_path}: ") and "\n" not in message
             assert "left as it is" in message
             assert f"{backup}" in message  # where the last good version is
         else:
-            # Only a complete, smaller store may open, and never an empty one.
-            assert records, f"cut at {size} bytes opened as an empty store"
-            opened.append(size)
+            assert size >= head, f"cut at {size} bytes inside the header opened"
+            assert records[OTHER.id]["note"] == "my note"  # the change whose line was cut is not there
         assert store_path.read_bytes() == whole[:size]
         assert backup.read_bytes() == good_backup
-    assert opened == []  # compact JSON has no valid prefix
     # A write through the command line is refused just the same and touches nothing.
-    for size in (0, 1, len(whole) // 2, len(whole) - 1):
+    for size in (0, 1, head // 2, head - 1):
         store_path.write_bytes(whole[:size])
         status, out, err = run_cli("--db", str(store_path), "bookmark", OTHER.id)
         assert (status, out) == (2, "")
         assert err.startswith(f"paper-reader: error: {store_path}: store ") and err.count("\n") == 1
         assert store_path.read_bytes() == whole[:size] and backup.read_bytes() == good_backup
+    # Cut inside the last line: the next change replaces the cut line, the rest is kept.
+    store_path.write_bytes(whole[:-3])
+    status, _, _ = run_cli("--db", str(store_path), "bookmark", OTHER.id)
+    assert status == 0
+    records = Store(store_path).records()
+    assert records[OTHER.id]["bookmarked_at"] and records[PAPER.id]["tags"] == ["kept", "Été"]
     assert not list(store_path.parent.glob(TMP_PREFIX + "*"))
 
 
@@ -316,8 +364,8 @@ def test_an_empty_store_file_is_refused_even_without_a_backup(db_path, content):
 
 # -- leftovers of killed writers -------------------------------------------------------------
 
-# A writer that kills itself with SIGKILL at one step of a save: after writing its temp file
-# ("fsync") or after also linking the backup ("replace", the rename over the store).
+# A writer that kills itself with SIGKILL at one step of a compaction: after writing its temp
+# file ("fsync") or after also linking the backup ("replace", the rename over the store).
 KILLED_WRITER = """
 import os, signal, sys
 from reader.store import Store
@@ -329,7 +377,7 @@ def die(*args, **kwargs):
         signal.pause()
     os.kill(os.getpid(), signal.SIGKILL)
 setattr(os, "fsync" if step in ("fsync", "hang") else "replace", die)
-store.add_tags("somepaperid", ["never"])
+store.compact()
 """
 
 
@@ -358,7 +406,7 @@ def test_a_live_writers_temp_file_is_not_touched(store_path):
     # While another process is writing (it holds the lock), its fresh temp file must stay,
     # or that writer's rename would fail; an hour-old file goes whoever holds the lock.
     folder = store_path.parent
-    stale = folder / (TMP_PREFIX + "stale")
+    stale = folder / (TMP_PREFIX + "stale.tmp")
     stale.write_bytes(b"{")
     os.utime(stale, (time.time() - 3600, time.time() - 3600))
     child = killed_writer(store_path, "hang")

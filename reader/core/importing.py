@@ -55,6 +55,5 @@ def read_export(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 def import_export(store: Store, path: str | os.PathLike[str]) -> Imported:
     """Merge a JSON export into the store (tags united, nothing there dropped)."""
     entries = read_export(path)
-    for entry in entries:
-        store.merge(entry)
+    store.import_records(entries)  # one transaction, one undo step
     return Imported(len(entries), store.path)

@@ -1,0 +1,26 @@
+"""The store: annotations (TinyDB over an append-only file), read marks and first-seen dates, the journal."""
+
+from reader.store.errors import InvalidText, StoreCorrupt, StoreError
+from reader.store.logfile import META, SCHEMA, TMP_PREFIX
+from reader.store.records import Annotation, empty_record, is_kept
+from reader.store.store import JOURNAL, PAPERS, SEEN, SETTINGS, Store, default_path, now, tag_counts
+
+__all__ = [
+    "JOURNAL",
+    "META",
+    "PAPERS",
+    "SCHEMA",
+    "SEEN",
+    "SETTINGS",
+    "TMP_PREFIX",
+    "Annotation",
+    "InvalidText",
+    "Store",
+    "StoreCorrupt",
+    "StoreError",
+    "default_path",
+    "empty_record",
+    "is_kept",
+    "now",
+    "tag_counts",
+]

@@ -1,0 +1,206 @@
+"""Read marks and first-seen dates: the high-volume, machine-made data, in an append-only binary file.
+
+Each event is 16 bytes: the paper id (12 bytes, NUL-padded UTF-8) and one little-endian
+32-bit word, ``minute * 4 + kind`` (minutes since 1970 in UTC; kind 0 read, 1 unread,
+2 first seen). Marking a paper read appends 16 bytes, whatever the history holds; a
+100k-paper digest opened once adds 1.6 MB. On load the events are folded with numpy:
+per paper the latest read/unread event wins (the later time; the later event on a tie)
+and the earliest first-seen date. A record cut short by a kill is ignored and cut off
+before the next append. Ids longer than 12 bytes (hand-made ids from imports) do not fit:
+the store keeps their read marks in their annotation record instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+
+from reader.store.errors import StoreCorrupt, StoreError
+
+MAGIC = b"PRMARKS1" + b"\0" * 8
+RECORD = np.dtype([("id", "S12"), ("v", "<u4")])
+READ, UNREAD, SEEN = 0, 1, 2
+ID_BYTES = 12
+
+
+def fits(pid: str) -> bool:
+    """True when this id can be kept in the marks file (12 UTF-8 bytes at most, no NUL)."""
+    return len(pid) <= ID_BYTES and "\0" not in pid and len(pid.encode("utf-8")) <= ID_BYTES
+
+
+def minute_of(stamp: str) -> int:
+    """Minutes since 1970 (UTC) of an ISO date or time."""
+    if len(stamp) == 10:
+        moment = datetime.combine(date.fromisoformat(stamp), datetime.min.time(), UTC)
+    else:
+        moment = datetime.fromisoformat(stamp)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp()) // 60
+
+
+def time_of(minute: int) -> str:
+    """The ISO time (to the second, UTC) of a minute count."""
+    return datetime.fromtimestamp(minute * 60, UTC).isoformat()
+
+
+def date_of(minute: int) -> str:
+    """The ISO date of a minute count."""
+    return datetime.fromtimestamp(minute * 60, UTC).date().isoformat()
+
+
+def encode(events: list[tuple[str, int, int]]) -> bytes:
+    """Bytes for (paper id, kind, minute) events."""
+    array = np.empty(len(events), RECORD)
+    array["id"] = [pid.encode("utf-8") for pid, _, _ in events]
+    array["v"] = [minute * 4 + kind for _, kind, minute in events]
+    return array.tobytes()
+
+
+class Marks:
+    """The folded state of a marks file, kept up to date by reading only what was appended."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.read: dict[str, int] = {}  # paper id -> minute it was read
+        self.seen: dict[str, int] = {}  # paper id -> minute (a midnight) it was first seen
+        self._unread: dict[str, int] = {}  # latest unread time, to order events merged from elsewhere
+        self._stamp: tuple[int, int] | None = None  # (inode, bytes folded in)
+
+    # -- reading ---------------------------------------------------------------------------
+    def _stat(self) -> os.stat_result | None:
+        try:
+            return os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise StoreError(self.path, f"cannot read read marks: {err.strerror}") from None
+
+    def changed(self) -> bool:
+        """True when the file holds events not folded in yet."""
+        st = self._stat()
+        if st is None:
+            return self._stamp is not None
+        return self._stamp != (st.st_ino, st.st_size - (st.st_size - len(MAGIC)) % RECORD.itemsize)
+
+    def refresh(self) -> bool:
+        """Fold in what was appended since the last look (all of it after a compaction); True if anything."""
+        st = self._stat()
+        if st is None:
+            if self._stamp is not None:
+                self.read, self.seen, self._unread, self._stamp = {}, {}, {}, None
+                return True
+            return False
+        whole = st.st_size - (st.st_size - len(MAGIC)) % RECORD.itemsize if st.st_size >= len(MAGIC) else 0
+        if self._stamp is not None and self._stamp[0] == st.st_ino and self._stamp[1] <= whole:
+            start = self._stamp[1]
+        else:
+            self.read, self.seen, self._unread = {}, {}, {}
+            start = 0
+        if start == whole and self._stamp is not None:
+            return False
+        try:
+            with open(self.path, "rb") as handle:
+                if start == 0:
+                    head = handle.read(len(MAGIC))
+                    if head and head != MAGIC[: len(head)]:
+                        raise StoreCorrupt(self.path, "not a paper-reader read-marks file; it was left as it is")
+                    start = len(MAGIC)
+                handle.seek(start)
+                data = handle.read(max(0, whole - start))
+        except OSError as err:
+            raise StoreError(self.path, f"cannot read read marks: {err.strerror}") from None
+        self._fold(np.frombuffer(data, RECORD, count=len(data) // RECORD.itemsize))
+        self._stamp = (st.st_ino, start + len(data) - len(data) % RECORD.itemsize)
+        return True
+
+    def _fold(self, events: np.ndarray) -> None:
+        if not len(events):
+            return
+        kinds = events["v"] & 3
+        minutes = (events["v"] >> 2).astype(np.int64)
+        ids = events["id"]
+        # First seen: the earliest per paper.
+        mask = kinds == SEEN
+        if mask.any():
+            self._fold_min(ids[mask], minutes[mask])
+        mask = kinds != SEEN
+        if mask.any():
+            self._fold_latest(ids[mask], minutes[mask], kinds[mask])
+
+    def _fold_min(self, ids: np.ndarray, minutes: np.ndarray) -> None:
+        order = np.lexsort((minutes, ids))
+        ids, minutes = ids[order], minutes[order]
+        first = np.ones(len(ids), bool)
+        first[1:] = ids[1:] != ids[:-1]
+        seen = self.seen
+        for raw, minute in zip(ids[first].tolist(), minutes[first].tolist(), strict=True):
+            pid = raw.decode("utf-8", "replace")
+            if pid not in seen or minute < seen[pid]:
+                seen[pid] = minute
+        return
+
+    def _fold_latest(self, ids: np.ndarray, minutes: np.ndarray, kinds: np.ndarray) -> None:
+        position = np.arange(len(ids))
+        order = np.lexsort((position, minutes, ids))
+        ids, minutes, kinds = ids[order], minutes[order], kinds[order]
+        last = np.ones(len(ids), bool)
+        last[:-1] = ids[:-1] != ids[1:]
+        read, unread = self.read, self._unread
+        for raw, minute, kind in zip(ids[last].tolist(), minutes[last].tolist(), kinds[last].tolist(), strict=True):
+            pid = raw.decode("utf-8", "replace")
+            if minute < max(read.get(pid, -1), unread.get(pid, -1)):
+                continue  # an older event (merged in from another copy) does not undo a newer one
+            if kind == READ:
+                read[pid] = minute
+                unread.pop(pid, None)
+            else:
+                read.pop(pid, None)
+                unread[pid] = minute
+
+    # -- writing (the caller holds the store's lock) -------------------------------------
+    def append(self, events: list[tuple[str, int, int]], sync: bool = True) -> None:
+        """Append (paper id, kind, minute) events and fold them in; fsync'd unless ``sync`` is False."""
+        if not events:
+            return
+        self.refresh()
+        payload = encode(events)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise StoreError(self.path, f"could not save read marks: {err.strerror or err}") from None
+        try:
+            size = os.fstat(fd).st_size
+            if size < len(MAGIC):
+                os.ftruncate(fd, 0)
+                payload = MAGIC + payload
+                size = 0
+            else:
+                whole = size - (size - len(MAGIC)) % RECORD.itemsize
+                if whole != size:
+                    os.ftruncate(fd, whole)  # a record cut short by a kill
+                size = whole
+            try:
+                os.lseek(fd, size, os.SEEK_SET)
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(fd, view) :]
+                if sync:
+                    os.fsync(fd)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, size)
+                raise
+            st = os.fstat(fd)
+        except OSError as err:
+            raise StoreError(self.path, f"could not save read marks: {err.strerror or err}") from None
+        finally:
+            os.close(fd)
+        array = np.frombuffer(payload[len(payload) - len(events) * RECORD.itemsize :], RECORD)
+        self._fold(array)
+        if self._stamp is None or self._stamp[1] == size or size == 0:
+            self._stamp = (st.st_ino, size + len(payload))

@@ -1,0 +1,730 @@
+"""The Store: bookmarks, tags, notes and links (TinyDB over an append-only file), read marks and
+first-seen dates (their own binary file), one undo journal, safe across processes.
+
+Every change is a transaction: take the file lock, fold in what other processes appended,
+apply the change, append it (and its journal step) and fsync before returning. Reads never
+take the lock. Files, for a store at ``store.json`` (a symlink is followed: these sit beside
+its target):
+
+- ``store.json`` — annotations, settings and the journal (see reader.store.logfile);
+- ``store.json.marks`` — read marks and first-seen dates (see reader.store.marks);
+- ``store.json.bak`` — the annotations file as it was before the last compaction;
+- ``store.json.schema1.bak`` — a schema-1 store as it was before it was migrated;
+- ``.~lock.store.json#`` and ``~paper-reader-store.json-*.tmp`` — the lock and temp files,
+  named so Dropbox and Nextcloud leave them alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from platformdirs import user_data_dir
+from tinydb import TinyDB
+
+from reader.paper import Paper, id_number
+from reader.store import marks as marksfile
+from reader.store.errors import InvalidText, StoreCorrupt, StoreError, check_text
+from reader.store.logfile import (
+    META,
+    SCHEMA,
+    TMP_PREFIX,
+    LogStorage,
+    NeedsMigration,
+    Tables,
+    check_tables,
+    fsync_dir,
+    header,
+)
+from reader.store.records import ANNOTATION_FIELDS, Annotation, check_record, empty_record, is_kept
+
+PAPERS = "papers"
+SETTINGS = "settings"
+JOURNAL = "journal"
+SEEN = "seen"  # first-seen dates of ids too long for the marks file
+JOURNAL_LENGTH = 100  # undo steps kept
+ENV_VAR = "PAPER_READER_DB"
+STEP_FIELDS = (*ANNOTATION_FIELDS, "read_at")  # what undo and redo restore
+FLUSH_SECONDS = 0.5  # how long a read mark from a cursor move may wait before it is written
+
+__all__ = [
+    "META",
+    "SCHEMA",
+    "TMP_PREFIX",
+    "Annotation",
+    "InvalidText",
+    "Store",
+    "StoreCorrupt",
+    "StoreError",
+    "default_path",
+    "empty_record",
+    "is_kept",
+    "now",
+    "tag_counts",
+]
+
+
+def default_path() -> Path:
+    """Where the store lives: ``$PAPER_READER_DB`` or the user data folder."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    return Path(user_data_dir("paper-reader", appauthor=False)) / "store.json"
+
+
+def now() -> str:
+    """The current time as an ISO 8601 string in UTC, to the second."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    """Tags without '#' or extra spaces, case-insensitively unique, in the order given."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for tag in tags:
+        tag = " ".join(tag.split()).lstrip("#")
+        if tag and tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            out.append(tag)
+    return out
+
+
+def label(what: str, papers: list[Paper] | list[Paper | str]) -> str:
+    """What a journal step did, for the undo notice: 'bookmark · Title' or 'tag #x · 3 papers'."""
+    if len(papers) == 1:
+        paper = papers[0]
+        name = paper.title if isinstance(paper, Paper) else paper
+        return f"{what} · {name[:80]}"
+    return f"{what} · {len(papers)} papers"
+
+
+def lock_path(target: Path) -> Path:
+    """The lock file beside the store (".~lock.*#": a name sync tools leave alone)."""
+    return target.with_name(f".~lock.{target.name}#")
+
+
+def resolve(path: Path) -> Path:
+    """The file to write: a symlink's target (followed to the end), else the path itself.
+
+    A store path that exists but is not a regular file (a FIFO, a device, a folder) is
+    refused at once: opening a FIFO would hang and /dev/zero never ends.
+    """
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return target
+    except OSError as err:
+        raise StoreError(path, f"cannot read store: {err.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise StoreError(path, "store path is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "not a regular file"
+        )
+        raise StoreError(path, f"store path is {kind}, not a file")
+    return target
+
+
+class Store:
+    """Annotations per paper id, safe across processes. Reads never block on the lock."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, readonly: bool = False) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.readonly = readonly
+        self.target = resolve(self.path)
+        self.storage = LogStorage(self.target, readonly)
+        self.marks = marksfile.Marks(self.target.with_name(self.target.name + ".marks"))
+        self.db = TinyDB(storage=lambda: self.storage)
+        self.table = self.db.table(PAPERS, cache_size=0)
+        self.warnings: list[str] = []  # one line per field repaired on load
+        self._records: tuple[tuple[int, tuple[int, int] | None], dict[str, dict[str, Any]]] | None = None
+        self._seen: tuple[tuple[int, int] | None, dict[str, str]] | None = None
+        self._pending: list[tuple[str, int, int]] = []
+        self._pending_lock = threading.Lock()
+        self._flusher: threading.Timer | None = None
+        self.cleanup_temp_files()
+        self._open()
+
+    def _open(self) -> None:
+        """Read the store now (fail now, not later); migrate a schema-1 store once."""
+        marks_path = self.marks.path
+        if marks_path.exists() and not marks_path.is_file():
+            raise StoreError(marks_path, "read-marks path is not a regular file")
+        try:
+            self.storage.read()
+        except NeedsMigration as old:
+            from reader.store.migrate import migrate
+
+            migrate(self, old.raw)
+        self._tables()
+        self.marks.refresh()
+
+    # -- reading -------------------------------------------------------------------
+    def _tables(self) -> Tables:
+        """The tables with other processes' changes folded in, every paper record checked once."""
+        try:
+            tables = self.storage.read()
+        except NeedsMigration:
+            raise StoreCorrupt(self.target, "store was replaced by a schema-1 store; open it again") from None
+        touched = self.storage.touched
+        if touched is None or touched:
+            papers = tables.get(PAPERS, {})
+            keys = list(papers) if touched is None else [k for t, k in touched if t == PAPERS and k in papers]
+            for key in keys:
+                fixed, warnings = check_record(papers[key], str(self.path))
+                papers[key] = fixed
+                self.warnings.extend(w for w in warnings if w not in self.warnings)
+            self.storage.touched = set()
+        return tables
+
+    def _doc(self, pid: str) -> dict[str, Any] | None:
+        return self._tables().get(PAPERS, {}).get(str(id_number(pid)))
+
+    def _read_at(self, pid: str, doc: dict[str, Any] | None) -> str | None:
+        if marksfile.fits(pid):
+            minute = self.marks.read.get(pid)
+            return marksfile.time_of(minute) if minute is not None else None
+        return doc.get("read_at") if doc else None
+
+    def _public(self, doc: dict[str, Any]) -> dict[str, Any]:
+        out = dict(doc)
+        out["read_at"] = self._read_at(doc["id"], doc)
+        return out
+
+    def _refresh(self) -> None:
+        self._tables()
+        self.marks.refresh()
+
+    def records(self) -> dict[str, dict[str, Any]]:
+        """Every record (annotated or only read), keyed by paper id (a fresh read if another process wrote)."""
+        self._refresh()
+        key = (self.storage.version, self.marks._stamp)
+        if self._records is not None and self._records[0] == key:
+            return self._records[1]
+        out = {doc["id"]: self._public(doc) for doc in self._tables().get(PAPERS, {}).values()}
+        for pid, minute in self.marks.read.items():
+            if pid not in out:
+                record = empty_record(pid)
+                record["read_at"] = marksfile.time_of(minute)
+                out[pid] = record
+        self._records = (key, out)
+        return out
+
+    def annotations(self) -> dict[str, Annotation]:
+        """The papers the user annotated or that have a stored record, as typed records (no read-only marks)."""
+        self._refresh()
+        return {doc["id"]: Annotation.of(self._public(doc)) for doc in self._tables().get(PAPERS, {}).values()}
+
+    def read_marks(self) -> dict[str, int]:
+        """Paper id -> minute (since 1970, UTC) it was marked read; the live dict, do not change it."""
+        self.marks.refresh()
+        return self.marks.read
+
+    def is_read(self, pid: str) -> bool:
+        """True when the paper is marked read (no file access)."""
+        if marksfile.fits(pid):
+            return pid in self.marks.read
+        doc = (self.storage.tables or {}).get(PAPERS, {}).get(str(id_number(pid)))
+        return bool(doc and doc.get("read_at"))
+
+    def get(self, pid: str) -> dict[str, Any] | None:
+        """The record for one paper id, or None."""
+        self._refresh()
+        doc = self._doc(pid)
+        if doc is not None and doc["id"] == pid:
+            return self._public(doc)
+        read_at = self._read_at(pid, None)
+        if read_at:
+            record = empty_record(pid)
+            record["read_at"] = read_at
+            return record
+        return None
+
+    def changed(self) -> bool:
+        """True when another process changed the store since we last looked."""
+        return self.storage.changed() or self.marks.changed()
+
+    # -- writing -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        if self.readonly:
+            raise StoreError(self.path, "store is open read-only")
+        path = lock_path(self.target)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise StoreError(self.path, f"cannot lock the store: {err.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        except BaseException:
+            self.storage.tables = None  # a transaction that failed half-way: read afresh next time
+            self.storage.version += 1
+            raise
+        finally:
+            os.close(fd)
+
+    def _check(self, what: str, text: str) -> str:
+        return check_text(self.path, what, text)
+
+    def _apply(
+        self,
+        tables: Tables,
+        ops: list[list[Any]],
+        events: list[tuple[str, int, int]],
+        key: str,
+        pid: str,
+        fields: dict[str, Any],
+        stamp: str,
+    ) -> None:
+        """Queue the writes that give paper ``pid`` these field values (read_at goes to the marks file)."""
+        patch = {k: v for k, v in fields.items() if k != "read_at" or not marksfile.fits(pid)}
+        if "read_at" in fields and marksfile.fits(pid):
+            value = fields["read_at"]
+            if value:
+                events.append((pid, marksfile.READ, marksfile.minute_of(value)))
+            else:
+                events.append((pid, marksfile.UNREAD, marksfile.minute_of(stamp)))
+        if not patch:
+            return
+        doc = tables.setdefault(PAPERS, {}).get(key)
+        times = dict(doc.get("times") or {}) if doc is not None and doc["id"] == pid else {}
+        for field in patch:
+            if field in STEP_FIELDS:
+                times[field] = stamp
+        if doc is None or doc["id"] != pid:
+            doc = {**empty_record(pid), "first_seen": stamp}
+            if marksfile.fits(pid):
+                doc.pop("read_at")
+            patch = {**doc, **patch}
+        if "tags" in patch:
+            tag_times = dict(doc.get("tag_times") or {})
+            old = {t.casefold() for t in doc.get("tags", [])}
+            new = {t.casefold() for t in patch["tags"]}
+            for tag in old ^ new:
+                tag_times[tag] = [stamp, int(tag in new)]
+            patch["tag_times"] = tag_times
+        patch["times"] = times
+        ops.append(["p", PAPERS, key, patch])
+        tables[PAPERS][key] = {**doc, **patch}
+
+    def _commit(self, ops: list[list[Any]], events: list[tuple[str, int, int]]) -> None:
+        """Write read marks, then the annotations and journal line; both fsync'd before returning."""
+        self.marks.append(events)
+        self.storage.commit(ops)
+
+    def _journal_step(self, tables: Tables, ops: list[list[Any]], entry: dict[str, Any]) -> None:
+        """Add a journal step: the redo side is dropped, the oldest steps beyond JOURNAL_LENGTH go."""
+        journal = tables.setdefault(JOURNAL, {})
+        steps = sorted(((int(k), doc) for k, doc in journal.items() if k.isdigit()), key=lambda kv: kv[0])
+        for seq, doc in steps:
+            if doc.get("side") == "redo":
+                ops.append(["d", JOURNAL, str(seq)])
+                journal.pop(str(seq))
+        undo = [seq for seq, doc in steps if doc.get("side") != "redo"]
+        for seq in undo[: max(0, len(undo) + 1 - JOURNAL_LENGTH)]:
+            ops.append(["d", JOURNAL, str(seq)])
+            journal.pop(str(seq))
+        seq = (steps[-1][0] + 1) if steps else 1
+        doc = {**entry, "side": "undo"}
+        ops.append(["r", JOURNAL, str(seq), doc])
+        journal[str(seq)] = doc
+
+    def _transaction(
+        self, changes: list[tuple[Paper | str, Callable[[dict[str, Any]], None]]], step: str | None, sync: bool = True
+    ) -> list[dict[str, Any]]:
+        """Apply each change to its paper's record under the lock; one journal step when ``step`` names one."""
+        with self._lock():
+            self.storage.refresh()
+            tables = self._tables()
+            self.marks.refresh()
+            stamp = now()
+            ops: list[list[Any]] = []
+            events: list[tuple[str, int, int]] = []
+            before_all: dict[str, dict[str, Any]] = {}
+            after_all: dict[str, dict[str, Any]] = {}
+            out_keys: list[tuple[str, str]] = []
+            for paper, change in changes:
+                pid = paper if isinstance(paper, str) else paper.id
+                key = str(id_number(pid))
+                doc = tables.get(PAPERS, {}).get(key)
+                current = self._public(doc) if doc is not None and doc["id"] == pid else empty_record(pid)
+                if doc is None or doc["id"] != pid:
+                    current["read_at"] = self._read_at(pid, None)
+                record = {k: (list(v) if isinstance(v, list) else v) for k, v in current.items()}
+                change(record)
+                for field in ("note", "link", "title", "abstract"):
+                    if record.get(field) != current.get(field):
+                        self._check(field, str(record[field]))
+                record["tags"] = [self._check("tag", t) for t in record.get("tags", [])]
+                if (
+                    isinstance(paper, Paper)
+                    and is_kept(record)
+                    and (record.get("title") != paper.title or record.get("abstract") != paper.abstract)
+                ):
+                    # A snapshot, so a bookmark outlives the digest it came from (written once).
+                    record["title"], record["abstract"] = paper.title, paper.abstract
+                changed = {k: v for k, v in record.items() if current.get(k) != v and k not in ("times", "tag_times")}
+                if changed:
+                    self._apply(tables, ops, events, key, pid, changed, stamp)
+                    step_fields = [f for f in changed if f in STEP_FIELDS]
+                    if step_fields:
+                        before_all.setdefault(key, {"id": pid}).update({f: current.get(f) for f in step_fields})
+                        after_all.setdefault(key, {"id": pid}).update({f: changed[f] for f in step_fields})
+                out_keys.append((key, pid))
+            if ops or events:
+                self.storage.backup()
+            if step is not None and after_all:
+                self._journal_step(tables, ops, {"label": step, "before": before_all, "after": after_all, "at": stamp})
+            self.marks.append(events, sync=sync)
+            self.storage.commit(ops)
+            return [self._record_now(key, pid) for key, pid in out_keys]
+
+    def _record_now(self, key: str, pid: str) -> dict[str, Any]:
+        doc = (self.storage.tables or {}).get(PAPERS, {}).get(key)
+        if doc is not None and doc["id"] == pid:
+            return self._public(doc)
+        record = empty_record(pid)
+        record["read_at"] = self._read_at(pid, None)
+        return record
+
+    def update_many(
+        self,
+        papers: list[Paper | str],
+        change: Callable[[dict[str, Any]], None],
+        label: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Apply ``change`` to the records of several papers in one transaction; return them.
+
+        With a ``label`` the change is one step of the undo journal (kept in the store).
+        """
+        return self._transaction([(paper, change) for paper in papers], label)
+
+    def update(
+        self, paper: Paper | str, change: Callable[[dict[str, Any]], None], label: str | None = None
+    ) -> dict[str, Any]:
+        """Apply ``change`` to one paper's record in a transaction; return the new record."""
+        return self.update_many([paper], change, label)[0]
+
+    def undo(self) -> str | None:
+        """Undo the last journal step (this or another process's); its label, or None."""
+        return self._replay("undo")
+
+    def redo(self) -> str | None:
+        """Redo the last undone step; its label, or None."""
+        return self._replay("redo")
+
+    def _replay(self, side: str) -> str | None:
+        with self._lock():
+            self.storage.refresh()
+            tables = self._tables()
+            self.marks.refresh()
+            journal = tables.get(JOURNAL, {})
+            steps = sorted(
+                (int(k), doc) for k, doc in journal.items() if k.isdigit() and doc.get("side", "undo") == side
+            )
+            if not steps:
+                return None
+            seq, entry = steps[-1] if side == "undo" else steps[0]
+            values = entry["before"] if side == "undo" else entry["after"]
+            stamp = now()
+            ops: list[list[Any]] = []
+            events: list[tuple[str, int, int]] = []
+            for key, fields in values.items():
+                pid = fields.get("id") or (tables.get(PAPERS, {}).get(key) or {}).get("id", "")
+                self._apply(tables, ops, events, key, pid, {k: v for k, v in fields.items() if k != "id"}, stamp)
+            moved = {**entry, "side": "redo" if side == "undo" else "undo"}
+            ops.append(["r", JOURNAL, str(seq), moved])
+            journal[str(seq)] = moved
+            self._commit(ops, events)
+            return str(entry["label"])
+
+    def journal(self) -> dict[str, list[str]]:
+        """Labels of what can be undone and redone, oldest first (the last redo label is redone next)."""
+        steps = sorted((int(k), doc) for k, doc in self._tables().get(JOURNAL, {}).items() if k.isdigit())
+        undo = [str(doc["label"]) for _, doc in steps if doc.get("side", "undo") == "undo"]
+        redo = [str(doc["label"]) for _, doc in reversed(steps) if doc.get("side") == "redo"]
+        return {"undo": undo, "redo": redo}
+
+    def set_bookmark(self, paper: Paper | str, on: bool) -> dict[str, Any]:
+        """Bookmark a paper (keeping the first bookmark time) or remove the bookmark."""
+        return self.set_bookmarks([paper], on)[0]
+
+    def set_bookmarks(self, papers: list[Paper | str], on: bool) -> list[dict[str, Any]]:
+        """Bookmark several papers (or remove their bookmarks) in one undoable step."""
+
+        def change(r: dict[str, Any]) -> None:
+            r["bookmarked_at"] = (r.get("bookmarked_at") or now()) if on else None
+
+        return self.update_many(papers, change, label("bookmark" if on else "bookmark removed", papers))
+
+    def add_tags(self, paper: Paper | str, tags: list[str]) -> dict[str, Any]:
+        """Add tags (case-insensitively unique, order kept)."""
+        return self.add_tags_many([paper], tags)[0]
+
+    def add_tags_many(self, papers: list[Paper | str], tags: list[str]) -> list[dict[str, Any]]:
+        """Add tags to several papers in one undoable step."""
+        tags = [self._check("tag", t) for t in tags]
+        name = label("tag " + " ".join("#" + t for t in clean_tags(tags)), papers)
+        return self.update_many(papers, lambda r: r.__setitem__("tags", clean_tags(r.get("tags", []) + tags)), name)
+
+    def remove_tags(self, paper: Paper | str, tags: list[str]) -> dict[str, Any]:
+        """Remove tags, matched case-insensitively."""
+        tags = [self._check("tag", t) for t in tags]
+        gone = {t.casefold() for t in clean_tags(tags)}
+        name = label("untag " + " ".join("#" + t for t in clean_tags(tags)), [paper])
+        return self.update(
+            paper, lambda r: r.__setitem__("tags", [t for t in r.get("tags", []) if t.casefold() not in gone]), name
+        )
+
+    def set_note(self, paper: Paper | str, note: str) -> dict[str, Any]:
+        """Replace the paper's note ('' clears it)."""
+        self._check("note", note)
+        return self.update(paper, lambda r: r.__setitem__("note", note), label("note", [paper]))
+
+    def set_link(self, paper: Paper | str, link: str) -> dict[str, Any]:
+        """Attach the user's own link ('' clears it)."""
+        self._check("link", link)
+        return self.update(paper, lambda r: r.__setitem__("link", link.strip()), label("link", [paper]))
+
+    def mark_read(self, papers: list[Paper | str], read: bool = True, undoable: bool = False) -> list[dict[str, Any]]:
+        """Mark papers read (keeping the first read time) or unread; on disk before this returns.
+
+        ``undoable``: one journal step that undo reverses (``R``, marking unread), unlike the
+        read mark the cursor leaves moving onto a paper.
+        """
+        self.flush()
+
+        def change(r: dict[str, Any]) -> None:
+            r["read_at"] = (r.get("read_at") or now()) if read else None
+
+        name = label("read" if read else "unread", papers) if undoable else None
+        return self.update_many(papers, change, name)
+
+    def mark_read_later(self, paper: Paper | str) -> None:
+        """Mark one paper read now in memory; written within FLUSH_SECONDS on a background thread.
+
+        For the cursor landing on a paper: the key returns without waiting for the disk. A
+        power cut may lose the last half second of such marks; ``flush()`` (and ``close()``) write them.
+        """
+        pid = paper if isinstance(paper, str) else paper.id
+        if self.readonly or self.is_read(pid):
+            return
+        if not marksfile.fits(pid):
+            self.mark_read([pid])
+            return
+        minute = int(time.time()) // 60
+        with self._pending_lock:
+            self._pending.append((pid, marksfile.READ, minute))
+            self.marks.read.setdefault(pid, minute)
+            if self._flusher is None:
+                self._flusher = threading.Timer(FLUSH_SECONDS, self.flush)
+                self._flusher.daemon = True
+                self._flusher.start()
+
+    def flush(self) -> None:
+        """Write read marks waiting from ``mark_read_later``."""
+        with self._pending_lock:
+            pending, self._pending = self._pending, []
+            if self._flusher is not None:
+                self._flusher.cancel()
+                self._flusher = None
+            if pending:
+                with self._lock():
+                    self.marks.append(pending)
+
+    def close(self) -> None:
+        """Write what is waiting; the store stays usable."""
+        self.flush()
+
+    def import_records(self, items: list[dict[str, Any]], step: str | None = None) -> list[dict[str, Any]]:
+        """Merge exported records in, all in one transaction and one undo step (nothing here is dropped)."""
+        changes = [(item["id"].strip().lower(), _merge_change(item)) for item in items]
+        name = step or f"import · {len(items)} paper{'s' if len(items) != 1 else ''}"
+        return self._transaction(changes, name) if changes else []
+
+    def merge(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Merge one exported record in (one undo step): tags united, nothing that is here dropped."""
+        return self.import_records([record], step=label("import", [record["id"].strip().lower()]))[0]
+
+    def seen(self) -> dict[str, str]:
+        """When each paper was first seen in a digest: paper id -> ISO date."""
+        self.marks.refresh()
+        long_ids = self._tables().get(SEEN, {}).get("1", {})
+        key = self.marks._stamp
+        if self._seen is None or self._seen[0] != key:
+            self._seen = (key, {pid: marksfile.date_of(m) for pid, m in self.marks.seen.items()})
+        if long_ids:
+            return {**self._seen[1], **long_ids}
+        return self._seen[1]
+
+    def record_seen(self, dates: dict[str, str]) -> dict[str, str]:
+        """Remember first-seen dates, keeping the earliest known; returns every first-seen date."""
+        self.marks.refresh()
+        known = self.marks.seen
+        new = {
+            pid: day
+            for pid, day in dates.items()
+            if marksfile.fits(pid) and (pid not in known or marksfile.minute_of(day) < known[pid])
+        }
+        long_ids = {pid: day for pid, day in dates.items() if not marksfile.fits(pid)}
+        stored_long = self._tables().get(SEEN, {}).get("1", {})
+        long_new = {pid: day for pid, day in long_ids.items() if pid not in stored_long or day < stored_long[pid]}
+        if not new and not long_new:
+            return self.seen()
+        with self._lock():
+            self.marks.append([(pid, marksfile.SEEN, marksfile.minute_of(day)) for pid, day in new.items()])
+            if long_new:
+                self.storage.refresh()
+                self._tables()
+                self.storage.commit([["p", SEEN, "1", long_new]])
+        return self.seen()
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        """A user setting kept in the store (the app's theme, for one)."""
+        return self._tables().get(SETTINGS, {}).get("1", {}).get(name, default)
+
+    def set_setting(self, name: str, value: Any) -> None:
+        """Save a user setting in a transaction."""
+        try:
+            orjson.dumps(value)
+        except TypeError as err:
+            raise InvalidText(self.path, f"setting {name} cannot be saved ({err}); nothing was changed") from None
+        with self._lock():
+            self.storage.refresh()
+            self._tables()
+            self.storage.commit([["p", SETTINGS, "1", {name: value}]])
+
+    @classmethod
+    def detached(cls, path: str | os.PathLike[str]) -> Store:
+        """A read-only, empty stand-in for a store that cannot be read: nothing is read or written."""
+        store = cls.__new__(cls)
+        store.path = Path(path)
+        store.target = store.path
+        store.readonly = True
+        store.storage = LogStorage(store.path, readonly=True)
+        store.storage.tables = {}
+        store.storage.refresh = lambda: False  # type: ignore[method-assign]
+        store.storage.changed = lambda: False  # type: ignore[method-assign]
+        store.marks = marksfile.Marks(store.path.with_name(store.path.name + ".marks"))
+        store.marks.refresh = lambda: False  # type: ignore[method-assign]
+        store.marks.changed = lambda: False  # type: ignore[method-assign]
+        store.db = TinyDB(storage=lambda: store.storage)
+        store.table = store.db.table(PAPERS, cache_size=0)
+        store.warnings = []
+        store._records = None
+        store._seen = None
+        store._pending = []
+        store._pending_lock = threading.Lock()
+        store._flusher = None
+        return store
+
+    def cleanup_temp_files(self) -> None:
+        """Remove temp files a killed writer left beside the store.
+
+        This store's writers make temp files only while holding its lock, so when the lock
+        is free every one of them is a leftover, however young. When a writer holds the
+        lock (it may own a fresh temp file) and for other stores' files in the same folder,
+        only files over a minute old go: no live write takes that long.
+        """
+        folder = self.target.parent
+        if self.readonly or not folder.is_dir():
+            return
+        try:
+            if not any(name.startswith(TMP_PREFIX) for name in os.listdir(folder)):
+                return
+        except OSError:
+            return
+        with self._try_lock() as locked, contextlib.suppress(OSError):
+            old = time.time() - 60
+            for entry in os.scandir(folder):
+                if not entry.name.startswith(TMP_PREFIX) or not entry.is_file(follow_symlinks=False):
+                    continue
+                with contextlib.suppress(OSError):
+                    if (locked and entry.name.startswith(self.storage.temp_prefix)) or entry.stat().st_mtime < old:
+                        os.unlink(entry.path)
+
+    @contextlib.contextmanager
+    def _try_lock(self) -> Iterator[bool]:
+        """Take the lock if it is free, without waiting; yields whether it was taken."""
+        try:
+            fd = os.open(lock_path(self.target), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            yield False
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                locked = False
+            else:
+                locked = True
+            yield locked
+        finally:
+            os.close(fd)
+
+    def compact(self) -> None:
+        """Rewrite the annotations file whole (temp, fsync, rename), its old version becoming NAME.bak."""
+        with self._lock():
+            self.storage.refresh()
+            self.storage.compact(self._tables())
+
+    def write_whole(self, tables: Tables) -> None:
+        """Replace the annotations file with these tables (migration and merge use it; the caller holds the lock)."""
+        check_tables(self.target, tables)
+        self.storage.compact(tables)
+
+
+def _merge_change(item: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """The change that folds one exported record into a stored one: nothing that is here is dropped."""
+
+    def change(r: dict[str, Any]) -> None:
+        r["tags"] = clean_tags(r.get("tags", []) + list(item.get("tags") or []))
+        if item.get("bookmarked") or item.get("bookmarked_at"):
+            r["bookmarked_at"] = r.get("bookmarked_at") or item.get("bookmarked_at") or now()
+        note = item.get("note")
+        if note and not r.get("note"):
+            r["note"] = note
+        elif note and note not in r["note"]:
+            r["note"] = r["note"] + "\n\n" + note
+        if item.get("link") and not r.get("link"):
+            r["link"] = item["link"]
+        if item.get("read_at") and not r.get("read_at"):
+            r["read_at"] = item["read_at"]
+        theirs = item.get("first_seen")
+        if isinstance(theirs, str) and theirs and theirs < (r.get("first_seen") or "~"):
+            r["first_seen"] = theirs  # the earliest sighting wins
+        if not r.get("title"):
+            r["title"], r["abstract"] = item.get("title") or "", item.get("abstract") or ""
+
+    return change
+
+
+def tag_counts(records: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """How many papers carry each tag (first spelling seen wins), most used first."""
+    counts: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for record in records.values():
+        for tag in record.get("tags", []):
+            key = tag.casefold()
+            names.setdefault(key, tag)
+            counts[names[key]] = counts.get(names[key], 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold())))
+
+
+_ = (fsync_dir, header)  # re-exported helpers used by migrate/merge
