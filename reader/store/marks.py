@@ -162,6 +162,10 @@ class Marks:
                 read.pop(pid, None)
                 unread[pid] = minute
 
+    def known(self, pid: str) -> bool:
+        """True when the paper was ever marked read or unread."""
+        return pid in self.read or pid in self._unread
+
     # -- writing (the caller holds the store's lock) -------------------------------------
     def append(self, events: list[tuple[str, int, int]], sync: bool = True) -> None:
         """Append (paper id, kind, minute) events and fold them in; fsync'd unless ``sync`` is False."""

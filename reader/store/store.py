@@ -248,7 +248,7 @@ class Store:
         if doc is not None and doc["id"] == pid:
             return self._public(doc)
         read_at = self._read_at(pid, None)
-        if read_at:
+        if read_at or (marksfile.fits(pid) and self.marks.known(pid)):
             record = empty_record(pid)
             record["read_at"] = read_at
             return record
