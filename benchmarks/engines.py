@@ -86,14 +86,12 @@ def ours_core(digest: Path, ids: Sequence[str]) -> Ranker:
 
 
 def ours_ranked(result: Any) -> list[int]:
-    """Rows of a search answer (the core's or the engine's), best first: full matches, then partial ones if any."""
-    rows = [int(i) for i in (result.rows if hasattr(result, "rows") else result.indices)]
-    for name in ("partial_indices", "partial"):
-        more = getattr(result, name, None)
-        if more is not None and hasattr(more, "__len__") and not isinstance(more, (bool, str)):
-            rows += [int(i) for i in more if int(i) not in set(rows)]
-            break
-    return rows
+    """Rows of a search answer (the core's ``Found`` or the engine's ``Result``), best first.
+
+    Full matches, then the partial matches (all words but one) the answer holds apart.
+    """
+    rows = result.rows if hasattr(result, "rows") else result.indices
+    return [int(i) for i in rows] + [int(i) for i in getattr(result, "partial", ())]
 
 
 # -- fzf --------------------------------------------------------------------------------
