@@ -129,7 +129,12 @@ def load_config(path: Path | None = None) -> Config:
     keys = data.get("keys", {})
     if not isinstance(keys, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in keys.items()):
         raise ConfigError(f'{path}: [keys] maps action names to keys in quotes, like bookmark = "b,ctrl+b"')
-    folder = Path(digests).expanduser() if digests else None
+    if digests and "\0" in digests:
+        raise ConfigError(f"{path}: digests holds a NUL character, which no folder name can")
+    try:
+        folder = Path(digests).expanduser() if digests else None
+    except RuntimeError:  # ~user with no such user, or no home folder
+        raise ConfigError(f"{path}: digests {digests!r}: cannot tell whose home folder ~ is") from None
     if folder is not None and not folder.is_absolute():
         folder = path.parent / folder
     return Config(theme=theme, digests=folder, keys=dict(keys), path=path, fetch_max=fetch_max)

@@ -182,6 +182,13 @@ def _q(path: Path | str) -> str:
     return shlex.quote(str(path))
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def _is_dir(path: Path) -> bool:
     try:
         return path.is_dir()
@@ -286,7 +293,7 @@ def config_checks(path: Path | None = None, env: Mapping[str, str] | None = None
         return [Check(PROBLEM, "config", f"{err}", f"fix it in {path}")]
     if config.path is None:
         return [Check(OK, "config", f"{path}: not present (defaults in force)")]
-    themes = textual_themes(os.environ if env is None else env) if config.theme else None
+    themes = textual_themes(os.environ if env is None else env) if config.theme is not None else None
     problems = [Check(PROBLEM, name, detail, f"fix it in {path}") for name, detail in config_problems(config, themes)]
     parts = [f"theme {config.theme}"] if config.theme else []
     if config.digests:
@@ -294,12 +301,11 @@ def config_checks(path: Path | None = None, env: Mapping[str, str] | None = None
     if config.keys:
         parts.append(f"{len(config.keys)} key overrides")
     checks = [Check(OK, "config", f"{path}: present ({', '.join(parts) or 'empty'})"), *problems]
-    if config.theme and themes is None:
+    if config.theme is not None and themes is None:
         checks.append(Check(NOTE, "theme", f"{config.theme!r} not checked: Textual did not list its themes"))
     if config.digests and not _is_dir(config.digests):
-        checks.append(
-            Check(PROBLEM, "digests", f"{config.digests}: no such folder", f"create it or fix digests in {path}")
-        )
+        what = "not a folder" if _exists(config.digests) else "no such folder"
+        checks.append(Check(PROBLEM, "digests", f"{config.digests}: {what}", f"create it or fix digests in {path}"))
     return checks
 
 

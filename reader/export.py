@@ -17,21 +17,30 @@ FORMATS = ("json", "markdown", "bibtex", "csv", "ris")
 
 
 def paper_record(paper: Paper, record: Mapping[str, Any] | None) -> dict[str, Any]:
-    """One paper as a plain dict: id, title, abstract, links, tags, bookmarked, note, ..."""
+    """One paper as a plain dict: id, title, abstract, links, tags, bookmarked, note, ...
+
+    A field of the wrong type in the record (a hand-edited store: ``"note": 5``) reads as absent.
+    """
     record = record or {}
+    tags = record.get("tags")
+    link = _text(record.get("link"))
     return {
         "id": paper.id,
         "title": paper.title,
         "abstract": paper.abstract,
-        "links": [link.url for link in paper_links(paper.title, paper.abstract, record.get("link"))],
-        "tags": list(record.get("tags") or []),
-        "bookmarked": bool(record.get("bookmarked_at")),
-        "bookmarked_at": record.get("bookmarked_at"),
-        "note": record.get("note") or "",
-        "link": record.get("link") or "",
-        "read_at": record.get("read_at"),
-        "first_seen": record.get("first_seen"),
+        "links": [item.url for item in paper_links(paper.title, paper.abstract, link or None)],
+        "tags": [tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else [],
+        "bookmarked": bool(_text(record.get("bookmarked_at"))),
+        "bookmarked_at": _text(record.get("bookmarked_at")) or None,
+        "note": _text(record.get("note")),
+        "link": link,
+        "read_at": _text(record.get("read_at")) or None,
+        "first_seen": _text(record.get("first_seen")) or None,
     }
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 # A backslash sequence (a command, a control symbol, or a lone backslash at the end), a brace,

@@ -208,3 +208,26 @@ def test_any_bytes_are_a_config_or_one_config_error(tmp_path_factory, content):
 def test_any_keys_table_gives_problems_not_exceptions(keys, theme):
     problems = config_problems(Config(theme=theme, keys=keys), ["nord"])
     assert all(name in ("theme", "keys") for name, _ in problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('digests = "~nosuchuser-for-paper-reader/x"', "cannot tell whose home folder ~ is"),
+        ('digests = "a\\u0000b"', "digests holds a NUL character"),
+    ],
+    ids=["unknown-user", "nul"],
+)
+def test_a_digests_folder_that_cannot_be_is_one_line(tmp_path, env, text, says):
+    (tmp_path / "config.toml").write_text(text + "\n", encoding="utf-8")
+    for args in ((), ("list",), ("doctor",)):
+        done = run_cli(*args, env=env)
+        assert "Traceback" not in done.stderr and says in done.stdout + done.stderr, (args, done.stderr[-300:])
+
+
+def test_doctor_checks_an_empty_theme_and_a_digests_file(tmp_path, env):
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "config.toml").write_text('theme = ""\ndigests = "notes.txt"\n', encoding="utf-8")
+    out = run_cli("doctor", env=env).stdout
+    assert "problem  theme" in out and "'' is not a theme" in out
+    assert f"{tmp_path / 'notes.txt'}: not a folder" in out

@@ -8,6 +8,8 @@ import json
 
 import pytest
 from conftest import ABSTRACT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reader.export import FORMATS, bibtex, export, markdown_link, paper_record
 from reader.paper import Paper
@@ -80,3 +82,34 @@ def test_every_format_handles_no_papers(fmt):
 def test_unknown_format():
     with pytest.raises(ValueError):
         export([(PAPER, RECORD)], "yaml")
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+FIELDS = ("tags", "note", "link", "bookmarked_at", "read_at", "first_seen")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    title=st.text(min_size=1, max_size=40),
+    abstract=st.text(max_size=80),
+    record=st.none() | st.fixed_dictionaries({}, optional=dict.fromkeys(FIELDS, JSONISH)),
+)
+def test_any_paper_and_record_export_in_every_format(title, abstract, record):
+    # A hand-edited store can hold anything: a field of the wrong type reads as absent.
+    paper = Paper.make(title, abstract)
+    outs = {fmt: export([(paper, record)], fmt) for fmt in FORMATS}
+    [data] = json.loads(outs["json"])
+    assert data["title"] == title and all(isinstance(t, str) for t in data["tags"])
+    assert isinstance(data["note"], str) and isinstance(data["link"], str)
+    assert len(list(csv.reader(io.StringIO(outs["csv"])))) == 2
+    assert outs["ris"].startswith("TY  - GEN\r\n") and outs["ris"].endswith("ER  - \r\n")
+
+
+def test_a_record_with_fields_of_the_wrong_type_exports():
+    out = export([(PAPER, {"note": 5, "tags": ["ok", 1, None], "link": 7, "bookmarked_at": 3})], "json")
+    [data] = json.loads(out)
+    assert data["note"] == "" and data["tags"] == ["ok"] and data["link"] == "" and data["bookmarked"] is False
