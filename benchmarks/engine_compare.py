@@ -90,15 +90,18 @@ def _latency(one, runs: int, clear=lambda: None) -> dict:
 
 
 def _recall(rank, papers) -> dict:
-    from relevance import metrics
+    """Overall recall@k and MRR on the relevance set, and recall@3 per class (under "r@3 by class")."""
+    from relevance import by_class, metrics
 
     row_of = {p.id: i for i, p in enumerate(papers)}
+    cases = load_set()
     found = []
-    for case in load_set():
+    for case in cases:
         rows = rank(case.query)
         target = row_of[case.paper_id]
         found.append(rows.index(target) + 1 if target in rows else None)
-    return metrics(found)
+    classes = {cls: m["r@3"] for cls, m in by_class(cases, found).items() if cls != "overall"}
+    return {**metrics(found), "r@3 by class": classes}
 
 
 # -- workers (each in its own process) -------------------------------------------------------
@@ -389,6 +392,11 @@ def main() -> int:
     print(table(results["ours"], results["tantivy"], args.size, papers))
     print(f"tantivy queries: {engines.TANTIVY_VARIANTS['or']}")
     print(f"tantivy segments after build: {results['tantivy']['build']['segments']}")
+    print("relevance set recall@3 by class at this size (ours / tantivy OR / tantivy AND):")
+    ours_r, or_r = results["ours"]["open"]["recall"], results["tantivy"]["open"]["recall"]
+    and_r = results["tantivy"]["open"]["and"]["recall"]
+    for cls, value in ours_r["r@3 by class"].items():
+        print(f"  {cls:<14} {value:.2f} / {or_r['r@3 by class'][cls]:.2f} / {and_r['r@3 by class'][cls]:.2f}")
     gen.DATA.mkdir(exist_ok=True)
     out = gen.DATA / f"engines-{args.size}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({"load": [load_before, load_after], **results}, indent=1))
