@@ -18,12 +18,13 @@ from reader.core.importing import ImportProblem
 from reader.core.library import OpenLibrary
 from reader.core.opening import default_digests, locate, open_library
 from reader.core.saved_searches import SavedSearchError
-from reader.digest import DigestError, Library, LibraryLoader, bundled_digest
+from reader.digest import STDIN, DigestError, Library, LibraryLoader, bundled_digest
 from reader.export import FORMATS, export
 from reader.index.build import IndexBuilder
 from reader.paper import Paper
 from reader.sorting import SORTS
 from reader.sources import fetch
+from reader.sources.stdin import keys_from_terminal
 from reader.store import Store, StoreError, default_path
 from reader.text import clean_line, inert
 
@@ -447,6 +448,8 @@ def cmd_open(args: argparse.Namespace) -> int:
         if builder is not None:
             builder.close()
         raise
+    if STDIN in map(str, paths) and (problem := keys_from_terminal()):
+        raise CliError(problem)
     from textual.theme import BUILTIN_THEMES
 
     from reader.app import run_app

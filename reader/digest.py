@@ -442,6 +442,9 @@ def _read_structured(path: Path, handle: IO[bytes], encoding: str | None) -> tup
         parsed = formats.parse(kind, data, str(path), encoding)
     except formats.FormatError as err:
         raise DigestError(path, str(err)) from None
+    for before, lines in reversed(parsed.texts):  # an email's text, read as a text digest
+        found = [formats.Entry(t, a) for t, a in iter_entries(lines, str(path), parsed.warnings)]
+        parsed.entries[before:before] = found
     if not parsed.entries:
         raise DigestError(path, f"no papers found in this {kind} file")
     return parsed, len(data)

@@ -19,7 +19,8 @@ CORE = [
     "reader.core", "reader.core.results", "reader.core.ranking", "reader.core.library", "reader.core.opening",
     "reader.core.saved_searches", "reader.core.exporting", "reader.core.importing",
     "reader.sources", "reader.sources.folder", "reader.sources.formats", "reader.sources.errors",
-    "reader.sources.hub", "reader.sources.fetch",
+    "reader.sources.hub", "reader.sources.fetch", "reader.sources.arxiv", "reader.sources.feed",
+    "reader.sources.mail", "reader.sources.htmltext", "reader.sources.stdin",
 ]  # fmt: skip
 
 

@@ -86,6 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--limit", type=_positive, metavar="N", help="at most N papers a day (default: the whole day)")
     parser.add_argument("--sort", choices=["trending", "published"], default="trending", help="order of the day's list")
+    parser.add_argument(
+        "--arxiv", metavar="CATEGORY", help="an arXiv category's new papers instead (cs.LG; several: cs.LG,cs.CL)"
+    )
     parser.add_argument("--to", metavar="FOLDER", help="digests folder (default: the config's, else the user data one)")
     parser.add_argument("--timeout", type=_seconds, default=30.0, metavar="S", help="seconds to wait for an answer")
 
@@ -132,6 +135,10 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config()
     folder = Path(args.to).expanduser() if args.to else digests_folder(config.digests)
     today = dt.datetime.now(dt.UTC).date()
+    if args.arxiv:
+        from reader.sources import arxiv
+
+        return arxiv.run(args, folder, today)
     name = "{day}.jsonl"
     days = _days(args, today, folder, name)
     if args.date and args.date > today:

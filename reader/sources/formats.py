@@ -43,6 +43,9 @@ class Parsed:
 
     entries: list[Entry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Texts for the plain digest parser (a trending-papers email's body), each with how many
+    # entries come before it, so an mbox keeps its messages' order.
+    texts: list[tuple[int, list[str]]] = field(default_factory=list)
 
 
 def sniff(suffix: str, head: bytes) -> str:
