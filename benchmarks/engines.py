@@ -15,6 +15,7 @@ Every ranker returns row numbers (positions in the digest, file order), best fir
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import json
@@ -34,8 +35,9 @@ Ranker = Callable[[str], list[int]]
 
 
 def private_environment() -> str:
-    """Point the store, caches and config of paper-reader at a fresh temp folder (never the user's)."""
+    """Point the store, caches and config of paper-reader at a fresh temp folder (never the user's), removed at exit."""
     tmp = tempfile.mkdtemp(prefix="paper-reader-bench-")
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     os.environ.update(
         PAPER_READER_DB=str(Path(tmp) / "store.json"),
         PAPER_READER_CACHE=str(Path(tmp) / "cache"),
