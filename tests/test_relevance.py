@@ -39,9 +39,11 @@ def listed() -> dict[str, str]:
     import contextlib
     import io
 
+    from reader.digest import bundled_digest
+
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert main(["list"]) in (0, None)
+        assert main(["list", str(bundled_digest())]) in (0, None)
     return dict(line.split("\t", 1) for line in out.getvalue().splitlines())
 
 
