@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 from reader.clipboard import copy_system, open_url
 from reader.collection import Collection
 from reader.config import Config
+from reader.core.library import OpenLibrary
 from reader.digest import Library, LibraryLoader
 from reader.index.build import BuildCancelled, IndexBuilder
 from reader.index.engine import SearchEngine
@@ -74,17 +75,26 @@ class PaperReaderApp(App[int]):
         self.store_path = store_path
         self.readonly = store is None or store.readonly
         self._store = store
-        self.collection: Collection
+        self.core: OpenLibrary
         self.indexing = True
         self._index_event = asyncio.Event()
-        self.similarity: Similarity | None = None
         files = loader.files if loader is not None else library.files
         # Reopening the same digests brings back where the user was (see MainScreen).
         self.session_key = "\n".join(sorted(str(Path(f).resolve()) for f in files))
 
+    @property
+    def collection(self) -> Collection:
+        """The open papers and their records (the core's)."""
+        return self.core.collection
+
+    @property
+    def similarity(self) -> Similarity | None:
+        """The comparison "more like this" and ``rank:`` use, once built."""
+        return self.core.similarity
+
     def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
-        for sig, handler in ((signal.SIGTERM, self.exit), (signal.SIGHUP, self._hang_up)):
+        for sig, handler in ((signal.SIGTERM, self.exit), (signal.SIGINT, self.exit), (signal.SIGHUP, self._hang_up)):
             try:
                 loop.add_signal_handler(sig, handler)
             except (NotImplementedError, RuntimeError, ValueError):
@@ -123,7 +133,9 @@ class PaperReaderApp(App[int]):
 
     def _start(self, store: Store) -> None:
         self._store = store
-        self.collection = Collection(self.library, store, index=False, loading=self.loader is not None)
+        collection = Collection(self.library, store, index=False, loading=self.loader is not None)
+        # The comparison is built on a worker after the index (see _build_index), never on the UI thread.
+        self.core = OpenLibrary(collection, compare_on_demand=False)
         # The config file's theme wins; otherwise the one last picked in the app.
         theme = self.config.theme or store.setting("theme")
         if theme and theme in self.available_themes:
@@ -149,7 +161,7 @@ class PaperReaderApp(App[int]):
                 )
             self.set_keymap({f"main.{action}": keys for action, keys in self.config.keys.items()})
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        self.push_screen(MainScreen())
+        self.push_screen(MainScreen(self))
         if self.loader is not None:
             self._load(self.loader)
         else:
@@ -231,7 +243,7 @@ class PaperReaderApp(App[int]):
             self.builder = None  # it was fed the papers of the first load only
         worker = get_current_worker()
         try:
-            similar = Similarity(self.collection.papers, cancelled=lambda: worker.is_cancelled)
+            similar = self.core.compare(cancelled=lambda: worker.is_cancelled)
         except SimilarityCancelled:
             return  # the app is quitting: the interpreter waits for this thread, so stop now
         self.call_from_thread(self._similarity_built, similar)
@@ -241,7 +253,7 @@ class PaperReaderApp(App[int]):
             screen.refresh_papers()
 
     def _similarity_built(self, similar: Similarity) -> None:
-        self.similarity = similar
+        self.core.compared(similar)
 
     def _index_built(self, engine: SearchEngine) -> None:
         self.collection.engine = engine
@@ -349,7 +361,8 @@ class PaperReaderApp(App[int]):
             ("Open link", "Open the primary link in the browser (o)", screen.action_open_link),
             ("More like this", "Papers most similar to the selected one (s)", screen.action_similar),
             ("Mark all shown read", "Mark every paper in the list read (R)", screen.action_mark_all_read),
-            ("Undo", "Undo the last bookmark, tag, note or link change (u)", screen.action_undo),
+            ("Mark unread", "Mark the selected or marked papers unread (U)", screen.action_mark_unread),
+            ("Undo", "Undo the last bookmark, tag, note, link or read-mark change (u)", screen.action_undo),
             ("Redo", "Redo what was undone (ctrl+r)", screen.action_redo),
             ("Save search …", "Save the current search; 1-9 recall (ctrl+s)", screen.action_save_search),
             ("Export bookmarks …", "Write bookmarked, marked, shown or tagged papers to a file", screen.action_export),

@@ -337,11 +337,49 @@ async def test_export_bookmarks_from_the_palette(tmp_path, monkeypatch):
         await settle(app, pilot)
         await pilot.press("down", "enter")  # markdown
         await settle(app, pilot)
-        await pilot.press("ctrl+u", *str(tmp_path / "out"), "enter")  # the folder
+        await pilot.press("ctrl+u", *str(tmp_path / "out"), "enter")  # the folder: not there yet
+        await settle(app, pilot)
+        assert not (tmp_path / "out").exists()  # asked first
+        await pilot.press("enter")  # create it and export there
         await settle(app, pilot)
         written = (tmp_path / "out" / "paper-reader-bookmarked.md").read_text(encoding="utf-8")
         assert "PAON: A New Neuron Model" in written
         assert str(tmp_path / "out" / "paper-reader-bookmarked.md") in notifications(app)[-1]
+
+
+async def test_export_to_a_mistyped_folder_asks_and_cancel_creates_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path / "store.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("b")
+        await pilot.press("ctrl+p", *"export bookmarks")
+        await settle(app, pilot)
+        for keys in (["enter"], ["enter"], ["enter"], ["ctrl+u", *str(tmp_path / "ouy"), "enter"]):
+            await pilot.press(*keys)
+            await settle(app, pilot)
+        await pilot.press("down", "enter")  # cancel
+        await settle(app, pilot)
+        assert not (tmp_path / "ouy").exists()
+        assert list(tmp_path.glob("**/paper-reader-*")) == []
+
+
+async def test_export_after_the_working_folder_was_deleted_says_so(tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    app = make_app(tmp_path / "store.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("b")
+        gone.rmdir()
+        await pilot.press("ctrl+p", *"export bookmarks")
+        await settle(app, pilot)
+        for keys in (["enter"], ["enter"], ["enter"], ["ctrl+u", *"relative", "enter"]):
+            await pilot.press(*keys)
+            await settle(app, pilot)
+        assert "working folder is gone" in notifications(app)[-1]
+    assert app.return_code in (0, None)
 
 
 async def test_corrupt_store_offers_read_only_and_is_left_alone(tmp_path):

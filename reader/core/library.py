@@ -17,8 +17,8 @@ import numpy as np
 from reader.collection import Collection
 from reader.core import exporting, importing, saved_searches
 from reader.core.ranking import rank_by_tag, rank_tag
-from reader.core.results import Changed, Exported, ExportScope, Found, Imported, Replayed, SavedSearch
-from reader.export import paper_record
+from reader.core.results import Changed, CopyChoice, Exported, ExportScope, Found, Imported, Replayed, SavedSearch
+from reader.export import bibtex, markdown_link, paper_record
 from reader.index.engine import SearchEngine
 from reader.index.highlight import text_spans
 from reader.index.similar import Similarity
@@ -188,7 +188,7 @@ class OpenLibrary:
 
     def _found(self, query: Query, rows: np.ndarray, scores: np.ndarray, sort: str, warnings: tuple[str, ...]) -> Found:
         rows, scores = self._sorted(rows, scores, sort)
-        return Found(query, rows, scores, sort, warnings, self.unread_among(rows))
+        return Found(query, rows, scores, sort, warnings, self.unread_among(rows), self.total_for(rows))
 
     def _sorted(self, rows: np.ndarray, scores: np.ndarray, sort: str) -> tuple[np.ndarray, np.ndarray]:
         """Rows in ``sort`` order (relevance: as they are), their scores with them."""
@@ -209,8 +209,12 @@ class OpenLibrary:
         ranked = similarity.similar(paper.order, limit=limit)
         rows = np.array([paper.order, *(i for i, _ in ranked)], dtype=np.int64)
         scores = np.array([1.0, *(s for _, s in ranked)], dtype=np.float64)
-        found = Found(parse_query(""), rows, scores, "likeness", (), self.unread_among(rows), like=paper)
-        return found
+        unread, total = self.unread_among(rows), self.total_for(rows)
+        return Found(parse_query(""), rows, scores, "likeness", (), unread, total, like=paper)
+
+    def total_for(self, rows: np.ndarray) -> int:
+        """What rows are shown out of: the digests' papers, plus the stored papers among the rows."""
+        return self.file_count + int(np.count_nonzero(rows >= self.file_count))
 
     def title_spans(self, paper: Paper, query: Query) -> list[tuple[int, int]]:
         """Where the query matches the paper's title as shown (TeX made readable)."""
@@ -338,6 +342,27 @@ class OpenLibrary:
     def delete_search(self, which: str | int) -> SavedSearch:
         """Delete a saved search."""
         return saved_searches.delete_search(self.store, which)
+
+    def copy_choices(self, papers: Sequence[Paper]) -> list[CopyChoice]:
+        """What "copy" offers: each link, the title, a Markdown link, a BibTeX entry (for several
+        papers: all their links, titles, Markdown links or BibTeX entries)."""
+        if len(papers) == 1:
+            paper = papers[0]
+            links = self.links(paper)
+            return [
+                *(CopyChoice(f"[{n}] {link.label}: {link.url}", "link", link.url) for n, link in enumerate(links, 1)),
+                CopyChoice("Title", "Title", paper.title),
+                CopyChoice("Markdown link  [title](url)", "Markdown link", markdown_link(paper, links[0].url)),
+                CopyChoice("BibTeX entry", "BibTeX entry", bibtex(paper, self.record(paper))),
+            ]
+        primary = [self.links(p)[0].url for p in papers]
+        texts = {
+            "links": "\n".join(primary),
+            "titles": "\n".join(p.title for p in papers),
+            "Markdown links": "\n".join(f"- {markdown_link(p, url)}" for p, url in zip(papers, primary)),
+            "BibTeX entries": "\n".join(bibtex(p, self.record(p)) for p in papers),
+        }
+        return [CopyChoice(f"All {len(papers)} {what}", f"{len(papers)} {what}", text) for what, text in texts.items()]
 
     # -- export and import ------------------------------------------------------------------------
     def export_scopes(self, shown: Iterable[Paper] = (), marked: Iterable[Paper] = ()) -> list[ExportScope]:

@@ -21,6 +21,7 @@ class Found:
     ``partial`` (with ``partial_scores``) are the papers matching every word of the query
     but one when few match them all; ``missing[k]`` is the word ``partial[k]`` lacks. They
     are shown after ``rows`` as a group apart, and are not counted or acted on with them.
+    ``total``: the papers these were found among (the digests', plus stored ones shown).
     """
 
     query: Query
@@ -29,6 +30,7 @@ class Found:
     sort: str
     warnings: tuple[str, ...] = ()
     unread: int = 0
+    total: int = 0
     like: Paper | None = None  # "more like this": the paper the rows are like
     partial: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     partial_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -102,3 +104,12 @@ class Imported:
     def message(self) -> str:
         """What to tell the user."""
         return f"imported {self.count} paper{'s' if self.count != 1 else ''} into {self.store}"
+
+
+@dataclass(frozen=True, slots=True)
+class CopyChoice:
+    """Something to copy: how the menu names it, what the notice calls it, the text."""
+
+    label: str
+    what: str
+    text: str

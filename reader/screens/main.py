@@ -4,45 +4,46 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from contextlib import suppress
+from typing import TypeVar
 
-import numpy as np
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from reader.export import FORMATS, bibtex, export, markdown_link
-from reader.index.highlight import title_spans
+from reader.collection import Collection
+from reader.core.exporting import ExportError, FolderMissing, default_folder
+from reader.core.library import NotReady, OpenLibrary
+from reader.core.results import Changed, ExportScope, Found, Replayed
+from reader.core.saved_searches import SavedSearchError
+from reader.export import FORMATS
 from reader.paper import Paper
 from reader.query import parse_query
 from reader.screens.ask import AskScreen
 from reader.screens.choose import ChooseScreen
 from reader.screens.help import HelpScreen
+from reader.screens.host import ReaderHost
 from reader.screens.note import NoteScreen
 from reader.screens.tags import TagsScreen
-from reader.sorting import SORTS, sort_rows
-from reader.store import StoreError, tag_counts
+from reader.sorting import SORTS
+from reader.store import StoreError
 from reader.widgets.filter_chips import Chip, FilterChips, filter_tokens, without_token
 from reader.widgets.paper_detail import PaperDetail
 from reader.widgets.paper_list import PaperList
 from reader.widgets.search_box import SearchBox
 
-if TYPE_CHECKING:
-    from reader.app import PaperReaderApp
+T = TypeVar("T")
 
 NARROW = 100  # below this many columns the detail pane goes under the list
 DEBOUNCE = 0.02
 
 
 class MainScreen(Screen[None]):
-    """Browse, search and annotate papers."""
-
-    app: PaperReaderApp  # type: ignore[assignment]
+    """Browse, search and annotate papers: keys become calls to the core (reader.core), answers are rendered."""
 
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="main.focus_search"),
@@ -60,6 +61,7 @@ class MainScreen(Screen[None]):
         Binding("v", "mark", "Mark", id="main.mark"),
         Binding("V", "clear_marks", "Clear marks", show=False, id="main.clear_marks"),
         Binding("R", "mark_all_read", "All read", show=False, id="main.mark_all_read"),
+        Binding("U", "mark_unread", "Unread", show=False, id="main.mark_unread"),
         Binding("u", "undo", "Undo", id="main.undo"),
         Binding("ctrl+r", "redo", "Redo", show=False, id="main.redo"),
         Binding("ctrl+s", "save_search", "Save search", show=False, id="main.save_search"),
@@ -73,22 +75,30 @@ class MainScreen(Screen[None]):
         Binding("q", "app.quit", "Quit", id="main.quit"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, host: ReaderHost) -> None:
         super().__init__()
+        self.host = host
         self.bookmarks_only = False
         self.query_text = ""
         self._generation = 0
         self._applied_text = ""
         self.shown = 0
         self.unread = 0
+        self.total = 0
         # "More like this": the paper whose similar papers the list shows, or None.
         self.similar_to: Paper | None = None
         self.sort = "relevance"
         self._restore_at: tuple[str | None, int] | None = None
 
     @property
-    def collection(self):  # type: ignore[no-untyped-def]
-        return self.app.collection
+    def core(self) -> OpenLibrary:
+        """The open library every action goes through."""
+        return self.host.core
+
+    @property
+    def collection(self) -> Collection:
+        """The papers and their records, as the widgets read them."""
+        return self.host.core.collection
 
     def compose(self) -> ComposeResult:
         yield SearchBox(
@@ -110,24 +120,27 @@ class MainScreen(Screen[None]):
         papers.seen_of = self.collection.seen_before
         papers.title_of = self.collection.shown_title
         self._widgets = (papers, self.query_one(SearchBox))
-        self._apply(self._file_order(), parse_query(""), None, self._generation)
+        self._apply(self.core.search(""), None, self._generation)
         papers.focus()
         self._layout(self.size.width)
-        self._restore(self.app.session())
+        self._restore(self.host.session())
 
     # -- session restore -----------------------------------------------------------------
-    def _restore(self, saved: dict[str, Any]) -> None:
+    def _restore(self, saved: dict[str, object]) -> None:
         """Bring back the query, filters, sort, selected paper and scroll of the last visit."""
         if not saved:
             return
         self.sort = str(saved.get("sort")) if saved.get("sort") in SORTS else "relevance"
         self.bookmarks_only = bool(saved.get("bookmarks_only"))
-        self._restore_at = (saved.get("paper"), int(saved.get("scroll") or 0))
+        paper = saved.get("paper")
+        keep = paper if isinstance(paper, str) else None
+        scroll = saved.get("scroll")
+        self._restore_at = (keep, scroll if isinstance(scroll, int) else 0)
         self.query_text = str(saved.get("query") or "")
         search = self.query_one(SearchBox)
         with search.prevent(Input.Changed):
             search.value = self.query_text
-        self.run_search(keep=saved.get("paper"))
+        self.run_search(keep=keep)
 
     def on_unmount(self) -> None:
         self.save_now()
@@ -136,7 +149,7 @@ class MainScreen(Screen[None]):
         """Remember where the user is in these digests (on exit, or when the terminal goes away)."""
         # On unmount the widgets are gone from the DOM; the references still hold their state.
         papers, search = self._widgets
-        self.app.save_session(
+        self.host.save_session(
             {
                 "query": search.value,
                 "bookmarks_only": self.bookmarks_only,
@@ -153,81 +166,48 @@ class MainScreen(Screen[None]):
         self.set_class(width < NARROW, "narrow")
 
     # -- searching ---------------------------------------------------------------------
-    def _effective_query(self) -> str:
-        text = self.query_text
-        return f"{text} is:bookmarked" if self.bookmarks_only else text
-
-    def _file_order(self) -> np.ndarray:
-        return np.arange(self.collection.file_count)
-
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
         if event.value != event.input.value:
             return  # a newer keystroke is already in the box; its own Changed follows
         self.query_text = event.value
-        if self._effective_query() != self._applied_text:  # enter may have ranked it already
+        if self._wanted() != self._applied_text:  # enter may have found it already
             self.run_search()
 
+    def _wanted(self) -> str:
+        """The query the list should show (what the core is asked, bookmarks-only included)."""
+        return parse_query(f"{self.query_text} is:bookmarked" if self.bookmarks_only else self.query_text).text
+
     def run_search(self, keep: str | None = None) -> None:
-        """Rank on a worker; a newer search cancels an older one."""
+        """Search on a worker; a newer search cancels an older one."""
         self.similar_to = None
         self._generation += 1
-        self._search(self._effective_query(), self._generation, keep)
+        self._search(self.query_text, self.sort, self.bookmarks_only, self._generation, keep)
 
     @work(exclusive=True, group="search")
-    async def _search(self, text: str, generation: int, keep: str | None) -> None:
-        query = parse_query(text)
-        if query.is_empty:
-            self._apply(self._file_order(), query, keep, generation)
-            return
-        await asyncio.sleep(DEBOUNCE)
-        engine = await self.app.index_ready()
-        state = self.collection.state
-        result = await asyncio.to_thread(engine.search, query, state)
-        self._apply(self._ranked(result.indices, query), query, keep, generation)
+    async def _search(self, text: str, sort: str, bookmarks_only: bool, generation: int, keep: str | None) -> None:
+        if not parse_query(text).is_empty or bookmarks_only:
+            await asyncio.sleep(DEBOUNCE)
+            await self.host.index_ready()
+            found = await asyncio.to_thread(self.core.search, text, sort, bookmarks_only)
+        else:
+            found = self.core.search(text, sort)
+        self._apply(found, keep, generation)
 
-    def _ranked(self, rows: np.ndarray, query: Any) -> np.ndarray:
-        """Apply ``rank:tag``: order rows by likeness to the papers with that tag (arxiv-sanity style)."""
-        tags = [t.text.casefold() for t in query.terms if t.kind == "rank"]
-        similarity = self.app.similarity
-        if not tags or similarity is None or not len(rows):
-            return rows
-        tagged = [
-            p.order
-            for p in self.collection.papers
-            if p.order < similarity.n and tags[0] in {t.casefold() for t in self.collection.tags(p)}
-        ]
-        if not tagged:
-            self.notify(f"No papers tagged #{tags[0]} to rank by.", severity="warning", markup=False)
-            return rows
-        scores = similarity.ranked_to(tagged)
-        rows_scores = np.where(rows < similarity.n, scores[np.minimum(rows, similarity.n - 1)], 0.0)
-        return rows[np.argsort(-rows_scores, kind="stable")]
-
-    def _apply(self, rows: np.ndarray, query: Any, keep: str | None, generation: int) -> None:
+    def _apply(self, found: Found, keep: str | None, generation: int) -> None:
+        """Show what the core found (an older search's answer is never shown)."""
         if generation != self._generation:
-            return  # an older query: never shown
-        if self.similar_to is None:
-            rows = sort_rows(
-                rows,
-                self.collection.papers,
-                self.sort,
-                self.collection.records,
-                self.collection.seen,
-                self.collection.shown_title,
-            )
+            return
+        query = found.query
         self._applied_text = query.text
         papers = self.query_one(PaperList)
-        engine = self.collection.engine
-        if query.terms and engine is not None:
-            shown = self.collection.shown_title
+        if query.terms and self.core.engine is not None:
             # Highlights are found in the title as shown (TeX made readable), not the raw one.
-            papers.show(rows, lambda paper: title_spans(engine, replace(paper, title=shown(paper)), query), keep)
+            papers.show(found.rows, lambda paper: self.core.title_spans(paper, query), keep)
         else:
-            papers.show(rows, lambda paper: [], keep)
-        self.shown = len(rows)
-        self._count_unread()
-        self._update_border(query.errors)
+            papers.show(found.rows, lambda paper: [], keep)
+        self.shown, self.unread, self.total = len(found), found.unread, found.total
+        self._update_border(list(found.warnings))
         if self._restore_at is not None and keep is not None and keep == self._restore_at[0]:
             scroll = self._restore_at[1]
             if scroll <= papers.cursor < scroll + papers.scrollable_content_region.height:
@@ -235,36 +215,26 @@ class MainScreen(Screen[None]):
             self._restore_at = None
 
     def _count_unread(self) -> None:
-        papers = self.query_one(PaperList)
-        rows, read = papers.rows, self.collection.state.read
-        if not read or not len(rows):
-            self.unread = len(rows)
-            return
-        # Mark the read papers by their place in the list (Paper.order), then count the rows
-        # that hit a mark: cheap at 100k rows, where this runs on every keystroke.
-        is_read = np.zeros(len(papers.papers), dtype=bool)
-        by_id = self.collection.by_id
-        is_read[[p.order for pid in read if (p := by_id.get(pid)) is not None and p.order < len(is_read)]] = True
-        self.unread = len(rows) - int(np.count_nonzero(is_read[rows]))
+        self.unread = self.core.unread_among(self.query_one(PaperList).rows)
 
     def _update_border(self, errors: list[str] | None = None) -> None:
         papers = self.query_one(PaperList)
-        total = self.collection.file_count
         title = "Bookmarks" if self.bookmarks_only else "Papers"
         if self.similar_to is not None:
             name = self.similar_to.title
             title = "Like: " + _short(name, 40)
-        if self.app.load_progress < 1:
-            title += f" · loading {self.app.load_progress:.0%}"
-        elif self.app.indexing:
+        if self.host.load_progress < 1:
+            title += f" · loading {self.host.load_progress:.0%}"
+        elif self.host.indexing:
             title += " · indexing…"
         if self.sort != "relevance" and self.similar_to is None:
             title += f" · by {self.sort}"
-        if self.app.readonly:
+        if self.host.readonly:
             title += " · read-only"
         papers.border_title = title
         self._show_chips()
         marked = len(papers.marked)
+        total = max(self.total, self.collection.file_count)
         papers.border_subtitle = f"{self.shown} / {total} · {self.unread} unread" + (
             f" · {marked} marked" if marked else ""
         )
@@ -282,10 +252,11 @@ class MainScreen(Screen[None]):
 
     def papers_added(self) -> None:
         """Called by the app as a big digest loads: grow the file-order list in place."""
-        if parse_query(self._effective_query()).is_empty:
+        if parse_query(self._wanted()).is_empty:
             papers = self.query_one(PaperList)
-            papers.extend(self._file_order())
+            papers.extend(self.core.search("").rows)
             self.shown = len(papers.rows)
+            self.total = self.collection.file_count
             self._count_unread()
         self._update_border()
 
@@ -294,17 +265,12 @@ class MainScreen(Screen[None]):
         """Leave the search box for the list (``top``: select the top result of the current query)."""
         # The box may hold keys whose Changed message has not reached us yet.
         self.query_text = self.query_one(SearchBox).value
-        if self._effective_query() != self._applied_text and self.app.collection.engine is not None:
-            # The latest keystroke's search has not landed yet: rank it now, so the
+        if self._wanted() != self._applied_text and self.core.engine is not None:
+            # The latest keystroke's search has not landed yet: search now, so the
             # paper the user acts on next is the top result of what they typed.
             self.workers.cancel_group(self, "search")
-            query = parse_query(self._effective_query())
-            if query.is_empty:
-                rows = self._file_order()
-            else:
-                rows = self._ranked(self.collection.engine.search(query, self.collection.state).indices, query)
             self._generation += 1
-            self._apply(rows, query, None, self._generation)
+            self._apply(self.core.search(self.query_text, self.sort, self.bookmarks_only), None, self._generation)
         papers = self.query_one(PaperList)
         self.set_focus(papers)
         if top:
@@ -332,11 +298,17 @@ class MainScreen(Screen[None]):
         self._show_detail(event.paper)
 
     def _mark_read(self, paper: Paper | None) -> None:
-        if paper is not None and not self.collection.is_read(paper) and not self.app.readonly:
-            if self._save(lambda: self.collection.store.mark_read([paper])) is not None:
-                self.unread = max(0, self.unread - 1)
-                self._update_border()
-            self.query_one(PaperList).refresh_rows()
+        if paper is None or self.core.is_read(paper) or self.host.readonly:
+            return
+        try:
+            visited = self.core.visit(paper)
+        except StoreError as err:
+            self.notify(str(err), title="Not saved", severity="error", markup=False, timeout=10)
+            return
+        if visited:
+            self.unread = max(0, self.unread - 1)
+            self._update_border()
+        self.query_one(PaperList).refresh_rows()
 
     def _show_detail(self, paper: Paper | None) -> None:
         detail = self.query_one(PaperDetail)
@@ -352,27 +324,25 @@ class MainScreen(Screen[None]):
         """The paper under the list's cursor."""
         return self.query_one(PaperList).paper
 
-    def _save(self, change: Any) -> Any:
-        """Run a store change and reload; its result (True for none), or None when it failed."""
-        if self.app.readonly:
+    def _act(self, action: Callable[[], T]) -> T | None:
+        """Run a core action that writes the store; its answer, or None when nothing could be saved."""
+        if self.host.readonly:
             self.notify("The store is open read-only: nothing is saved.", severity="warning", markup=False)
             return None
         try:
-            result = change()
+            result = action()
         except StoreError as err:
             self.notify(str(err), title="Not saved", severity="error", markup=False, timeout=10)
             return None
-        # Our transaction re-read the store, so this also brings in other terminals' changes.
-        self.collection.reload()
-        self.app.refresh_index()
-        return True if result is None else result
+        self.host.refresh_index()  # another terminal may have added stored papers
+        return result
 
     def _changed(self, paper: Paper) -> None:
         """Redraw after an annotation changed; re-run the search when it filters on annotations."""
         self.query_one(PaperList).refresh_rows()
         self._show_detail(self.paper)
-        query = parse_query(self._effective_query())
-        if any(t.kind in ("tag", "filter") for t in query.terms):
+        query = parse_query(self._wanted())
+        if any(t.kind in ("tag", "filter", "rank") for t in query.terms):
             self.run_search(keep=paper.id)
 
     # -- paper actions --------------------------------------------------------------------
@@ -395,10 +365,9 @@ class MainScreen(Screen[None]):
         if not papers:
             return
         # Any unbookmarked paper among them: bookmark them all; else remove them all.
-        on_now = not all(self.collection.is_bookmarked(p) for p in papers)
-        if self._save(lambda: self.collection.store.set_bookmarks(papers, on_now)) is not None:
-            what = "Bookmarked" if on_now else "Bookmark removed"
-            self.notify(what if len(papers) == 1 else f"{what}: {len(papers)} papers", markup=False, timeout=2)
+        result = self._act(lambda: self.core.toggle_bookmark(papers))
+        if result is not None:
+            self.notify(result.message, markup=False, timeout=2)
             self._changed(papers[0])
 
     def action_bookmarks_only(self) -> None:
@@ -419,32 +388,35 @@ class MainScreen(Screen[None]):
         if paper is None:
             return
 
-        def add(tag: str) -> list[str]:
-            self._save(lambda: self.collection.store.add_tags(paper, [tag]))
+        def add(tag: str) -> tuple[list[str], str]:
+            result = self._act(lambda: self.core.add_tags([paper], [tag]))
             self._changed(paper)
-            return self.collection.tags(paper)
+            return self.core.tags(paper), result.message if result is not None else "Not saved"
 
-        def remove(tag: str) -> list[str]:
-            self._save(lambda: self.collection.store.remove_tags(paper, [tag]))
+        def remove(tag: str) -> tuple[list[str], str]:
+            result = self._act(lambda: self.core.remove_tags(paper, [tag]))
             self._changed(paper)
-            return self.collection.tags(paper)
+            return self.core.tags(paper), result.message if result is not None else "Not saved"
 
-        known = list(tag_counts(self.collection.records))
-        self.app.push_screen(TagsScreen(paper, self.collection.tags(paper), known, add, remove))
+        known = list(self.core.known_tags())
+        self.app.push_screen(TagsScreen(paper, self.core.tags(paper), known, add, remove))
 
     def _tag_many(self, papers: list[Paper]) -> None:
-        def add(tag: str) -> list[str]:
-            self._save(lambda: self.collection.store.add_tags_many(papers, [tag]))
+        def add(tag: str) -> tuple[list[str], str]:
+            result = self._act(lambda: self.core.add_tags(papers, [tag]))
             self._changed(papers[0])
-            added.append(tag)
-            return list(added)
+            if result is None:
+                return list(added), "Not saved"
+            if tag.casefold() not in {t.casefold() for t in added}:
+                added.append(tag)
+            return list(added), result.message
 
         added: list[str] = []
-        known = list(tag_counts(self.collection.records))
+        known = list(self.core.known_tags())
         self.app.push_screen(TagsScreen(papers, [], known, add, None))
 
     def action_tag_filter(self) -> None:
-        counts = tag_counts(self.collection.records)
+        counts = self.core.known_tags()
         if not counts:
             self.notify("No tags yet: press t to tag a paper.", markup=False)
             return
@@ -464,70 +436,56 @@ class MainScreen(Screen[None]):
         if paper is None:
             return
 
-        def save(text: str) -> None:
-            self._save(lambda: self.collection.store.set_note(paper, text))
-            self._changed(paper)
+        def save(text: str, opened_with: str) -> str | None:
+            """Save the note; what is stored now (both texts when it changed elsewhere meanwhile)."""
+            result = self._act(lambda: self.core.set_note(paper, text, opened_with))
+            if result is None:
+                return None
+            if "both texts kept" in result.message:
+                self.notify(result.message, severity="warning", markup=False, timeout=8)
+            with suppress(NoMatches):  # saved on the way out: the list may be gone already
+                self._changed(paper)
+            return self.core.note(paper)
 
-        self.app.push_screen(NoteScreen(paper, self.collection.record(paper).get("note") or "", save))
+        self.app.push_screen(NoteScreen(paper, self.core.note(paper), save))
 
     def action_copy_link(self) -> None:
         papers = self._targets()
         if len(papers) > 1:
-            links = "\n".join(self.collection.links(p)[0].url for p in papers)
-            self.app.copy_text(links, f"{len(papers)} links")
+            links = "\n".join(self.core.links(p)[0].url for p in papers)
+            self.host.copy_text(links, f"{len(papers)} links")
         elif papers:
-            self.app.copy_text(self.collection.links(papers[0])[0].url, "link")
+            self.host.copy_text(self.core.links(papers[0])[0].url, "link")
 
     def action_copy_choose(self) -> None:
-        paper = self._single_or_bulk(self._copy_many)
-        if paper is None:
+        papers = self._targets()
+        if not papers:
             return
-        links = self.collection.links(paper)
-        record = self.collection.record(paper)
-        items = [(f"[{n}] {link.label}: {link.url}", f"link\0{link.url}") for n, link in enumerate(links, 1)]
-        items += [
-            ("Title", f"title\0{paper.title}"),
-            ("Markdown link  [title](url)", f"Markdown link\0{markdown_link(paper, links[0].url)}"),
-            ("BibTeX entry", f"BibTeX entry\0{bibtex(paper, record)}"),
-        ]
+        choices = self.core.copy_choices(papers)
+        items = [(choice.label, str(n)) for n, choice in enumerate(choices)]
 
         def chosen(value: str | None) -> None:
             if value:
-                what, text = value.split("\0", 1)
-                self.app.copy_text(text, what)
+                choice = choices[int(value)]
+                self.host.copy_text(choice.text, choice.what)
 
-        self.app.push_screen(ChooseScreen("Copy", items, "enter copy · escape close"), chosen)
-
-    def _copy_many(self, papers: list[Paper]) -> None:
-        def primary(p: Paper) -> str:
-            return self.collection.links(p)[0].url
-
-        texts = {
-            "links": "\n".join(primary(p) for p in papers),
-            "titles": "\n".join(p.title for p in papers),
-            "Markdown links": "\n".join(f"- {markdown_link(p, primary(p))}" for p in papers),
-            "BibTeX entries": "\n".join(bibtex(p, self.collection.record(p)) for p in papers),
-        }
-        items = [(f"All {len(papers)} {what}", what) for what in texts]
-
-        def chosen(what: str | None) -> None:
-            if what:
-                self.app.copy_text(texts[what], f"{len(papers)} {what}")
-
-        self.app.push_screen(ChooseScreen(f"Copy {len(papers)} marked papers", items), chosen)
+        title = "Copy" if len(papers) == 1 else f"Copy {len(papers)} marked papers"
+        self.app.push_screen(
+            ChooseScreen(title, items, "enter copy · escape close" if len(papers) == 1 else ""), chosen
+        )
 
     def action_open_link(self) -> None:
         paper = self._need_paper()
         if paper is not None:
-            self.app.open_link(self.collection.links(paper)[0].url)
+            self.host.open_link(self.core.links(paper)[0].url)
 
     def action_refresh(self) -> None:
         try:
-            self.collection.reload()
+            self.core.reload()
         except StoreError as err:
             self.notify(str(err), severity="error", markup=False)
             return
-        self.app.refresh_index()
+        self.host.refresh_index()
         self.run_search(keep=self.paper.id if self.paper else None)
         self._show_detail(self.paper)
         self.notify("Refreshed from the store.", markup=False, timeout=2)
@@ -560,34 +518,52 @@ class MainScreen(Screen[None]):
         self.notify("No unread papers below this one.", markup=False, timeout=3)
 
     def action_mark_all_read(self) -> None:
+        """Mark every paper shown read: one undo step."""
         papers = self.query_one(PaperList)
-        unread = [papers.papers[i] for i in papers.rows if not self.collection.is_read(papers.papers[i])]
-        if not unread:
+        shown = [papers.papers[i] for i in papers.rows]
+        if all(self.core.is_read(p) for p in shown):
             self.notify("Every paper shown is read already.", markup=False, timeout=3)
             return
-        if self._save(lambda: self.collection.store.mark_read(unread)) is not None:
-            papers.refresh_rows()
-            self._count_unread()
-            self._update_border()
-            self.notify(f"Marked {len(unread)} papers read.", markup=False, timeout=3)
+        result = self._act(lambda: self.core.mark_read(shown))
+        if result is not None:
+            self._read_marks_changed(result)
+
+    def action_mark_unread(self) -> None:
+        """Mark the selected (or marked) papers unread: one undo step."""
+        papers = self._targets()
+        if not papers:
+            return
+        result = self._act(lambda: self.core.mark_read(papers, read=False))
+        if result is not None:
+            self._read_marks_changed(result)
+
+    def _read_marks_changed(self, result: Changed) -> None:
+        self.query_one(PaperList).refresh_rows()
+        self._count_unread()
+        self._update_border()
+        self._show_detail(self.paper)
+        self.notify(result.message, markup=False, timeout=3)
+        if any(t.kind == "filter" for t in parse_query(self._wanted()).terms):
+            self.run_search(keep=self.paper.id if self.paper else None)
 
     def action_undo(self) -> None:
-        self._replay(self.collection.store.undo, "Undid", "Nothing to undo.")
+        self._replay(self.core.undo)
 
     def action_redo(self) -> None:
-        self._replay(self.collection.store.redo, "Redid", "Nothing to redo.")
+        self._replay(self.core.redo)
 
-    def _replay(self, step: Any, done: str, nothing: str) -> None:
-        outcome = self._save(lambda: [step()])
-        if outcome is None:
+    def _replay(self, step: Callable[[], Replayed]) -> None:
+        replayed = self._act(step)
+        if replayed is None:
             return
-        label = outcome[0]
-        if label is None:
-            self.notify(nothing, markup=False, timeout=3)
+        if replayed.label is None:
+            self.notify(replayed.message, markup=False, timeout=3)
             return
-        self.notify(label, title=done, markup=False, timeout=4)
+        self.notify(replayed.label, title="Undid" if replayed.undone else "Redid", markup=False, timeout=4)
         paper = self.paper
         self.query_one(PaperList).refresh_rows()
+        self._count_unread()
+        self._update_border()
         self._show_detail(paper)
         if paper is not None:
             self._changed(paper)
@@ -597,94 +573,83 @@ class MainScreen(Screen[None]):
         if not text:
             self.notify("Type a search first, then ctrl+s saves it.", markup=False, timeout=3)
             return
-        saved = list(self.collection.store.setting("saved_searches", []) or [])
 
         def named(name: str | None) -> None:
             if not name:
                 return
-            entries = [e for e in saved if e.get("name") != name][:8] + [{"name": name, "query": text}]
-            if self._save(lambda: self.collection.store.set_setting("saved_searches", entries)) is not None:
-                slot = len(entries)
+            slot = self._act(lambda: self.core.save_search(name, text))
+            if slot is not None:
                 self.notify(f"{name}: {text}", title=f"Saved search {slot}", markup=False, timeout=4)
 
         self.app.push_screen(AskScreen("Save search as", text), named)
 
     def action_saved_search(self, number: int) -> None:
-        saved = list(self.collection.store.setting("saved_searches", []) or [])
-        if not 1 <= number <= len(saved):
+        try:
+            _, entry = self.core.saved_search(number)
+        except SavedSearchError:
             self.notify(f"No saved search {number}: ctrl+s saves the current search.", markup=False, timeout=3)
             return
-        entry = saved[number - 1]
         search = self.query_one(SearchBox)
-        search.value = entry["query"]
-        self.notify(entry["query"], title=f"Saved search {number}: {entry['name']}", markup=False, timeout=3)
+        search.value = entry.query
+        self.notify(entry.query, title=f"Saved search {number}: {entry.name}", markup=False, timeout=3)
 
     def action_similar(self) -> None:
-        """List the papers most like the selected one (escape goes back)."""
+        """List the papers most like the selected one, by likeness whatever the sort (escape goes back)."""
         paper = self._need_paper()
         if paper is None:
             return
-        similarity = self.app.similarity
-        if similarity is None:
-            self.notify("Still comparing papers; try again in a moment.", markup=False, timeout=3)
+        try:
+            found = self.core.similar(paper)
+        except NotReady as err:
+            self.notify(str(err), markup=False, timeout=3)
             return
-        index = paper.order  # its place in the collection, which the comparison was built on
-        if index >= similarity.n:
-            self.notify("This paper arrived after the comparison was built.", markup=False, timeout=3)
-            return
-        ranked = [i for i, _ in similarity.similar(index, limit=50)]
         self._generation += 1
-        self._apply(np.array([index, *ranked], dtype=np.int64), parse_query(""), paper.id, self._generation)
+        self._apply(found, paper.id, self._generation)
         self.similar_to = paper
         self._update_border()
         self.set_focus(self.query_one(PaperList))
 
     def action_export(self) -> None:
-        """Export bookmarked, marked, shown or tagged papers to a file in a folder the user picks."""
+        """Export bookmarked, marked, shown or tagged papers to a file in a folder the user names."""
         papers = self.query_one(PaperList)
-        groups: dict[str, list[Paper]] = {
-            "bookmarked": [p for p in self.collection.papers if self.collection.is_bookmarked(p)],
-            "marked": papers.marked_papers(),
-            "shown": [papers.papers[i] for i in papers.rows],
-        }
-        for tag in tag_counts(self.collection.records):
-            groups[f"tag-{tag}"] = [
-                p for p in self.collection.papers if tag.casefold() in {t.casefold() for t in self.collection.tags(p)}
-            ]
-        scopes = [
-            (f"{name.replace('tag-', '#', 1)} papers ({len(found)})", name) for name, found in groups.items() if found
-        ]
+        scopes = self.core.export_scopes(shown=[papers.papers[i] for i in papers.rows], marked=papers.marked_papers())
         if not scopes:
             self.notify("Nothing to export yet: bookmark, mark or tag some papers.", markup=False)
             return
+        by_key = {scope.key: scope for scope in scopes}
 
-        def scope_chosen(scope: str | None) -> None:
-            if scope:
+        def scope_chosen(key: str | None) -> None:
+            if key:
                 formats = [(fmt, fmt) for fmt in FORMATS]
                 self.app.push_screen(
-                    ChooseScreen(f"Export {len(groups[scope])} papers as", formats),
-                    lambda fmt: ask_folder(scope, fmt) if fmt else None,
+                    ChooseScreen(f"Export {len(by_key[key].papers)} papers as", formats),
+                    lambda fmt: ask_folder(by_key[key], fmt) if fmt else None,
                 )
 
-        def ask_folder(scope: str, fmt: str) -> None:
+        def ask_folder(scope: ExportScope, fmt: str) -> None:
             self.app.push_screen(
-                AskScreen("Export to folder", str(Path.cwd()), "enter write · escape cancel"),
-                lambda folder: write(scope, fmt, Path(folder).expanduser()) if folder else None,
+                AskScreen("Export to folder", str(default_folder()), "enter write · escape cancel"),
+                lambda folder: self._write_export(scope, fmt, folder) if folder else None,
             )
 
-        def write(scope: str, fmt: str, folder: Path) -> None:
-            chosen = groups[scope]
-            name = "".join(c if c.isalnum() or c in "-_" else "-" for c in scope)
-            path = _free_path(folder / f"paper-reader-{name}.{SUFFIXES.get(fmt, fmt)}")
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                path.write_text(export([(p, self.collection.record(p)) for p in chosen], fmt), encoding="utf-8")
-            except OSError as err:
-                self.notify(f"{path}: {err.strerror}", title="Export failed", severity="error", markup=False)
-                return
-            self.notify(str(path), title=f"Exported {len(chosen)} papers ({fmt})", markup=False, timeout=8)
+        self.app.push_screen(ChooseScreen("Export which papers", [(s.label, s.key) for s in scopes]), scope_chosen)
 
-        self.app.push_screen(ChooseScreen("Export which papers", scopes), scope_chosen)
+    def _write_export(self, scope: ExportScope, fmt: str, folder: str, create: bool = False) -> None:
+        try:
+            done = self.core.write_export(scope, fmt, folder, create)
+        except FolderMissing as missing:
+
+            def answered(yes: str | None) -> None:
+                if yes == "yes":
+                    self._write_export(scope, fmt, folder, create=True)
+
+            items = [(f"Create {missing.folder} and export there", "yes"), ("Cancel", "no")]
+            self.app.push_screen(ChooseScreen(f"No folder {missing.folder}", items), answered)
+            return
+        except ExportError as err:
+            self.notify(str(err), title="Export failed", severity="error", markup=False, timeout=8)
+            return
+        self.notify(str(done.path), title=f"Exported {done.count} papers ({fmt})", markup=False, timeout=8)
 
     # -- filter chips ------------------------------------------------------------------
     BOOKMARKS_CHIP, SIMILAR_CHIP = "\0bookmarks", "\0similar"
@@ -732,18 +697,6 @@ class MainScreen(Screen[None]):
         self.notify(f"Sorted by {self.sort}", markup=False, timeout=2)
 
 
-SUFFIXES = {"json": "json", "markdown": "md", "bibtex": "bib", "csv": "csv", "ris": "ris"}
-
-
 def _short(text: str, width: int) -> str:
     """``text`` cut to ``width`` characters with an ellipsis."""
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _free_path(path: Path) -> Path:
-    """``path``, or ``name-2.ext``, ``name-3.ext``… so an export never overwrites a file."""
-    candidate, n = path, 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-    return candidate

@@ -18,26 +18,33 @@ AUTOSAVE_AFTER = 1.0  # seconds of no typing
 
 
 class NoteScreen(ModalScreen[None]):
-    """Edit a paper's note; ``save`` writes it to the store."""
+    """Edit a paper's note; ``save(text, opened_with)`` writes it and returns what is stored now.
+
+    ``opened_with`` is the note as last saved or shown here: when the store holds another
+    text by then, the core keeps both and the editor shows what was stored. What was typed
+    is saved on every way out: escape, ctrl+s, a pause, quitting the app, a signal.
+    """
 
     BINDINGS = [Binding("escape", "close", "Save and close"), Binding("ctrl+s", "save", "Save")]
 
-    def __init__(self, paper: Paper, note: str, save: Callable[[str], None]) -> None:
+    def __init__(self, paper: Paper, note: str, save: Callable[[str, str], str | None]) -> None:
         super().__init__()
         self.paper = paper
         self.saved = note
         self._save = save
         self._timer: Timer | None = None
+        # Kept here: on unmount the TextArea is out of the DOM, but it still holds the text.
+        self._area = TextArea(note, id="note-text", soft_wrap=True)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="note-dialog") as dialog:
             dialog.border_title = "Note"
             yield Static(Content(self.paper.title), id="note-paper")
-            yield TextArea(self.saved, id="note-text", soft_wrap=True)
+            yield self._area
             yield Static(Content("escape save and close · ctrl+s save"), id="note-hint")
 
     def on_mount(self) -> None:
-        area = self.query_one(TextArea)
+        area = self._area
         area.focus()
         area.move_cursor(area.document.end)
 
@@ -47,10 +54,15 @@ class NoteScreen(ModalScreen[None]):
         self._timer = self.set_timer(AUTOSAVE_AFTER, self.action_save)
 
     def action_save(self) -> None:
-        text = self.query_one(TextArea).text.rstrip()
-        if text != self.saved:
-            self._save(text)
-            self.saved = text
+        text = self._area.text.rstrip()
+        if text == self.saved:
+            return
+        stored = self._save(text, self.saved)
+        if stored is None:
+            return  # not saved (read-only store, disk error): the text stays in the editor
+        self.saved = stored
+        if stored != text and self.is_mounted:
+            self._area.load_text(stored)  # both texts, marked: the note had changed elsewhere
 
     def save_now(self) -> None:
         """Save what was typed (the terminal went away)."""
@@ -61,8 +73,7 @@ class NoteScreen(ModalScreen[None]):
         self.dismiss(None)
 
     def on_unmount(self) -> None:
-        # Quitting with the editor open still keeps what was typed.
-        try:
-            self.action_save()
-        except Exception:
-            pass
+        # Quitting with the editor open (q elsewhere, ctrl+c, SIGTERM, SIGINT) still keeps what was typed.
+        if self._timer is not None:
+            self._timer.stop()
+        self.action_save()

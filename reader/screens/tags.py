@@ -18,7 +18,8 @@ from reader.paper import Paper
 
 
 class TagsScreen(ModalScreen[None]):
-    """Edit one paper's tags, or add tags to several; each change is saved at once by ``add``/``remove``."""
+    """Edit one paper's tags, or add tags to several; each change is saved at once by ``add``/``remove``,
+    which return the tags to show now and what to tell the user."""
 
     BINDINGS = [Binding("escape", "dismiss", "Close")]
 
@@ -27,8 +28,8 @@ class TagsScreen(ModalScreen[None]):
         papers: Paper | list[Paper],
         tags: list[str],
         known: list[str],
-        add: Callable[[str], list[str]],
-        remove: Callable[[str], list[str]] | None,
+        add: Callable[[str], tuple[list[str], str]],
+        remove: Callable[[str], tuple[list[str], str]] | None,
     ) -> None:
         super().__init__()
         self.papers = papers if isinstance(papers, list) else [papers]
@@ -73,17 +74,17 @@ class TagsScreen(ModalScreen[None]):
         if not tag:
             self.dismiss(None)
             return
-        self.tags = self._add(tag)
+        self.tags, message = self._add(tag)
         event.input.value = ""
         self._show_tags()
-        self.notify(f"Tagged #{tag}", markup=False)
+        self.notify(message, markup=False)
 
     def remove_selected(self) -> None:
         options = self.query_one("#tags-list", OptionList)
         if options.highlighted is None or not self.tags or self._remove is None:
             return
         tag = self.tags[options.highlighted]
-        self.tags = self._remove(tag)
+        self.tags, message = self._remove(tag)
         position = options.highlighted or 0
         self._show_tags()
         if self.tags:
@@ -91,7 +92,7 @@ class TagsScreen(ModalScreen[None]):
             options.focus()
         else:
             self.query_one("#tags-input", Input).focus()
-        self.notify(f"Removed #{tag}", markup=False)
+        self.notify(message, markup=False)
 
 
 class TagList(OptionList):
