@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from textual.content import Content
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from reader.app import PaperReaderApp
@@ -13,6 +17,7 @@ from reader.store import Store
 from reader.widgets.paper_list import PaperList
 
 SIZE = (150, 45)
+HANG = 60.0  # seconds: settling longer than this is a hang, on any machine
 
 
 def make_app(db: Path, *paths: Path | str, store: Store | None = None) -> PaperReaderApp:
@@ -21,11 +26,26 @@ def make_app(db: Path, *paths: Path | str, store: Store | None = None) -> PaperR
     return PaperReaderApp(library, store or Store(db), store_path=str(db))
 
 
-async def settle(app: PaperReaderApp, pilot) -> None:  # type: ignore[no-untyped-def]
-    """Wait until workers (search, index, clipboard) are done and the screen has caught up."""
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+@asynccontextmanager
+async def opened(
+    db: Path, *paths: Path | str, size: tuple[int, int] = SIZE, store: Store | None = None
+) -> AsyncIterator[tuple[PaperReaderApp, Pilot[None]]]:
+    """The app (``make_app``'s) running under Pilot at ``size``, settled: ``async with opened(db) as (app, pilot)``."""
+    app = make_app(db, *paths, store=store)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        yield app, pilot
+
+
+async def settle(app: PaperReaderApp, pilot: Pilot[None]) -> None:
+    """Wait until workers (search, index, clipboard) are done and the screen has caught up (a hang fails)."""
+
+    async def done() -> None:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    await asyncio.wait_for(done(), timeout=HANG)
 
 
 def text(widget: Static) -> str:

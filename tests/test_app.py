@@ -17,7 +17,7 @@ from reader.store import Store
 from reader.widgets.paper_detail import PaperDetail
 from reader.widgets.paper_list import PaperList
 from reader.widgets.search_box import SearchBox
-from tests.app_support import SIZE, make_app, notifications, rows, settle, text
+from tests.app_support import SIZE, notifications, opened, rows, settle, text
 
 NEURAL_OPERATOR = "Neural Operator: Learning Maps Between Function Spaces"
 
@@ -34,9 +34,7 @@ def papers_of(app):  # type: ignore[no-untyped-def]
 
 
 async def test_opens_on_the_digest_in_file_order(tmp_path):
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         papers = papers_of(app)
         assert papers.border_subtitle.startswith("164 / 164 · ")
         assert "PAON: A New Neuron Model using Padé Approximants" in rows(app)[0]
@@ -45,9 +43,7 @@ async def test_opens_on_the_digest_in_file_order(tmp_path):
 
 
 async def test_typo_search_filters_and_highlights(tmp_path):
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("slash", *"nueral opertor")
         await settle(app, pilot)
         papers = papers_of(app)
@@ -63,9 +59,7 @@ async def test_typo_search_filters_and_highlights(tmp_path):
 
 async def test_enter_moves_to_the_top_result_and_escape_clears(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         # typed fast: the bookmark must land on the top result of the whole query
         await pilot.press("slash", *"nueral opertor", "enter", "b")
         await settle(app, pilot)
@@ -82,9 +76,7 @@ async def test_enter_moves_to_the_top_result_and_escape_clears(tmp_path):
 
 
 async def test_escape_in_search_goes_back_to_the_list_keeping_the_query(tmp_path):
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("slash", *"math", "escape")
         await settle(app, pilot)
         assert papers_of(app).has_focus
@@ -93,9 +85,7 @@ async def test_escape_in_search_goes_back_to_the_list_keeping_the_query(tmp_path
 
 async def test_list_keys_move_and_selecting_marks_read(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         papers = papers_of(app)
         await pilot.press("j", "j", "down")
         assert papers.cursor == 3
@@ -125,9 +115,7 @@ async def test_list_keys_move_and_selecting_marks_read(tmp_path):
 
 async def test_results_flashing_by_while_typing_are_not_marked_read(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         await pilot.press("slash", *"memorizing")
         await settle(app, pilot)
         top = papers_of(app).paper
@@ -136,9 +124,7 @@ async def test_results_flashing_by_while_typing_are_not_marked_read(tmp_path):
 
 async def test_bookmark_toggles_and_shows(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         paper = papers_of(app).paper
         await pilot.press("b")
         assert Store(db).get(paper.id)["bookmarked_at"]
@@ -155,9 +141,7 @@ async def test_bookmarks_only_includes_papers_from_earlier_digests(tmp_path):
     store = Store(db)
     old = Paper.make("An Old Paper From Last Week", "An abstract that is long enough. " * 10)
     store.set_bookmark(old, True)
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         await pilot.press("j", "b")  # bookmark the second paper of today's digest
         today = papers_of(app).paper
         await pilot.press("B")
@@ -176,9 +160,7 @@ async def test_tags_modal_adds_suggests_and_removes(tmp_path):
     db = tmp_path / "store.json"
     store = Store(db)
     store.add_tags("aaaaaaaaaaaa", ["Reading-Group"])
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         paper = papers_of(app).paper
         await pilot.press("t")
         await settle(app, pilot)
@@ -205,9 +187,7 @@ async def test_tags_modal_adds_suggests_and_removes(tmp_path):
 
 async def test_filter_by_tag_lists_tags_with_counts(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         first = papers_of(app).paper
         await pilot.press("t", *"survey", "enter", "escape", "j", "j", "t", *"survey", "enter", "escape")
         await settle(app, pilot)
@@ -226,9 +206,7 @@ async def test_filter_by_tag_lists_tags_with_counts(tmp_path):
 
 async def test_note_is_saved_on_close(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         paper = papers_of(app).paper
         await pilot.press("n")
         await settle(app, pilot)
@@ -241,9 +219,7 @@ async def test_note_is_saved_on_close(tmp_path):
 
 
 async def test_copy_link_falls_back_to_osc52_without_a_display(tmp_path):
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("y")
         await settle(app, pilot)
         assert app.clipboard.startswith("https://arxiv.org/search/?query=PAON")
@@ -252,9 +228,7 @@ async def test_copy_link_falls_back_to_osc52_without_a_display(tmp_path):
 
 
 async def test_copy_choose_title_markdown_bibtex(tmp_path):
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         paper = papers_of(app).paper
         await pilot.press("Y")
         await settle(app, pilot)
@@ -274,9 +248,7 @@ async def test_copy_choose_title_markdown_bibtex(tmp_path):
 
 
 async def test_code_link_comes_first_when_the_abstract_has_one(tmp_path):
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("slash", *"'pnnl", "enter", "y")
         await settle(app, pilot)
         assert app.clipboard == "https://github.com/pnnl/projection_ntk"
@@ -284,9 +256,7 @@ async def test_code_link_comes_first_when_the_abstract_has_one(tmp_path):
 
 
 async def test_open_without_a_browser_says_so(tmp_path):
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("o")
         await settle(app, pilot)
         shown = " ".join(notifications(app))
@@ -295,9 +265,7 @@ async def test_open_without_a_browser_says_so(tmp_path):
 
 
 async def test_help_screen_lists_the_keys(tmp_path):
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("question_mark")
         await settle(app, pilot)
         assert isinstance(app.screen, HelpScreen)
@@ -310,9 +278,7 @@ async def test_help_screen_lists_the_keys(tmp_path):
 
 async def test_command_palette_runs_paper_actions(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         paper = papers_of(app).paper
         await pilot.press("ctrl+p")
         await settle(app, pilot)
@@ -325,9 +291,7 @@ async def test_command_palette_runs_paper_actions(tmp_path):
 
 async def test_export_bookmarks_from_the_palette(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("b")
         await pilot.press("ctrl+p", *"export bookmarks")
         await settle(app, pilot)
@@ -410,9 +374,7 @@ async def test_corrupt_store_offers_read_only_and_is_left_alone(tmp_path):
 
 async def test_changes_from_another_terminal_show_and_are_not_lost(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         paper = papers_of(app).paper
         other = Store(db)  # a second terminal (or the CLI)
         other.add_tags(paper, ["from-elsewhere"])
@@ -428,22 +390,16 @@ async def test_changes_from_another_terminal_show_and_are_not_lost(tmp_path):
 
 async def test_theme_is_remembered(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         app.theme = "nord"
         await settle(app, pilot)
     assert Store(db).setting("theme") == "nord"
-    again = make_app(db)
-    async with again.run_test(size=SIZE) as pilot:
-        await settle(again, pilot)
+    async with opened(db) as (again, pilot):
         assert again.theme == "nord"
 
 
 async def test_narrow_terminal_puts_the_detail_below(tmp_path):
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=(60, 18)) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json", size=(60, 18)) as (app, pilot):
         assert app.screen.has_class("narrow")
         papers, detail = papers_of(app), app.screen.query_one(PaperDetail)
         assert detail.region.y >= papers.region.bottom
@@ -468,9 +424,7 @@ async def test_hostile_text_shows_literally_and_does_nothing(tmp_path):
         lines += [title, "An abstract with [link=https://evil]markup[/link] and [27] in it. " * 5]
     lines += ["A paper with a one megabyte abstract", huge]
     digest.write_text("\n".join(lines), encoding="utf-8")
-    app = make_app(tmp_path / "store.json", digest)
-    async with app.run_test(size=(160, 30)) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json", digest, size=(160, 30)) as (app, pilot):
         drawn = rows(app)
         assert "Deep [Residual] Learning [27] and [bold red]x[/]" in drawn[0]
         assert "[@click=app.quit]Click me[/] and [/ broken" in drawn[1]
@@ -525,9 +479,7 @@ async def test_copy_through_a_working_system_clipboard(tmp_path, monkeypatch):
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     monkeypatch.setenv("DISPLAY", ":99")
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("y")
         await settle(app, pilot)
         assert app.is_running
@@ -537,9 +489,7 @@ async def test_copy_through_a_working_system_clipboard(tmp_path, monkeypatch):
 
 
 async def test_tex_leftovers_show_readable_in_the_detail_and_list(tmp_path):
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("slash", *"'WKB", "enter")
         await settle(app, pilot)
         abstract = text(app.screen.query_one("#detail-abstract"))

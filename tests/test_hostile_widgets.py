@@ -13,7 +13,7 @@ from reader.screens.note import NoteScreen
 from reader.screens.tags import TagsScreen
 from reader.store import Store
 from reader.widgets.paper_list import PaperList
-from tests.app_support import SIZE, make_app, notifications, rows, settle, text
+from tests.app_support import notifications, opened, rows, settle, text
 
 TITLE = "Evil [bold red]x[/] [@click=app.quit]q[/] \u202egnp.exe\u202c e\u0301\u0301 zero\u200bwidth [/"
 MARKUP_TAG = "[b]tag[/b]"
@@ -36,9 +36,7 @@ def digest(tmp_path):  # type: ignore[no-untyped-def]
 async def test_tag_modal_note_editor_notifications_export_and_palette(tmp_path, digest, monkeypatch):
     monkeypatch.chdir(tmp_path)
     db = tmp_path / "store.json"
-    app = make_app(db, digest)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db, digest) as (app, pilot):
         shown_title = rows(app)[0]
         assert "[bold red]x[/] [@click=app.quit]q[/]" in shown_title and "\u202e" not in shown_title
         # the tag modal shows the title and a markup-looking tag literally
@@ -86,9 +84,7 @@ async def test_ten_thousand_tags_on_one_paper(tmp_path, digest):
     db = tmp_path / "store.json"
     paper = Paper.make(TITLE, "")
     Store(db).add_tags(paper.id, [f"t{n}" for n in range(10_000)])
-    app = make_app(db, digest)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, pilot)
+    async with opened(db, digest, size=(100, 30)) as (app, pilot):
         row = rows(app)[0]
         assert " t0 " in row and len(row) <= 100  # chips truncated to their share of the row
         await pilot.press("j", "k")

@@ -14,7 +14,7 @@ from reader.store import Store
 from reader.widgets.paper_detail import PaperDetail
 from reader.widgets.paper_list import PaperList
 from reader.widgets.search_box import SearchBox
-from tests.app_support import SIZE, make_app, notifications, rows, settle, text
+from tests.app_support import notifications, opened, rows, settle, text
 
 
 @pytest.fixture(autouse=True)
@@ -31,9 +31,7 @@ def papers_of(app):  # type: ignore[no-untyped-def]
 
 async def test_space_scrolls_the_abstract_then_moves_to_the_next_unread(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=(100, 20)) as pilot:
-        await settle(app, pilot)
+    async with opened(db, size=(100, 20)) as (app, pilot):
         papers, detail = papers_of(app), app.screen.query_one(PaperDetail)
         await pilot.press("j", "j", "k", "k")  # papers 1 and 2 are read now
         assert detail.max_scroll_y > 0
@@ -51,9 +49,7 @@ async def test_space_scrolls_the_abstract_then_moves_to_the_next_unread(tmp_path
 
 async def test_unread_counts_and_mark_everything_shown_read(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         papers = papers_of(app)
         assert papers.border_subtitle == "164 / 164 · 163 unread"
         await pilot.press("slash", *"neural operator", "enter")
@@ -70,9 +66,7 @@ async def test_unread_counts_and_mark_everything_shown_read(tmp_path):
 
 async def test_marks_make_bookmark_tag_and_copy_act_on_all_marked(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         papers = papers_of(app)
         first, second = papers.papers[0], papers.papers[1]
         await pilot.press("v", "v")
@@ -102,9 +96,7 @@ async def test_marks_make_bookmark_tag_and_copy_act_on_all_marked(tmp_path):
 
 async def test_undo_and_redo_say_what_they_did_and_work_after_a_restart(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         paper = papers_of(app).paper
         await pilot.press("b", "t", *"later", "enter", "escape")
         await settle(app, pilot)
@@ -116,9 +108,7 @@ async def test_undo_and_redo_say_what_they_did_and_work_after_a_restart(tmp_path
         await settle(app, pilot)
         assert Store(db).get(paper.id)["tags"] == ["later"]
         assert "Redid" in notifications(app)[-1]
-    again = make_app(db)
-    async with again.run_test(size=SIZE) as pilot:
-        await settle(again, pilot)
+    async with opened(db) as (again, pilot):
         await pilot.press("u", "u")
         await settle(again, pilot)
         record = Store(db).get(paper.id)
@@ -130,9 +120,7 @@ async def test_undo_and_redo_say_what_they_did_and_work_after_a_restart(tmp_path
 
 
 async def test_similar_papers_view_and_back(tmp_path):
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("slash", *"'Learning Maps Between", "enter", "s")
         await settle(app, pilot)
         papers = papers_of(app)
@@ -149,9 +137,7 @@ async def test_similar_papers_view_and_back(tmp_path):
 async def test_open_over_ssh_copies_instead(tmp_path, monkeypatch):
     monkeypatch.setenv("SSH_TTY", "/dev/pts/3")
     monkeypatch.setenv("DISPLAY", ":0")
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("o")
         await settle(app, pilot)
         await settle(app, pilot)
@@ -161,18 +147,14 @@ async def test_open_over_ssh_copies_instead(tmp_path, monkeypatch):
 
 async def test_saved_searches_are_kept_in_the_store_and_recalled_with_digits(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         await pilot.press("slash", *"math reasoning", "ctrl+s")
         await settle(app, pilot)
         assert isinstance(app.screen, AskScreen)
         await pilot.press("ctrl+u", *"math", "enter")
         await settle(app, pilot)
         assert Store(db).setting("saved_searches") == [{"name": "math", "query": "math reasoning"}]
-    again = make_app(db)
-    async with again.run_test(size=SIZE) as pilot:
-        await settle(again, pilot)
+    async with opened(db) as (again, pilot):
         await pilot.press("1")
         await settle(again, pilot)
         assert again.screen.query_one(SearchBox).value == "math reasoning"
@@ -188,9 +170,7 @@ async def test_seen_before_shows_for_papers_from_an_earlier_digest(tmp_path):
     new.write_text(f"shared paper about  KERNELS\n{abstract}\nBrand New Paper\n{abstract}\n", encoding="utf-8")
     three_days_ago = time.time() - 3 * 86400
     os.utime(old, (three_days_ago, three_days_ago))
-    app = make_app(tmp_path / "store.json", new, old)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json", new, old) as (app, pilot):
         drawn = rows(app)
         assert "shared paper about  KERNELS" in drawn[0] and "seen 3 days ago" in drawn[0]
         assert "Brand New Paper" in drawn[1] and "seen" not in drawn[1]
@@ -201,9 +181,7 @@ async def test_export_marked_papers_never_overwrites(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "paper-reader-marked.json").write_text("mine", encoding="utf-8")
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("v", "v", "v")
         await pilot.press("ctrl+p", *"export bookmarks", "enter")
         await settle(app, pilot)
@@ -228,9 +206,7 @@ async def test_is_new_finds_papers_first_seen_in_the_newest_digest(tmp_path):
     new.write_text(f"Shared Paper About Kernels\n{abstract}\nBrand New Paper\n{abstract}\n", encoding="utf-8")
     three_days_ago = time.time() - 3 * 86400
     os.utime(old, (three_days_ago, three_days_ago))
-    app = make_app(tmp_path / "store.json", new, old)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json", new, old) as (app, pilot):
         await pilot.press("slash", *"is:new", "enter")
         await settle(app, pilot)
         papers = papers_of(app)
@@ -239,9 +215,7 @@ async def test_is_new_finds_papers_first_seen_in_the_newest_digest(tmp_path):
 
 async def test_rank_by_tag_orders_by_likeness(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         await pilot.press("slash", *"'Learning Maps Between", "enter", "t", *"ops", "enter", "escape")
         await settle(app, pilot)
         await pilot.press("slash", "ctrl+u", *"rank:ops", "enter")
@@ -255,9 +229,7 @@ async def test_rank_by_tag_orders_by_likeness(tmp_path):
 
 async def test_session_restore_brings_back_query_sort_filters_and_selection(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         await pilot.press("slash", *"math", "enter", "j", "j", "j", "b", "B", "B", "S", "S")
         await settle(app, pilot)
         papers = papers_of(app)
@@ -265,9 +237,7 @@ async def test_session_restore_brings_back_query_sort_filters_and_selection(tmp_
         assert app.screen.sort == "title"
         await pilot.press("B")
         await settle(app, pilot)
-    again = make_app(db)
-    async with again.run_test(size=SIZE) as pilot:
-        await settle(again, pilot)
+    async with opened(db) as (again, pilot):
         screen = again.screen
         assert screen.query_one(SearchBox).value == "math"
         assert screen.sort == "title" and screen.bookmarks_only
@@ -276,9 +246,7 @@ async def test_session_restore_brings_back_query_sort_filters_and_selection(tmp_
 
 
 async def test_sort_cycles_and_orders_the_list(tmp_path):
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("S", "S")
         await settle(app, pilot)
         papers = papers_of(app)
@@ -295,9 +263,7 @@ async def test_filter_chips_show_active_filters_and_remove_them(tmp_path):
     from reader.widgets.filter_chips import Chip, FilterChips
 
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         chips = app.screen.query_one(FilterChips)
         assert not chips.display
         await pilot.press("t", *"reading group", "enter", "escape", "b")
@@ -321,9 +287,7 @@ async def test_a_bookmark_made_elsewhere_on_an_unopened_paper_becomes_searchable
     from reader.paper import Paper
 
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         elsewhere = Paper.make("Quasicrystal Tilings For Beginners", "An abstract about aperiodic order. " * 8)
         Store(db).set_bookmark(elsewhere, True)  # another terminal, another digest
         await pilot.press("ctrl+l")
