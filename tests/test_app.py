@@ -313,9 +313,7 @@ async def test_export_bookmarks_from_the_palette(tmp_path, monkeypatch):
 
 async def test_export_to_a_mistyped_folder_asks_and_cancel_creates_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("b")
         await pilot.press("ctrl+p", *"export bookmarks")
         await settle(app, pilot)
@@ -332,9 +330,7 @@ async def test_export_after_the_working_folder_was_deleted_says_so(tmp_path, mon
     gone = tmp_path / "gone"
     gone.mkdir()
     monkeypatch.chdir(gone)
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("b")
         gone.rmdir()
         await pilot.press("ctrl+p", *"export bookmarks")

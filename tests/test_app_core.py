@@ -11,7 +11,7 @@ from reader.paper import Paper, paper_id
 from reader.screens.note import NoteScreen
 from reader.store import Store
 from reader.widgets.paper_list import PaperList
-from tests.app_support import SIZE, make_app, notifications, settle
+from tests.app_support import notifications, opened, settle
 
 NEURAL_OPERATOR = "Neural Operator: Learning Maps Between Function Spaces"
 
@@ -28,9 +28,7 @@ def papers_of(app) -> PaperList:  # type: ignore[no-untyped-def]
 
 async def test_undo_after_mark_all_read_undoes_exactly_that(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         await pilot.press("n", *"an older note", "escape")  # an older, unrelated step
         await settle(app, pilot)
         first = papers_of(app).paper
@@ -53,9 +51,7 @@ async def test_undo_after_mark_all_read_undoes_exactly_that(tmp_path):
 
 async def test_mark_unread_key(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         await pilot.press("j", "k")  # the first paper is read now
         await settle(app, pilot)
         paper = papers_of(app).paper
@@ -70,9 +66,7 @@ async def test_mark_unread_key(tmp_path):
 
 
 async def test_more_like_this_ranks_by_likeness_whatever_the_sort(tmp_path):
-    app = make_app(tmp_path / "store.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(tmp_path / "store.json") as (app, pilot):
         await pilot.press("S")  # sort by file order
         await settle(app, pilot)
         await pilot.press("slash", *"'Learning Maps Between", "enter", "s")
@@ -91,9 +85,7 @@ async def test_more_like_this_counts_stored_papers_in_the_total(tmp_path, write_
     store = Store(db)
     for n in range(3):  # papers known only from the store
         store.set_bookmark(Paper.make(f"Stored operator learning study {n}", ABSTRACT + " operator"), True)
-    app = make_app(db, digest)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db, digest) as (app, pilot):
         await pilot.press("s")
         await settle(app, pilot)
         shown, total = papers_of(app).border_subtitle.split(" · ")[0].split(" / ")
@@ -102,9 +94,7 @@ async def test_more_like_this_counts_stored_papers_in_the_total(tmp_path, write_
 
 async def test_the_note_editor_keeps_typed_text_when_the_app_quits(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         paper = papers_of(app).paper
         await pilot.press("n", *"typed, then quit")
         await pilot.press("ctrl+c")  # before the autosave pause
@@ -113,9 +103,7 @@ async def test_the_note_editor_keeps_typed_text_when_the_app_quits(tmp_path):
 
 async def test_the_note_editor_keeps_both_texts_when_the_note_changed_elsewhere(tmp_path):
     db = tmp_path / "store.json"
-    app = make_app(db)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+    async with opened(db) as (app, pilot):
         paper = papers_of(app).paper
         await pilot.press("n")
         await settle(app, pilot)
