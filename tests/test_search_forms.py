@@ -155,6 +155,18 @@ def test_a_compound_typed_joined_finds_its_parts_side_by_side_only() -> None:
     assert titles(engine, engine.search("step by step").indices) == ["Step-by-step proofs"]  # split still works
 
 
+def test_a_compound_with_too_many_papers_to_read_still_finds_them_all_the_read_ones_first(monkeypatch) -> None:
+    from reader.index import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "MAX_VERIFIED", 1)
+    engine = engine_of("Core-set methods", "A core of the set", "Other", abstracts={2: "a core-set here"})
+    # One paper is read (the first with both parts in its title); the others count unread, lower.
+    assert titles(engine, engine.search("coreset").indices) == ["Core-set methods", "A core of the set", "Other"]
+    monkeypatch.setattr(engine_module, "MAX_VERIFIED", 500)
+    engine.clear_caches()
+    assert titles(engine, engine.search("coreset").indices) == ["Core-set methods", "Other"]
+
+
 def test_letters_and_digits_split_or_glued() -> None:
     engine = engine_of("Qwen2.5-Math report", "GPT-4 technical report", "Llama2 chat", "The K-12 classroom")
     assert titles(engine, engine.search("qwen 2.5").indices)[:1] == ["Qwen2.5-Math report"]
@@ -210,3 +222,14 @@ def test_matched_covers_other_forms_compounds_and_glued_words() -> None:
     assert covered(title, matched(engine, title, "", "llama 2").title) == ["Llama2"]
     assert covered(title, matched(engine, title, "", "pade difusion").title) == ["Diffusion", "Padé"]
     assert matched(engine, title, "", "!diffusion").title == ()
+
+
+def test_the_best_partial_matches_are_kept_when_there_are_more_than_room_for() -> None:
+    titles_ = [f"alpha {'beta ' * (k % 3)}gamma{k}" for k in range(30)] + ["beta alpha extra"] * 5
+    engine = SearchEngine([Paper(f"p{k}", t, "", "test", k) for k, t in enumerate(titles_)])
+    every = engine.search("alpha beta zzzz")
+    assert len(every.indices) == 0 and len(every.partial) == 25
+    for room in (1, 3, 7, 24):
+        some = engine.search("alpha beta zzzz", limit=room)
+        assert some.partial.tolist() == every.partial[:room].tolist()
+        assert some.missing == every.missing[:room]

@@ -55,7 +55,7 @@ TYPO = 0.6  # one typo away (0.1 less per further typo)
 FUZZY_FORM = 0.5
 NEAR_FORMS = 10  # words one typo away whose forms are looked up too
 MAX_SPLITS = 3  # ways to cut a compound typed joined that are tried
-MAX_VERIFIED = 1000  # papers holding a compound's parts whose text is read to see them side by side
+MAX_VERIFIED = 500  # papers holding a compound's parts whose text is read to see them side by side
 # Fewer papers than this matching every plain word, and those matching all but one follow.
 PARTIAL_BELOW = 10
 MAX_PARTIAL = 200
@@ -349,8 +349,14 @@ class SearchEngine:
         ways = [
             way
             for way in splits(word, self.vocab.__contains__)
-            # A part of one or two letters is a small word (by, to, of) or sits by digits (pg 19, o1 mini).
-            if has_digit or all(len(part) > 2 or part in STOPWORDS for part in way)
+            # A part of one or two letters is a small word (by, to, of) or sits by digits (pg 19, o1
+            # mini); small words join others, they do not start or end a compound ("operto").
+            if has_digit
+            or (
+                all(len(part) > 2 or part in STOPWORDS for part in way)
+                and way[0] not in STOPWORDS
+                and way[-1] not in STOPWORDS
+            )
         ]
         if word in self.vocab:
             ways = [
@@ -374,14 +380,18 @@ class SearchEngine:
             keep = title_has | _holds(self.abstract_postings[wid], candidates)
             in_title &= title_has
             candidates, in_title = candidates[keep], in_title[keep]
-        if len(candidates) > MAX_VERIFIED:  # too many to read: the first ones, in file order
-            candidates, in_title = candidates[:MAX_VERIFIED], in_title[:MAX_VERIFIED]
+        # Read the texts of at most MAX_VERIFIED of them, those with every part in the title
+        # first; the rest (a big library and common parts) count, unread, below any that were read.
+        order = np.argsort(~in_title, kind="stable")
+        read, unread = order[:MAX_VERIFIED], order[MAX_VERIFIED:]
+        if len(unread):
+            codes[candidates[unread]] = np.maximum(codes[candidates[unread]], _code(TYPO * ABSTRACT_WEIGHT))
         # Lowercased text and a pattern with no look-around: sre finds the first part's letters
         # fast; that the match is whole words is checked on the few matches (see _side_by_side).
         together = re.compile("[^a-z0-9]*".join(map(re.escape, parts)))
         title_code, abstract_code = _code(JOINED * TITLE_WEIGHT), _code(JOINED * ABSTRACT_WEIGHT)
         ascii_only = self.ascii_only
-        for i, title_has in zip(candidates.tolist(), in_title.tolist()):
+        for i, title_has in zip(candidates[read].tolist(), in_title[read].tolist()):
             paper = self.papers[i]
             plain = bool(ascii_only[i])
             if title_has and _side_by_side(together, paper.title, plain):
@@ -478,6 +488,14 @@ class SearchEngine:
         for codes in word_codes:
             present += codes.astype(bool)
         idx = np.flatnonzero(mask & (present == len(plain) - 1))
+        if total is not None and len(idx) > room:
+            # Only the best ``room`` are kept: those above the room-th best key, then that key's
+            # first ones in file order (idx is in file order), before any sorting.
+            key = total[idx]
+            threshold = np.partition(key, len(key) - room)[len(key) - room]
+            above = np.flatnonzero(key > threshold)
+            tied = np.flatnonzero(key == threshold)[: room - len(above)]
+            idx = idx[np.sort(np.concatenate((above, tied)))]
         idx, key = _ranked(idx, total)
         idx, key = idx[:room], key[:room]
         lacking = np.zeros(len(idx), dtype=np.int64)
