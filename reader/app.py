@@ -133,6 +133,8 @@ class PaperReaderApp(App[int]):
 
     def _start(self, store: Store) -> None:
         self._store = store
+        for warning in store.warnings:  # fields of the store repaired on load
+            self.notify(warning, title="Store", severity="warning", markup=False, timeout=10)
         collection = Collection(self.library, store, index=False, loading=self.loader is not None)
         # The comparison is built on a worker after the index (see _build_index), never on the UI thread.
         self.core = OpenLibrary(collection, compare_on_demand=False)

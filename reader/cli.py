@@ -25,7 +25,7 @@ from reader.paper import Paper
 from reader.sorting import SORTS
 from reader.sources import fetch
 from reader.sources.stdin import keys_from_terminal
-from reader.store import Store, StoreError, default_path
+from reader.store import Store, StoreError, default_path, take_warnings
 from reader.text import clean_line, inert
 
 PROG = "paper-reader"
@@ -510,3 +510,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    finally:
+        for warning in take_warnings():  # fields of the store repaired on load
+            print(f"{PROG}: warning: {_safe(warning)}", file=sys.stderr)

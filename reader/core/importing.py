@@ -21,6 +21,14 @@ def _clean(text: str) -> str:
     return "\n".join(clean_line(line) for line in text.split("\n"))
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def read_export(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The entries of a JSON export, checked (ids, text fields, tags) and cleaned of control characters."""
     name = os.fspath(path)
@@ -44,6 +52,11 @@ def read_export(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
                 raise ImportProblem(f"{name}: not a JSON export (paper {n}: {key} must be text)")
         if not item["id"].strip():
             raise ImportProblem(f"{name}: not a JSON export (paper {n} has an empty id)")
+        for key, value in [*((k, v) for k, v in item.items() if isinstance(v, str)), *(("tag", t) for t in tags or [])]:
+            if not _utf8(value):
+                raise ImportProblem(
+                    f"{name}: paper {n}: {key} is not valid UTF-8 text (a lone surrogate); nothing was imported"
+                )
     out = []
     for item in data:
         cleaned = {k: _clean(v) if isinstance(v, str) else v for k, v in item.items()}
@@ -55,5 +68,11 @@ def read_export(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 def import_export(store: Store, path: str | os.PathLike[str]) -> Imported:
     """Merge a JSON export into the store (tags united, nothing there dropped)."""
     entries = read_export(path)
+    for n, entry in enumerate(entries, 1):
+        if not (entry.get("title") or "").strip() and store.get(entry["id"].strip().lower()) is None:
+            raise ImportProblem(
+                f"{os.fspath(path)}: paper {n} ({entry['id'][:40]}) has no title and is not in the store; "
+                "nothing was imported"
+            )
     store.import_records(entries)  # one transaction, one undo step
     return Imported(len(entries), store.path)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import tempfile
 import time
@@ -89,9 +90,12 @@ def diff(old: Tables, new: Tables) -> list[list[Any]]:
     return ops
 
 
+_HEAD_RE = re.compile(rb'\A\s*\{\s*"paper-reader"\s*:\s*"store"')
+
+
 def is_log(raw: bytes) -> bool:
-    """True when these bytes start like a schema-2 store (not a schema-1 JSON object)."""
-    return raw.startswith(HEAD)
+    """True when these bytes start like a schema-2 store (not a schema-1 JSON object), however spaced."""
+    return raw.startswith(HEAD) or _HEAD_RE.match(raw[:200]) is not None
 
 
 class LogStorage(Storage):
@@ -106,6 +110,7 @@ class LogStorage(Storage):
         self.offset = 0  # bytes folded in (whole lines)
         self.ino: int | None = None
         self.version = 0  # bumped whenever the tables change
+        self.canonical = True  # the file is in the line form (else the next write compacts it)
         # Documents changed since the Store last checked them; None: every one (a whole load).
         self.touched: set[tuple[str, str]] | None = None
 
@@ -192,14 +197,20 @@ class LogStorage(Storage):
                 )
             raise NeedsMigration(raw)
         first = raw.find(b"\n") + 1
-        if not first:
-            raise StoreCorrupt(
-                self.path, f"store is corrupt (its first line is cut short); it was left as it is{self.hint()}"
-            )
+        self.canonical = raw.startswith(HEAD)
         try:
+            if not first:
+                raise orjson.JSONDecodeError("its first line is cut short", "", 0)
             head = orjson.loads(raw[:first])
         except orjson.JSONDecodeError as err:
-            raise StoreCorrupt(self.path, f"store is corrupt ({err}); it was left as it is{self.hint()}") from None
+            # Edited by hand and saved pretty-printed (or with no newline): one JSON object is
+            # a store with no change lines; the first write compacts it into the line form.
+            try:
+                head = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                raise StoreCorrupt(self.path, f"store is corrupt ({err}); it was left as it is{self.hint()}") from None
+            first = len(raw)
+            self.canonical = False
         if not isinstance(head, dict) or not isinstance(head.get("tables"), dict):
             raise StoreCorrupt(self.path, "store is not a paper-reader store; it was left as it is")
         schema = head.get("schema")
@@ -266,7 +277,7 @@ class LogStorage(Storage):
         if self.tables is None:
             self.refresh()
         assert self.tables is not None
-        if self.ino is None:
+        if self.ino is None or not self.canonical:
             tables = {k: dict(v) for k, v in self.tables.items()}
             apply(tables, ops)
             self.compact(tables)
@@ -335,6 +346,7 @@ class LogStorage(Storage):
                     os.unlink(link)
         if tables is not self.tables:
             self.touched = None
+        self.canonical = True
         self.tables, self.gen, self.head_size, self.offset = tables, gen, len(payload), len(payload)
         self.version += 1
         try:

@@ -51,6 +51,12 @@ PAPERS = "papers"
 SETTINGS = "settings"
 JOURNAL = "journal"
 SEEN = "seen"  # first-seen dates of ids too long for the marks file
+SET_ASIDE = "set_aside"  # settings and journal steps of the wrong shape, kept for the user
+SETTING_TYPES: dict[str, tuple[type, str]] = {
+    "theme": (str, "text"),
+    "saved_searches": (list, "a list"),
+    "sessions": (dict, "an object"),
+}
 JOURNAL_LENGTH = 100  # undo steps kept
 ENV_VAR = "PAPER_READER_DB"
 STEP_FIELDS = (*ANNOTATION_FIELDS, "read_at")  # what undo and redo restore
@@ -70,7 +76,18 @@ __all__ = [
     "is_kept",
     "now",
     "tag_counts",
+    "take_warnings",
 ]
+
+
+_UNTOLD: list[str] = []  # warnings of every store opened in this process, not yet told
+
+
+def take_warnings() -> list[str]:
+    """What loading stores repaired since the last call (one line each): for the shell to tell the user."""
+    told = list(_UNTOLD)
+    _UNTOLD.clear()
+    return told
 
 
 def default_path() -> Path:
@@ -187,9 +204,44 @@ class Store:
             for key in keys:
                 fixed, warnings = check_record(papers[key], str(self.path))
                 papers[key] = fixed
-                self.warnings.extend(w for w in warnings if w not in self.warnings)
+                for warning in warnings:
+                    if warning not in self.warnings:
+                        self.warnings.append(warning)
+                        _UNTOLD.append(warning)
+            if touched is None or any(t in (SETTINGS, JOURNAL) for t, _ in touched):
+                self._check_others(tables)
             self.storage.touched = set()
         return tables
+
+    def _check_others(self, tables: Tables) -> None:
+        """Settings and journal steps of the wrong shape: set aside (in the ``set_aside`` table) with a warning."""
+        found: list[str] = []
+        aside = tables.setdefault(SET_ASIDE, {})
+        settings = tables.get(SETTINGS, {}).get("1")
+        if settings is not None:
+            for name, expected in SETTING_TYPES.items():
+                if name in settings and not isinstance(settings[name], expected[0]):
+                    found.append(f"{self.path}: setting {name} is not {expected[1]}; set aside")
+                    aside.setdefault("settings", {})[name] = settings.pop(name)
+        journal = tables.get(JOURNAL, {})
+        for key in list(journal):
+            step = journal[key]
+            if not (
+                key.isdigit()
+                and isinstance(step.get("label"), str)
+                and all(
+                    isinstance(step.get(side), dict) and all(isinstance(v, dict) for v in step[side].values())
+                    for side in ("before", "after")
+                )
+            ):
+                found.append(f"{self.path}: undo step {key} is not a list of changes; set aside")
+                aside.setdefault("journal", {})[key] = journal.pop(key)
+        if not aside:
+            tables.pop(SET_ASIDE)
+        for warning in found:
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+                _UNTOLD.append(warning)
 
     def _doc(self, pid: str) -> dict[str, Any] | None:
         return self._tables().get(PAPERS, {}).get(str(id_number(pid)))
