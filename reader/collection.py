@@ -199,7 +199,7 @@ class Collection:
 
     def links(self, paper: Paper) -> list[Link]:
         """The paper's links, the user's own first."""
-        return paper_links(paper.title, paper.abstract, self.record(paper).get("link"))
+        return paper_links(paper.title, paper.abstract, self.record(paper).get("link"), paper.meta)
 
     def is_bookmarked(self, paper: Paper) -> bool:
         """True when the paper is bookmarked."""

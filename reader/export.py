@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reader.links import paper_links
-from reader.paper import Paper
+from reader.paper import Paper, PaperMeta
 from reader.text import fold
 
 FORMATS = ("json", "markdown", "bibtex", "csv", "ris")
@@ -24,11 +24,12 @@ def paper_record(paper: Paper, record: Mapping[str, Any] | None) -> dict[str, An
     record = record or {}
     tags = record.get("tags")
     link = _text(record.get("link"))
+    meta = paper.meta or PaperMeta()
     return {
         "id": paper.id,
         "title": paper.title,
         "abstract": paper.abstract,
-        "links": [item.url for item in paper_links(paper.title, paper.abstract, link or None)],
+        "links": [item.url for item in paper_links(paper.title, paper.abstract, link or None, paper.meta)],
         "tags": [tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else [],
         "bookmarked": bool(_text(record.get("bookmarked_at"))),
         "bookmarked_at": _text(record.get("bookmarked_at")) or None,
@@ -36,7 +37,21 @@ def paper_record(paper: Paper, record: Mapping[str, Any] | None) -> dict[str, An
         "link": link,
         "read_at": _text(record.get("read_at")) or None,
         "first_seen": _text(record.get("first_seen")) or None,
+        # What a structured source (the Hub, arXiv, an email listing) said; empty for a text digest.
+        "arxiv_id": meta.arxiv_id or None,
+        "authors": list(meta.authors),
+        "published": meta.published or None,
+        "submitted": meta.submitted or None,
+        "upvotes": meta.upvotes,
+        "github_repo": meta.github_repo or None,
+        "project_page": meta.project_page or None,
+        "keywords": list(meta.keywords),
     }
+
+
+def _year(paper: Paper) -> str:
+    meta = paper.meta
+    return (meta.published or meta.submitted)[:4] if meta is not None else ""
 
 
 def _text(value: object) -> str:
@@ -126,6 +141,12 @@ def bibtex(paper: Paper, record: Mapping[str, Any] | None = None) -> str:
     """A BibTeX @misc entry for the paper."""
     data = paper_record(paper, record)
     fields = [("title", "{" + bib_field(paper.title) + "}")]
+    if data["authors"]:
+        fields.append(("author", " and ".join(bib_field(name) for name in data["authors"])))
+    if _year(paper):
+        fields.append(("year", _year(paper)))
+    if data["arxiv_id"]:
+        fields += [("eprint", bib_field(data["arxiv_id"])), ("archivePrefix", "arXiv")]
     if data["links"]:
         fields.append(("url", _URL_UNSAFE.sub(lambda m: f"%{ord(m.group(0)):02X}", data["links"][0])))
     if paper.abstract:
@@ -162,10 +183,18 @@ def ris(paper: Paper, record: Mapping[str, Any] | None = None) -> str:
     lines = _ris_field("TY", "GEN")
     lines += _ris_field("ID", paper.id)
     lines += _ris_field("TI", paper.title)
+    for author in data["authors"]:
+        lines += _ris_field("AU", author)
+    if _year(paper):
+        lines += _ris_field("PY", _year(paper))
+    if data["published"]:
+        lines += _ris_field("DA", data["published"].replace("-", "/"))
     if paper.abstract:
         lines += _ris_field("AB", paper.abstract)
     # The user's link and the abstract's; a title search only when there is neither.
-    own = [link.url for link in paper_links(paper.title, paper.abstract, data["link"]) if link.kind != "lookup"]
+    own = [
+        link.url for link in paper_links(paper.title, paper.abstract, data["link"], paper.meta) if link.kind != "lookup"
+    ]
     for url in own or data["links"][:1]:
         lines += _ris_field("UR", url)
     for tag in data["tags"]:
@@ -195,7 +224,10 @@ def export(items: Sequence[tuple[Paper, Mapping[str, Any] | None]], fmt: str) ->
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["id", "title", "bookmarked", "tags", "note", "link", "abstract"])
+        writer.writerow(
+            ["id", "title", "bookmarked", "tags", "note", "link", "abstract"]
+            + ["arxiv_id", "authors", "published", "submitted", "upvotes", "github_repo", "project_page", "keywords"]
+        )
         for paper, record in items:
             data = paper_record(paper, record)
             row = [
@@ -206,6 +238,14 @@ def export(items: Sequence[tuple[Paper, Mapping[str, Any] | None]], fmt: str) ->
                 data["note"],
                 data["links"][0],
                 paper.abstract,
+                data["arxiv_id"] or "",
+                "; ".join(data["authors"]),
+                data["published"] or "",
+                data["submitted"] or "",
+                "" if data["upvotes"] is None else str(data["upvotes"]),
+                data["github_repo"] or "",
+                data["project_page"] or "",
+                "; ".join(data["keywords"]),
             ]
             # A cell starting with = + - @ is a formula to a spreadsheet: quote it as text.
             writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in row])

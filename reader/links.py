@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote_plus, urlsplit
 
+from reader.paper import PaperMeta
+
 # A URL runs until whitespace, a brace, quote or angle bracket; LaTeX's \_ is part of it.
 _URL = re.compile(r"https?://(?:[^\s{}<>\"'\\\[\]|^`]|\\_)+", re.I)
 _TRAILING = ".,;:!?'\"*"
@@ -94,16 +96,42 @@ def lookup_links(title: str) -> list[Link]:
     ]
 
 
-def paper_links(title: str, abstract: str, user_link: str | None = None) -> list[Link]:
-    """All links of a paper: the user's own first, then the abstract's, then look-ups."""
+def _web(url: str) -> bool:
+    return urlsplit(url).scheme in ("http", "https") and bool(urlsplit(url).hostname)
+
+
+def source_links(meta: PaperMeta | None) -> list[Link]:
+    """The links a structured source gave: the arXiv page, the code repository, the project page."""
+    if meta is None:
+        return []
     links = []
-    if user_link:
-        links.append(Link(user_link, "Your link", "user"))
-    links.extend(link for link in abstract_links(abstract) if link.url != user_link)
-    links.extend(lookup_links(title))
+    if meta.arxiv_id:
+        links.append(Link(f"https://arxiv.org/abs/{meta.arxiv_id}", "arXiv", "web"))
+    if meta.github_repo and _web(meta.github_repo):
+        links.append(Link(meta.github_repo, "Code", "code"))
+    if meta.project_page and _web(meta.project_page):
+        links.append(Link(meta.project_page, "Project page", "web"))
     return links
 
 
-def has_code(abstract: str) -> bool:
-    """True when the abstract links to code."""
+def paper_links(title: str, abstract: str, user_link: str | None = None, meta: PaperMeta | None = None) -> list[Link]:
+    """All links of a paper: the user's own first, then the source's (arXiv, code, project page),
+    the abstract's, then look-ups (the arXiv title search only when the arXiv id is unknown)."""
+    links = []
+    if user_link:
+        links.append(Link(user_link, "Your link", "user"))
+    seen = {user_link}
+    for link in [*source_links(meta), *abstract_links(abstract)]:
+        if link.url not in seen:
+            seen.add(link.url)
+            links.append(link)
+    known = meta is not None and bool(meta.arxiv_id)
+    links.extend(link for link in lookup_links(title) if not (known and link.label == "arXiv search"))
+    return links
+
+
+def has_code(abstract: str, meta: PaperMeta | None = None) -> bool:
+    """True when the source gave a code repository or the abstract links to code."""
+    if meta is not None and meta.github_repo and _web(meta.github_repo):
+        return True
     return any(link.kind == "code" for link in abstract_links(abstract))

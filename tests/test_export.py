@@ -66,7 +66,7 @@ def test_csv_round_trips_and_defuses_formulas():
     evil = Paper.make('=HYPERLINK("http://evil")', ABSTRACT)
     out = export([(PAPER, RECORD), (evil, {"tags": ["+cmd"], "note": "@SUM(A1)"})], "csv")
     rows = list(csv.reader(io.StringIO(out)))
-    assert rows[0] == ["id", "title", "bookmarked", "tags", "note", "link", "abstract"]
+    assert rows[0][:7] == ["id", "title", "bookmarked", "tags", "note", "link", "abstract"]
     assert rows[1][:5] == [PAPER.id, PAPER.title, "yes", "ml; to read", "first line\nsecond line"]
     assert rows[2][1].startswith("'=") and rows[2][3].startswith("'+") and rows[2][4].startswith("'@")
 

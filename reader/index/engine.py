@@ -608,7 +608,7 @@ class SearchEngine:
             return self._ids_mask(pid for pid, tags in state.tags.items() if tag in tags)
         if term.text == "has:code":
             if self._code is None:
-                self._code = np.array([has_code(p.abstract) for p in self.papers], dtype=bool)
+                self._code = np.array([has_code(p.abstract, p.meta) for p in self.papers], dtype=bool)
             return self._code.copy()
         chosen = {
             "is:bookmarked": state.bookmarked,
