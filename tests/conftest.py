@@ -32,12 +32,26 @@ PLACES = {
 }
 
 
+# Where the user's session leaks into behaviour: a display (the real clipboard), SSH (open
+# copies instead), an enclosing tmux. Tests that want one set it themselves.
+SESSION = ("DISPLAY", "WAYLAND_DISPLAY", "SSH_TTY", "SSH_CONNECTION", "SSH_CLIENT", "TMUX", "TMUX_PANE")
+# Sources on the network: a closed local port, so a test that forgot its local server fails fast
+# instead of reaching the internet.
+NOWHERE = "http://127.0.0.1:9"
+NETWORK = ("HF_ENDPOINT", "PAPER_READER_ARXIV_URL")
+
+
 @pytest.fixture(autouse=True)
 def private_places(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder of this test's own for the store, index cache, config and XDG homes (outside tmp_path)."""
+    """A folder of this test's own for the store, index cache, config and XDG homes (outside tmp_path);
+    no display, SSH or tmux from the session running the tests; network sources pointed nowhere."""
     root = tmp_path_factory.mktemp("places")
     for var, where in PLACES.items():
         monkeypatch.setenv(var, str(root / where))
+    for var in SESSION:
+        monkeypatch.delenv(var, raising=False)
+    for var in NETWORK:
+        monkeypatch.setenv(var, NOWHERE)
     return root
 
 
