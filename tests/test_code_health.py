@@ -15,7 +15,7 @@ CORE = [
     "reader.collection", "reader.export", "reader.cli", "reader.clipboard", "reader.sorting", "reader.tex",
     "reader.config", "reader.doctor", "reader.completions", "reader.index.tokenizer", "reader.index.postings",
     "reader.index.engine", "reader.index.highlight", "reader.index.storage", "reader.index.cache",
-    "reader.index.build", "reader.index.similar",
+    "reader.index.build", "reader.index.similar", "reader.index.forms",
     "reader.core", "reader.core.results", "reader.core.ranking", "reader.core.library", "reader.core.opening",
     "reader.core.saved_searches", "reader.core.exporting", "reader.core.importing",
     "reader.sources", "reader.sources.folder", "reader.sources.formats", "reader.sources.errors",
