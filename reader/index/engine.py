@@ -209,6 +209,7 @@ class SearchEngine:
         self._expansions: OrderedDict[str, dict[int, float]] = OrderedDict()
         self._wanted: OrderedDict[str, frozenset[str]] = OrderedDict()
         self._compounds: OrderedDict[str, list[tuple[str, ...]]] = OrderedDict()
+        self._joined: OrderedDict[str, list[str]] = OrderedDict()
         self._word_arrays: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # -- caches --------------------------------------------------------------------------
@@ -218,6 +219,7 @@ class SearchEngine:
             self._expansions.clear()
             self._wanted.clear()
             self._compounds.clear()
+            self._joined.clear()
             self._word_arrays.clear()
 
     def _cached(self, cache: OrderedDict, key: str, size: int, make: Callable[[str], Any]) -> Any:
@@ -414,6 +416,9 @@ class SearchEngine:
 
     def joined_forms(self, word: str) -> list[str]:
         """The vocabulary's words among ``word`` and its other forms (two query words typed apart, glued)."""
+        return list(self._cached(self._joined, word, EXPAND_CACHE, self._joined_forms))
+
+    def _joined_forms(self, word: str) -> list[str]:
         return [w for w in (word, *sorted(word_forms(word))) if w in self.vocab]
 
     def _plain_codes(self, words: list[str]) -> list[np.ndarray]:

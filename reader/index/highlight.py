@@ -55,11 +55,11 @@ def text_spans(engine: SearchEngine, text: str, query: str | Query) -> list[Span
     words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", folded)]
     plain = [word for term in q.terms if term.kind == "fuzzy" and not term.negate for word in fold(term.text).split()]
     # Two neighbouring query words the text writes as one ("llama 2": llama2) match that word.
-    glued = frozenset(g for a, b in zip(plain, plain[1:]) for g in engine.joined_forms(a + b))
+    glued = {g for a, b in zip(plain, plain[1:]) for g in engine.joined_forms(a + b)}
     for word in plain:
-        wanted = engine.matching_words(word) | glued
+        wanted = engine.matching_words(word)
         for start, end, w in words:
-            if w == word or w in wanted:
+            if w == word or w in wanted or w in glued:
                 if w.startswith(word):
                     end = start + len(word)
                 elif word in w:
