@@ -233,3 +233,20 @@ def test_the_best_partial_matches_are_kept_when_there_are_more_than_room_for() -
         some = engine.search("alpha beta zzzz", limit=room)
         assert some.partial.tolist() == every.partial[:room].tolist()
         assert some.missing == every.missing[:room]
+
+
+def test_the_core_keeps_partial_matches_apart_from_the_count_and_in_the_sort(tmp_path) -> None:
+    from reader.core.opening import open_library
+    from reader.digest import bundled_digest
+    from reader.store import Store
+
+    library = open_library([bundled_digest()], Store(tmp_path / "store.json"))
+    found = library.search("chinchilla replication deepmind")
+    assert len(found) == 0 and found.unread == 0  # shown count and unread count: full matches only
+    assert library.papers[int(found.partial[0])].title == "Chinchilla Scaling: A replication attempt"
+    assert found.missing[0] == "deepmind" and len(found.missing) == len(found.partial) == len(found.partial_scores)
+    by_title = library.search("chinchilla replication deepmind", sort="title")
+    assert sorted(by_title.partial.tolist()) == sorted(found.partial.tolist())
+    shown = [library.papers[int(i)].title.casefold() for i in by_title.partial]
+    assert shown == sorted(shown)
+    assert dict(zip(by_title.partial.tolist(), by_title.missing)) == dict(zip(found.partial.tolist(), found.missing))
