@@ -169,16 +169,17 @@ def config_problems(config: Config, themes: Collection[str] | None = None) -> li
     problems = []
     if config.theme is not None and themes is not None and config.theme not in themes:
         problems.append(("theme", f"{config.theme!r} is not a theme (known: {', '.join(sorted(themes))})"))
+    bound: dict[str, str] = {}  # key -> the first action the file binds it to
     for action, keys in config.keys.items():
         if action not in ACTIONS:
             problems.append(("keys", f"{action!r} is not an action (known: {', '.join(ACTIONS)})"))
             continue
-        for key in keys.split(","):
-            why = key_problem(key.strip())
+        for key in (k.strip() for k in keys.split(",")):
+            why = key_problem(key)
             if why:
-                problems.append(
-                    ("keys", f"{action}: {key.strip()!r} {why} (keys look like x, ctrl+b, f2, question_mark)")
-                )
+                problems.append(("keys", f"{action}: {key!r} {why} (keys look like x, ctrl+b, f2, question_mark)"))
+            elif bound.setdefault(key, action) != action:
+                problems.append(("keys", f"{action}: {key!r} is bound to {bound[key]} too"))
     return problems
 
 

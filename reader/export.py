@@ -132,9 +132,9 @@ def bib_field(text: str) -> str:
 
 
 def bibtex_key(paper: Paper) -> str:
-    """A citation key: first title word plus the paper id."""
-    words = fold(paper.title).split() or ["paper"]
-    return f"{words[0]}{paper.id[:6]}"
+    """A citation key: the title's first ASCII word (at most 20 letters) plus the paper id."""
+    words = [w for w in (re.sub(r"[^a-z0-9]", "", word) for word in fold(paper.title).split()) if w]
+    return f"{(words or ['paper'])[0][:20]}{paper.id[:6]}"  # ASCII: classic BibTeX reads no other key
 
 
 def bibtex(paper: Paper, record: Mapping[str, Any] | None = None) -> str:

@@ -231,3 +231,9 @@ def test_doctor_checks_an_empty_theme_and_a_digests_file(tmp_path, env):
     out = run_cli("doctor", env=env).stdout
     assert "problem  theme" in out and "'' is not a theme" in out
     assert f"{tmp_path / 'notes.txt'}: not a folder" in out
+
+
+def test_one_key_for_two_actions_is_named(tmp_path, env):
+    (tmp_path / "config.toml").write_text('[keys]\nquit = "q,x"\nbookmark = "x"\n', encoding="utf-8")
+    done = run_cli(env=env)
+    assert done.returncode == 2 and "[keys] bookmark: 'x' is bound to quit too" in done.stderr

@@ -92,7 +92,7 @@ JSONISH = st.recursive(
 FIELDS = ("tags", "note", "link", "bookmarked_at", "read_at", "first_seen")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     title=st.text(min_size=1, max_size=40),
     abstract=st.text(max_size=80),

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reader.digest import bundled_digest, read_digest
-from reader.export import bib_field, bibtex, export
+from reader.export import bib_field, bibtex, bibtex_key, export
 from reader.paper import Paper
 
 RECORD = {"tags": ["ml", "to read"], "note": "first line\nsecond line", "link": "https://my.site/notes"}
@@ -104,3 +104,10 @@ def test_any_text_gives_one_entry_with_every_field(title, abstract, note, tags):
         if name not in ("key", "url"):
             assert _tex_problems(value[1:-1] if name == "title" else value) == [], (name, value)
     assert ("note" in entry) == bool(note) and ("abstract" in entry) == bool(abstract)
+
+
+def test_citation_keys_are_ascii_words():
+    keys = [bibtex_key(Paper.make(title, "")) for title in ("深度学习 for all", "Über alles", "3D-LLM: go", "!!!")]
+    assert [key[:-6] for key in keys] == ["for", "uber", "3d", "paper"]
+    entries = _parse("\n".join(bibtex(Paper.make(t, "")) for t in ("深度学习 for all", "Über alles")))
+    assert [entry["key"] for entry in entries] == keys[:2] and all(key.isascii() for key in keys)
