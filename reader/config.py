@@ -46,6 +46,7 @@ ACTIONS = (
     "mark",
     "clear_marks",
     "mark_all_read",
+    "mark_unread",
     "undo",
     "redo",
     "save_search",
