@@ -3,7 +3,8 @@
 ``neural opertor`` fuzzy terms, all must match · ``'exact`` substring ·
 ``!term`` excludes · ``"a phrase"`` · ``#tag`` · ``is:bookmarked``, ``is:unread``,
 ``is:read``, ``is:new`` · ``has:note``, ``has:code``, ``has:tags``, ``has:link`` ·
-``rank:tag`` orders by likeness to the papers carrying the tag.
+``rank:tag`` orders by likeness to the papers carrying the tag · ``author:name`` (fuzzy;
+``author:"ada lovelace"``) papers whose source names such an author.
 """
 
 from __future__ import annotations
@@ -92,6 +93,9 @@ def parse_query(text: str) -> Query:
         elif body.startswith("#"):
             if len(body) > 1:
                 query.terms.append(Term("tag", body[1:], negate))
+        elif body.lower().startswith("author:"):
+            if body[7:].strip():
+                query.terms.append(Term("author", " ".join(body[7:].split()), negate))
         elif body.lower().startswith("rank:"):
             if len(body) > 5:
                 query.terms.append(Term("rank", body[5:].lstrip("#"), False))

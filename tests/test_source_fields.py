@@ -120,3 +120,28 @@ def test_a_json_export_with_the_new_fields_imports_back(day, tmp_path, capsys):
     path.write_text(export([(p, {"tags": ["keep"]}) for p in papers], "json"))
     assert main(["import", str(path)]) == 0, capsys.readouterr().err
     assert "imported 2 papers" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "query, found",
+    [
+        ("author:lovelace", ["2405.00001"]),
+        ("author:lovlace", ["2405.00001"]),  # one typo
+        ('author:"ada love"', ["2405.00001"]),  # words of one author, the last a prefix
+        ("author:godel", ["2405.00002"]),  # accents ignored
+        ("author:hopper", []),
+        ("!author:lovelace", ["2405.00002"]),
+        ("experts author:godel", ["2405.00002"]),
+    ],
+)
+def test_author_filter_is_fuzzy(tmp_path, monkeypatch, capsys, query, found):
+    monkeypatch.setenv("PAPER_READER_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("PAPER_READER_DB", str(tmp_path / "store.json"))
+    path = tmp_path / "d.jsonl"
+    records = [
+        {"arxiv_id": "2405.00001", "title": "Sparse Experts", "abstract": "A.", "authors": ["Ada Lovelace", "Bo Li"]},
+        {"arxiv_id": "2405.00002", "title": "Dense Experts", "abstract": "B.", "authors": ["Kurt Gödel"]},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["search", query, str(path)]) == 0
+    assert [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()] == found

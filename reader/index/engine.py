@@ -42,6 +42,7 @@ from reader.index.tokenizer import Tokenized, fold_words, tokenize_all
 from reader.links import has_code
 from reader.paper import Paper
 from reader.query import Query, Term, parse_query
+from reader.sources.authors import author_matches
 from reader.tex import SYMBOLS, clean_tex
 from reader.text import fold
 
@@ -611,6 +612,8 @@ class SearchEngine:
         if term.kind == "tag":
             tag = term.text.casefold()
             return self._ids_mask(pid for pid, tags in state.tags.items() if tag in tags)
+        if term.kind == "author":  # the authors a structured source gave (reader.sources.authors)
+            return np.array([p.meta is not None and author_matches(term.text, p.meta.authors) for p in self.papers])
         if term.text == "has:code":
             if self._code is None:
                 self._code = np.array([has_code(p.abstract, p.meta) for p in self.papers], dtype=bool)
