@@ -364,6 +364,7 @@ class PaperReaderApp(App[int]):
             ("More like this", "Papers most similar to the selected one (s)", screen.action_similar),
             ("Mark all shown read", "Mark every paper in the list read (R)", screen.action_mark_all_read),
             ("Mark unread", "Mark the selected or marked papers unread (U)", screen.action_mark_unread),
+            ("Own link …", "Set the selected paper's own link, shown and exported first (L)", screen.action_set_link),
             ("Undo", "Undo the last bookmark, tag, note, link or read-mark change (u)", screen.action_undo),
             ("Redo", "Redo what was undone (ctrl+r)", screen.action_redo),
             ("Save search …", "Save the current search; 1-9 recall (ctrl+s)", screen.action_save_search),

@@ -11,7 +11,7 @@ from textual.widgets import Input, Static
 
 
 class AskScreen(ModalScreen[str | None]):
-    """Ask for one line of text; dismisses with it (None on escape)."""
+    """Ask for one line of text; dismisses with it ('' when left empty, None on escape)."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
@@ -31,4 +31,4 @@ class AskScreen(ModalScreen[str | None]):
         self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        self.dismiss(event.value.strip())

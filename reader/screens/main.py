@@ -62,6 +62,7 @@ class MainScreen(Screen[None]):
         Binding("V", "clear_marks", "Clear marks", show=False, id="main.clear_marks"),
         Binding("R", "mark_all_read", "All read", show=False, id="main.mark_all_read"),
         Binding("U", "mark_unread", "Unread", show=False, id="main.mark_unread"),
+        Binding("L", "set_link", "Own link", show=False, id="main.set_link"),
         Binding("u", "undo", "Undo", id="main.undo"),
         Binding("ctrl+r", "redo", "Redo", show=False, id="main.redo"),
         Binding("ctrl+s", "save_search", "Save search", show=False, id="main.save_search"),
@@ -448,6 +449,24 @@ class MainScreen(Screen[None]):
             return self.core.note(paper)
 
         self.app.push_screen(NoteScreen(paper, self.core.note(paper), save))
+
+    def action_set_link(self) -> None:
+        """Set the paper's own link (shown, copied and exported first); an empty answer clears it."""
+        paper = self._need_paper()
+        if paper is None:
+            return
+        current = str(self.core.record(paper).get("link") or "")
+
+        def answered(url: str | None) -> None:
+            if url is None or url == current:
+                return  # escape, or nothing changed
+            result = self._act(lambda: self.core.set_link(paper, url))
+            if result is not None:
+                self.notify(result.message, markup=False, timeout=3)
+                self._changed(paper)
+
+        ask = AskScreen("Your own link for this paper", current, "enter save (empty: clear) · escape cancel")
+        self.app.push_screen(ask, answered)
 
     def action_copy_link(self) -> None:
         papers = self._targets()
