@@ -32,6 +32,7 @@ Pure: no Textual, no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -279,7 +280,7 @@ _COMMAND_HINTS = (
 # (varepsilon,delta): a bracketed list of two or more Greek names is math.
 _GREEK_NAME = "(?:" + "|".join(sorted(SYMBOLS, key=len, reverse=True)) + ")"
 _GREEK_TUPLE = re.compile(r"(?<![A-Za-z])\((" + _GREEK_NAME + r"(?:,\s?" + _GREEK_NAME + r")+)\)")
-_RELATION_END = re.compile(r"[=<>≤≥≠≪≫∈∼≈≡→⇒↦⊂⊆]$")
+_RELATIONS = frozenset("=<>≤≥≠≪≫∈∼≈≡→⇒↦⊂⊆")
 _ONE_GREEK = re.compile(r"(" + _GREEK_NAME + r")([.,;:)]*)")
 _OPENING_SIZE = re.compile(r"(?:left|[bB]igg?l?)[(\[|]")
 _SQRT_GROUP = re.compile(r"√\{([^{}\s]+)\}")
@@ -392,11 +393,13 @@ def _names(text: str) -> list[str] | None:
     return best
 
 
-def _glued(letters: str) -> list[str] | None:
+@functools.lru_cache(maxsize=8192)
+def _glued(letters: str) -> tuple[str, ...] | None:
     """The names ``letters`` is glued from, where that reading is safe (see :func:`_split_names`)."""
     if letters.lower() in _WORDS or len(letters) > 40:
         return None
-    return _split_names(letters)
+    pieces = _split_names(letters)
+    return tuple(pieces) if pieces is not None else None
 
 
 def _read_letters(letters: str, after: str) -> str:
@@ -440,6 +443,8 @@ def _holds_command(run: str, hints: list[str]) -> bool:
 
 def _closes_size(run: str) -> bool:
     """Whether a run holds a size command glued before a closing bracket (Mright), {x}right))."""
+    if "right" not in run and "ig" not in run:
+        return False
     for match in _LETTERS.finditer(run):
         pieces = _glued(match.group(0))
         if pieces and pieces[-1] in _SIZES and run[match.end() : match.end() + 1] in (")", "]", "|"):
@@ -457,15 +462,14 @@ def _sqrt_group(match: re.Match[str]) -> str:
     return "√" + (inside if len(inside) == 1 else f"({inside})")
 
 
-def _math_tokens(text: str) -> str:
+def _math_tokens(text: str, hints: list[str]) -> str:
     """Command and symbol names as symbols inside math.
 
     Math is a run of non-space characters holding ^ _ = < or >, or spelling a command no
     English word spells (tgeq, sqrt(kappa), Obig(); after a run that opened a size (Oleft(),
     one that closes one (Mright)); a lone Greek name after a relation (leq alpha); a bracketed
-    list of Greek names ((varepsilon,delta)).
+    list of Greek names ((varepsilon,delta)). ``hints``: the command hints the text held.
     """
-    hints = [hint for hint in _COMMAND_HINTS if hint in text]
     commands = bool(hints)
     if "(" in text:
         text = _GREEK_TUPLE.sub(lambda m: "(" + _LETTERS.sub(lambda n: SYMBOLS[n.group(0)], m.group(1)) + ")", text)
@@ -478,16 +482,17 @@ def _math_tokens(text: str) -> str:
     sized = False  # a math run opened a size (left(, big[): a later run may close it
     for i in range(0, len(parts), 2):
         part = parts[i]
+        plain = part.isalnum()  # most runs: a word, which holds no mark and no bracket
         if (
-            _MATH_MARK.search(part)
+            (not plain and _MATH_MARK.search(part))
             or (commands and _holds_command(part, hints))
-            or (sized and commands and _closes_size(part))
+            or (sized and not plain and _closes_size(part))
         ):
             sized = sized or bool(_OPENING_SIZE.search(part))
             part = _math_letters(part)
             if "√{" in part:
                 part = _SQRT_GROUP.sub(_sqrt_group, part)
-        elif _RELATION_END.search(previous):
+        elif previous[-1:] in _RELATIONS:
             part = _one_greek(part)
         parts[i] = previous = part
     return "".join(parts)
@@ -523,7 +528,8 @@ def _script(match: re.Match[str]) -> str:
 
 def _clean_piece(text: str) -> str:
     """Apply the rules to text with no URL in it; styles stay as private-use markers."""
-    if not _MAYBE_TEX.search(text) and not any(hint in text for hint in _COMMAND_HINTS):
+    hints = [hint for hint in _COMMAND_HINTS if hint in text]
+    if not hints and not _MAYBE_TEX.search(text):
         return text
     backslash, brace = "\\" in text, "{" in text
     if brace:
@@ -543,7 +549,7 @@ def _clean_piece(text: str) -> str:
         text = _BACKSLASHED.sub(lambda m: _READINGS.get(m.group(1)) or _BACKSLASH_ONLY[m.group(1)], text)
         text = _BACKSLASHED_OPERATOR.sub(lambda m: m.group(1), text)
         text = text.replace("\\|", "‖")
-    text = _math_tokens(text)
+    text = _math_tokens(text, hints)
     if "^" in text or "_" in text:
         text = _SCRIPT.sub(_script, text)
     if brace:
