@@ -1,4 +1,5 @@
-"""Sort orders for a list of papers: relevance, file order, title, first seen, bookmarked time."""
+"""Sort orders for a list of papers: relevance, file order, title, first seen, bookmarked time,
+upvotes and publication date (from sources that give them)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 from reader.paper import Paper
 from reader.text import fold
 
-SORTS = ("relevance", "file", "title", "first-seen", "bookmarked")
+SORTS = ("relevance", "file", "title", "first-seen", "bookmarked", "upvotes", "date")
 
 
 def sort_rows(
@@ -23,7 +24,8 @@ def sort_rows(
 ) -> np.ndarray:
     """Reorder ``rows`` (indices into ``papers``, ranked by relevance) by ``mode``; ties keep the given order.
 
-    ``first-seen`` and ``bookmarked`` put the most recent first and papers without a date last.
+    ``first-seen``, ``bookmarked`` and ``date`` (published, else listed) put the most recent first
+    and papers without a date last; ``upvotes`` puts the most upvoted first, papers without any last.
     """
     if mode == "relevance" or len(rows) < 2:
         return rows
@@ -36,6 +38,12 @@ def sort_rows(
         dates = [seen.get(papers[i].id, "") for i in rows]
     elif mode == "bookmarked":
         dates = [(records.get(papers[i].id) or {}).get("bookmarked_at") or "" for i in rows]
+    elif mode == "date":
+        metas = [papers[i].meta for i in rows]
+        dates = [(m.published or m.submitted) if m is not None else "" for m in metas]
+    elif mode == "upvotes":
+        votes = [(m.upvotes if m is not None else None) for m in (papers[i].meta for i in rows)]
+        return rows[sorted(range(len(rows)), key=lambda k: (votes[k] is None, -(votes[k] or 0)))]
     else:
         raise ValueError(f"unknown sort {mode!r} (one of {', '.join(SORTS)})")
     # Most recent first, undated last, ties in the given order.

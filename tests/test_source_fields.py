@@ -145,3 +145,19 @@ def test_author_filter_is_fuzzy(tmp_path, monkeypatch, capsys, query, found):
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
     assert main(["search", query, str(path)]) == 0
     assert [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()] == found
+
+
+def test_sort_by_upvotes_and_by_date(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PAPER_READER_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("PAPER_READER_DB", str(tmp_path / "store.json"))
+    path = tmp_path / "d.jsonl"
+    records = [
+        {"arxiv_id": "2405.00001", "title": "Few votes", "upvotes": 2, "published": "2024-05-03"},
+        {"arxiv_id": "2405.00002", "title": "No votes, no date"},
+        {"arxiv_id": "2405.00003", "title": "Many votes", "upvotes": 90, "published": "2024-04-30"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["list", str(path), "--sort", "upvotes"]) == 0
+    assert [line.split("\t")[0][-1] for line in capsys.readouterr().out.splitlines()] == ["3", "1", "2"]
+    assert main(["list", str(path), "--sort", "date"]) == 0
+    assert [line.split("\t")[0][-1] for line in capsys.readouterr().out.splitlines()] == ["1", "3", "2"]
