@@ -329,3 +329,46 @@ def test_an_email_piped_into_stdin(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().splitlines()[0].startswith("2405.00021\tA Listing Paper")
+
+
+@pytest.mark.skipif(not __import__("shutil").which("tmux"), reason="tmux drives the app in a real terminal")
+def test_the_app_on_a_piped_email_reads_its_keys_from_the_terminal(tmp_path):
+    import shlex
+    import time
+    import uuid
+
+    path = tmp_path / "listing.eml"
+    path.write_bytes(email("cs daily", text=LISTING))
+    socket = f"sources-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE", "DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(
+        PAPER_READER_DB=str(tmp_path / "store.json"),
+        PAPER_READER_CACHE=str(tmp_path / "cache"),
+        PAPER_READER_CONFIG=str(tmp_path / "config.toml"),
+        SHELL="/bin/sh",
+    )
+    done = tmp_path / "exit"
+    command = (
+        f"cat {shlex.quote(str(path))} | {shlex.quote(sys.executable)} -m reader -; echo $? > {shlex.quote(str(done))}"
+    )
+    tmux = ["tmux", "-L", socket]
+    subprocess.run([*tmux, "new-session", "-d", "-x", "120", "-y", "30", command], env=env, check=True, timeout=30)
+
+    def screen() -> str:
+        return subprocess.run([*tmux, "capture-pane", "-p"], capture_output=True, text=True, timeout=30).stdout
+
+    def wait_for(check, what: str) -> None:
+        deadline = time.monotonic() + 60  # only a hang waits this long
+        while not check():
+            assert time.monotonic() < deadline, f"never saw {what}:\n{screen()}"
+            time.sleep(0.2)
+
+    try:
+        wait_for(lambda: "A Listing Paper Whose Title" in screen(), "the first paper")
+        subprocess.run([*tmux, "send-keys", "j"], check=True, timeout=30)
+        wait_for(lambda: "A second abstract." in screen(), "the second paper's abstract after j")
+        subprocess.run([*tmux, "send-keys", "q"], check=True, timeout=30)
+        wait_for(done.exists, "the app quitting on q")
+        assert done.read_text().strip() == "0"
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True, timeout=30)
