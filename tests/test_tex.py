@@ -381,8 +381,9 @@ NAMES = sorted({*SYMBOLS, *COMMANDS, *MATH_COMMANDS, "big", "left", "right", "fr
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["x", "n", "a", " ", "^", "_", "{", "}", "(", ")", "=", "<", "\\", "|", ",", *NAMES])))
-def test_any_mix_of_names_and_marks_reads_without_error_and_keeps_urls(pieces):
-    text = "".join(pieces)
-    shown = clean_tex(text)
-    assert clean_tex(shown) == clean_tex(shown)  # no exception, deterministic
-    assert "\ue000" not in shown and len(shown) <= len(text) + 2
+def test_any_mix_of_names_and_marks_reads_without_error(pieces):
+    text = "".join(pieces) + " https://x.org/a_b^c"
+    shown, spans = tex_spans(text)
+    assert not re.search("[\ue000-\ue01f]", shown) and len(shown) <= len(text) + 2
+    assert shown.endswith(" https://x.org/a_b^c")  # the URL is never read as TeX
+    assert all(0 <= start < end <= len(shown) for start, end, _ in spans)
