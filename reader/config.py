@@ -47,6 +47,7 @@ ACTIONS = (
     "clear_marks",
     "mark_all_read",
     "mark_unread",
+    "set_link",
     "undo",
     "redo",
     "save_search",
