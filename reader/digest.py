@@ -69,7 +69,7 @@ def _much_longer(line: str, title: str) -> bool:
 
 def _reads_as_abstract(line: str, title: str) -> bool:
     """Whether ``line``, following ``title``, is its abstract: it reads as prose or is much longer."""
-    return bool(_PROSE_END.search(line)) or _much_longer(line, title)
+    return _much_longer(line, title) or bool(_PROSE_END.search(line))
 
 
 def _made_up_title(abstract: str) -> str:
@@ -544,9 +544,13 @@ class LibraryLoader:
         lines = _read_lines(path, self.encoding, handle, file_hash)
         for title, abstract in iter_entries(lines, source, library.warnings, True):
             consumed += len(title) + len(abstract) + 2
-            paper = _add_paper(library, index, source, title, abstract)
-            if paper is None:
+            pid = paper_id(title)
+            if pid in index:  # seen before: _add_paper keeps the longest abstract
+                _add_paper(library, index, source, title, abstract)
                 continue
+            paper = Paper(pid, title, abstract, source, len(library.papers))  # the common case, inline
+            index[pid] = paper
+            library.papers.append(paper)
             new.append(paper)
             if len(new) >= batch:
                 yield new, min(1.0, (done + consumed) / max(self.size, 1))
