@@ -109,6 +109,8 @@ def test_show_and_list_json_give_the_fields(day, capsys):
     assert main(["show", "2405.00001", str(day)]) == 0
     shown = capsys.readouterr().out
     assert "[1] https://arxiv.org/abs/2405.00001" in shown and "[2] https://github.com/example/sparse" in shown
+    assert main(["show", "2405.00002", str(day)]) == 0
+    assert "\n3 upvotes\n" in capsys.readouterr().out
     assert main(["show", "2405.00002", str(day), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["arxiv_id"] == "2405.00002" and data["upvotes"] == 3

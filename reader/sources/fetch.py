@@ -105,10 +105,10 @@ def _days(args: argparse.Namespace, today: dt.date, folder: Path, name: str) -> 
 
 
 class _Progress:
-    """One line on a terminal's stderr, redrawn in place, for fetches of several days."""
+    """One line on a terminal's stderr, redrawn in place while days and pages come in (nothing when not a terminal)."""
 
     def __init__(self, total: int) -> None:
-        self.on = total > 1 and sys.stderr.isatty()
+        self.on = sys.stderr.isatty()
         self.total = total
 
     def show(self, n: int, day: dt.date, papers: int = 0) -> None:
