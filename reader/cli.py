@@ -298,8 +298,8 @@ def cmd_show(args: argparse.Namespace) -> None:
         print(_json_line(data))
         return
     lines = [paper.title, f"id: {paper.public_id}" + (f" (also {paper.id})" if paper.public_id != paper.id else "")]
-    if data["authors"]:
-        lines.append("authors: " + _safe(", ".join(data["authors"])))
+    if paper.meta is not None and paper.meta.authors:
+        lines.append("authors: " + _safe(", ".join(paper.meta.authors)))
     dates = [f"{name} {data[name]}" for name in ("published", "submitted") if data[name]]
     votes = [f"{data['upvotes']} upvotes"] if data["upvotes"] is not None else []
     if dates or votes:
