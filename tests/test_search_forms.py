@@ -250,3 +250,26 @@ def test_the_core_keeps_partial_matches_apart_from_the_count_and_in_the_sort(tmp
     shown = [library.papers[int(i)].title.casefold() for i in by_title.partial]
     assert shown == sorted(shown)
     assert dict(zip(by_title.partial.tolist(), by_title.missing)) == dict(zip(found.partial.tolist(), found.missing))
+
+
+# -- in the app: the detail pane shows where the query matched ------------------------------------
+
+
+def _highlighted(widget) -> list[str]:  # type: ignore[no-untyped-def]
+    """The stretches of a Static's text styled as matches (bold underline, the list's look)."""
+    content = widget.content
+    return [str(content)[s.start : s.end] for s in content.spans if "underline" in str(s.style)]
+
+
+async def test_the_detail_pane_highlights_matches_in_the_title_and_the_abstract(tmp_path) -> None:
+    from tests.app_support import opened, settle
+
+    async with opened(tmp_path / "store.json") as (app, pilot):
+        await pilot.press("slash", *"stepbystep difusion flow")
+        await settle(app, pilot)
+        detail = app.screen.query_one("#detail-title").parent
+        title = detail.query_one("#detail-title")
+        abstract = detail.query_one("#detail-abstract")
+        assert str(title.content) == "Step-by-Step Diffusion: An Elementary Tutorial"
+        assert _highlighted(title) == ["Step-by-Step", "Diffusion"]
+        assert {"flow", "diffusion"} <= {h.casefold() for h in _highlighted(abstract)}

@@ -21,6 +21,7 @@ from reader.core.library import NotReady, OpenLibrary
 from reader.core.results import Changed, ExportScope, Found, Replayed
 from reader.core.saved_searches import SavedSearchError
 from reader.export import FORMATS
+from reader.index.highlight import matched
 from reader.paper import Paper
 from reader.query import parse_query
 from reader.screens.ask import AskScreen
@@ -316,8 +317,14 @@ class MainScreen(Screen[None]):
         if paper is None:
             detail.show(None, {}, [])
         else:
+            query, engine = parse_query(self._applied_text), self.core.engine
             detail.show(
-                paper, self.collection.record(paper), self.collection.links(paper), self.collection.seen_before(paper)
+                paper,
+                self.collection.record(paper),
+                self.collection.links(paper),
+                self.collection.seen_before(paper),
+                # Where the query shown matched the title and abstract (None: nothing to highlight).
+                (lambda title, abstract: matched(engine, title, abstract, query)) if engine and query.terms else None,
             )
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from textual.app import ComposeResult
@@ -9,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from reader.index.highlight import Matched
 from reader.links import Link
 from reader.paper import Paper
 from reader.tex import tex_spans
@@ -17,12 +19,22 @@ from reader.tex import tex_spans
 TEX_STYLES = {"italic": "italic", "bold": "bold", "mono": "$text-secondary", "smallcaps": "bold"}
 
 
-def _readable(text: str) -> Content:
-    """Digest text with TeX leftovers made readable (URLs cleaned too), emphasis as styles."""
-    cleaned, spans = tex_spans(text)
+# How the query's matches show in the title and abstract (as in the list).
+MATCH_STYLE = "bold underline $text-warning"
+
+
+def _readable(text: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """Digest text with TeX leftovers made readable (URLs cleaned too), and its emphasis spans."""
+    return tex_spans(text)
+
+
+def _styled(cleaned: str, spans: list[tuple[int, int, str]], matches: Sequence[tuple[int, int]] = ()) -> Content:
+    """Readable text with its emphasis as styles; ``matches``: spans of it to highlight."""
     content = Content(cleaned)
     for start, end, style in spans:
         content = content.stylize(TEX_STYLES.get(style, "italic"), start, end)
+    for start, end in matches:
+        content = content.stylize(MATCH_STYLE, start, end)
     return content
 
 
@@ -37,8 +49,16 @@ class PaperDetail(VerticalScroll, can_focus=True):
         yield Static(id="detail-links")
         yield Static(id="detail-abstract")
 
-    def show(self, paper: Paper | None, record: dict[str, Any], links: list[Link], seen: str = "") -> None:
-        """Show a paper (None: an empty pane with a hint)."""
+    def show(
+        self,
+        paper: Paper | None,
+        record: dict[str, Any],
+        links: list[Link],
+        seen: str = "",
+        matched: Callable[[str, str], Matched] | None = None,
+    ) -> None:
+        """Show a paper (None: an empty pane with a hint); ``matched`` tells where the query
+        matched its title and abstract as shown (reader.index.highlight.matched)."""
         title = self.query_one("#detail-title", Static)
         meta = self.query_one("#detail-meta", Static)
         tags = self.query_one("#detail-tags", Static)
@@ -52,7 +72,9 @@ class PaperDetail(VerticalScroll, can_focus=True):
             for widget in (tags, note):
                 widget.display = False
             return
-        title.update(_readable(paper.title))
+        shown_title, shown_abstract = _readable(paper.title), _readable(paper.abstract)
+        why = matched(shown_title[0], shown_abstract[0]) if matched is not None else Matched((), ())
+        title.update(_styled(*shown_title, why.title))
         facts = [f"id {paper.id}"]
         if record.get("bookmarked_at"):
             facts.insert(0, "★ bookmarked " + str(record["bookmarked_at"])[:10])
@@ -74,5 +96,5 @@ class PaperDetail(VerticalScroll, can_focus=True):
             for n, link in enumerate(links, 1)
         ]
         links_view.update(Content("\n").join(lines))
-        abstract.update(_readable(paper.abstract) if paper.abstract else Content("(no abstract)"))
+        abstract.update(_styled(*shown_abstract, why.abstract) if paper.abstract else Content("(no abstract)"))
         self.scroll_home(animate=False)
