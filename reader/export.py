@@ -50,8 +50,16 @@ def paper_record(paper: Paper, record: Mapping[str, Any] | None) -> dict[str, An
 
 
 def _year(paper: Paper) -> str:
+    """The four-digit year the source gave, or "" (a source's date is data: nothing else passes)."""
     meta = paper.meta
-    return (meta.published or meta.submitted)[:4] if meta is not None else ""
+    year = (meta.published or meta.submitted)[:4] if meta is not None else ""
+    return year if re.fullmatch(r"\d{4}", year) else ""
+
+
+def _bib_author(name: str) -> str:
+    """One author for a BibTeX ``and`` list; a name holding a lone "and" is kept whole in braces."""
+    field = bib_field(name.strip())
+    return "{" + field + "}" if re.search(r"\sand\s", field, re.IGNORECASE) else field
 
 
 def _text(value: object) -> str:
@@ -141,8 +149,9 @@ def bibtex(paper: Paper, record: Mapping[str, Any] | None = None) -> str:
     """A BibTeX @misc entry for the paper."""
     data = paper_record(paper, record)
     fields = [("title", "{" + bib_field(paper.title) + "}")]
-    if data["authors"]:
-        fields.append(("author", " and ".join(bib_field(name) for name in data["authors"])))
+    authors = [_bib_author(name) for name in data["authors"] if name.strip()]
+    if authors:
+        fields.append(("author", " and ".join(authors)))
     if _year(paper):
         fields.append(("year", _year(paper)))
     if data["arxiv_id"]:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from reader.digest import bundled_digest, read_digest
 from reader.export import bib_field, bibtex, bibtex_key, export
-from reader.paper import Paper
+from reader.paper import Paper, PaperMeta
 
 RECORD = {"tags": ["ml", "to read"], "note": "first line\nsecond line", "link": "https://my.site/notes"}
 # Characters that mean something to BibTeX or TeX, plus letters to make commands of.
@@ -111,3 +111,19 @@ def test_citation_keys_are_ascii_words():
     assert [key[:-6] for key in keys] == ["for", "uber", "3d", "paper"]
     entries = _parse("\n".join(bibtex(Paper.make(t, "")) for t in ("深度学习 for all", "Über alles")))
     assert [entry["key"] for entry in entries] == keys[:2] and all(key.isascii() for key in keys)
+
+
+def test_a_source_s_authors_and_dates_stay_data():
+    meta = PaperMeta(arxiv_id="2401.0}001", authors=("Ada Lovelace", "Smith and Sons Lab", " "), published="}20x")
+    paper = Paper("0123456789abcdef", "T", "A", meta=meta)
+    [entry] = _parse(bibtex(paper))
+    assert entry["author"] == "Ada Lovelace and {Smith and Sons Lab}"  # two authors, not three
+    assert "year" not in entry and _tex_problems(entry["eprint"]) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(authors=st.lists(HOSTILE, max_size=3), date=st.text(max_size=10), arxiv=HOSTILE)
+def test_any_source_metadata_gives_one_entry(authors, date, arxiv):
+    meta = PaperMeta(arxiv_id=arxiv, authors=tuple(authors), published=date)
+    [entry] = _parse(bibtex(Paper("0123456789abcdef", "T", "A", meta=meta)))
+    assert all(_tex_problems(value) == [] for name, value in entry.items() if name not in ("key", "url", "title"))
