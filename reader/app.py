@@ -30,7 +30,7 @@ from reader.index.similar import Similarity
 from reader.paper import Paper
 from reader.screens.main import MainScreen
 from reader.screens.store_problem import StoreProblemScreen
-from reader.store import Store, StoreError
+from reader.store import Store, StoreError, take_warnings
 
 HANGUP_GRACE = 2.0  # seconds a hung-up app gets to exit normally
 
@@ -133,7 +133,7 @@ class PaperReaderApp(App[int]):
 
     def _start(self, store: Store) -> None:
         self._store = store
-        for warning in store.warnings:  # fields of the store repaired on load
+        for warning in take_warnings():  # fields of the store repaired on load
             self.notify(warning, title="Store", severity="warning", markup=False, timeout=10)
         collection = Collection(self.library, store, index=False, loading=self.loader is not None)
         # The comparison is built on a worker after the index (see _build_index), never on the UI thread.

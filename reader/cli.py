@@ -46,6 +46,7 @@ COMMANDS = (
     "searches",
     "export",
     "import",
+    "merge",
     "doctor",
     "config",
     "completions",
@@ -184,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser("import", help="merge a JSON export into the store (nothing is dropped)")
+    p.add_argument("file")
+    _add_common(p)
+
+    p = sub.add_parser("merge", help="fold another copy of the store (a sync tool's conflict copy) into it")
     p.add_argument("file")
     _add_common(p)
 
@@ -424,6 +429,12 @@ def cmd_import(args: argparse.Namespace) -> None:
         raise CliError(str(err)) from None
 
 
+def cmd_merge(args: argparse.Namespace) -> None:
+    from reader.store.merge import merge_copy
+
+    print(_safe(merge_copy(Store(args.db), Path(args.file)).message))
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from reader import doctor
 
@@ -480,6 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = _normalize_argv(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
+    take_warnings()  # only what the stores this command opens say
     handlers = {
         "open": cmd_open,
         "list": cmd_list,
@@ -496,6 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "searches": cmd_searches,
         "export": cmd_export,
         "import": cmd_import,
+        "merge": cmd_merge,
         "doctor": cmd_doctor,
         "config": cmd_config,
         "completions": cmd_completions,

@@ -21,6 +21,7 @@ from typing import Any
 
 from reader.config import ConfigError, config_path, config_problems, load_config
 from reader.store import META, SCHEMA, Store, StoreError, is_kept, tag_counts
+from reader.store.merge import conflict_copies
 from reader.text import inert
 
 OK, NOTE, PROBLEM = "ok", "note", "problem"
@@ -216,7 +217,15 @@ def store_checks(path: Path, now: datetime | None = None) -> list[Check]:
 def _store_checks(path: Path, now: datetime | None) -> list[Check]:
     now = now or datetime.now()
     backup = path.with_name(path.name + ".bak")
-    checks = []
+    checks = [
+        Check(
+            PROBLEM,
+            "sync conflict",
+            f"{copy}: a copy a sync tool left beside the store",
+            f"paper-reader merge {_q(copy)}",
+        )
+        for copy in conflict_copies(Path(os.path.realpath(path)))
+    ]
     if not path.exists():
         if backup.is_file():
             checks.append(

@@ -304,3 +304,83 @@ def test_opening_a_big_digest_adds_16_bytes_a_paper(db_path):
     store.record_seen({f"p{n:011d}": "2026-11-02" for n in range(10000)})  # later: nothing to add
     assert marks.stat().st_size == 16 + 16 * 10000
     assert Store(db_path).seen()["p00000000042"] == "2026-11-01"
+
+
+# -- two machines, one synced folder --------------------------------------------------------------
+
+
+def test_two_machines_changes_meet_in_a_merge_that_loses_neither(tmp_path):
+    import time
+
+    synced = tmp_path / "Sync"
+    synced.mkdir()
+    a_path = synced / "store.json"
+    p = PAPERS
+    a = Store(a_path)
+    a.set_bookmark(p[0], True)
+    a.add_tags(p[1], ["ml", "shared"])
+    a.set_note(p[2], "base")
+    a.mark_read([p[7]])
+    # The sync tool copies the store to machine B; both go on working apart.
+    b_folder = tmp_path / "B"
+    shutil.copytree(synced, b_folder)
+    b_path = b_folder / "store.json"
+    a.add_tags(p[1], ["a-tag"])
+    a.set_note(p[2], "A's text")
+    a.mark_read([p[3]])
+    time.sleep(1.1)  # B's changes are later, by their time stamps
+    b = Store(b_path)
+    b.add_tags(p[1], ["b-tag"])
+    b.remove_tags(p[1], ["ml"])
+    b.set_note(p[2], "B's text")
+    b.set_link(p[4], "https://example.org/b")
+    b.mark_read([p[5]])
+    b.mark_read([p[7]], read=False)
+    b.set_bookmark(p[6], True)
+    # Back together, the way Syncthing leaves it: A's files plus B's as conflict copies.
+    annotations = synced / "store.sync-conflict-20261129-101500-ABCDEFG.json"
+    marks = synced / "store.json.sync-conflict-20261129-101500-ABCDEFG.marks"
+    shutil.copy(b_path, annotations)
+    shutil.copy(b_folder / "store.json.marks", marks)
+    done = run_process("doctor", "--db", str(a_path))
+    report = done.stdout.decode()
+    assert done.returncode == 1 and str(annotations) in report and str(marks) in report
+    assert "paper-reader merge" in report
+    before = Store(a_path).records()
+    status, out, err = run_cli("--db", str(a_path), "merge", str(annotations))
+    assert status == 0 and out.startswith(f"merged {annotations}: ") and err == "", err
+    status, out, err = run_cli("--db", str(a_path), "merge", str(marks))
+    assert status == 0, err
+    records = Store(a_path).records()
+    assert records[p[0].id]["bookmarked_at"] and records[p[6].id]["bookmarked_at"]
+    assert sorted(records[p[1].id]["tags"]) == ["a-tag", "b-tag", "shared"]  # ml removed later on B
+    note = records[p[2].id]["note"]
+    assert "A's text" in note and "B's text" in note and "--- note from the other copy" in note
+    assert records[p[4].id]["link"] == "https://example.org/b"
+    assert records[p[3].id]["read_at"] and records[p[5].id]["read_at"]
+    assert not records.get(p[7].id, {}).get("read_at")  # marked unread on B after A read it
+    # Each merge is one undo step: undoing both gives back A's store as it was.
+    store = Store(a_path)
+    first, second = store.undo(), store.undo()
+    assert first.startswith("merge · ") and second.startswith("merge · ")
+    again = Store(a_path).records()
+    fields = ("bookmarked_at", "tags", "note", "link", "read_at")
+    for pid, record in before.items():
+        assert {f: again[pid][f] for f in fields} == {f: record[f] for f in fields}, pid
+    assert not any(again.get(q.id, {}).get("bookmarked_at") for q in (p[6],))
+    # Nothing of ours beside the store looks like something to sync or a conflict.
+    assert sorted(x.name for x in synced.iterdir() if "sync-conflict" not in x.name) == [
+        ".~lock.store.json#",
+        "store.json",
+        "store.json.bak",
+        "store.json.marks",
+    ]
+
+
+def test_merging_a_file_that_is_no_store_is_one_line(db_path, tmp_path):
+    junk = tmp_path / "junk.json"
+    junk.write_text("not a store", encoding="utf-8")
+    status, out, err = run_cli("--db", str(db_path), "merge", str(junk))
+    assert (status, out) == (2, "") and err.startswith(f"paper-reader: error: {junk}: ") and err.count("\n") == 1
+    status, out, err = run_cli("--db", str(db_path), "merge", str(tmp_path / "missing.json"))
+    assert status == 2 and "no such file" in err

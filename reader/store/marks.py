@@ -3,9 +3,9 @@
 Each event is 16 bytes: the paper id (12 bytes, NUL-padded UTF-8) and one little-endian
 32-bit word, ``minute * 4 + kind`` (minutes since 1970 in UTC; kind 0 read, 1 unread,
 2 first seen). Marking a paper read appends 16 bytes, whatever the history holds; a
-100k-paper digest opened once adds 1.6 MB. On load the events are folded with numpy:
-per paper the latest read/unread event wins (the later time; the later event on a tie)
-and the earliest first-seen date. A record cut short by a kill is ignored and cut off
+100k-paper digest opened once adds 1.6 MB. On load the events are folded with
+numpy: per paper the last read/unread event in the file wins, and the earliest first-seen
+date. A record cut short by a kill is ignored and cut off
 before the next append. Ids longer than 12 bytes (hand-made ids from imports) do not fit:
 the store keeps their read marks in their annotation record instead.
 """
@@ -68,7 +68,7 @@ class Marks:
         self.path = path
         self.read: dict[str, int] = {}  # paper id -> minute it was read
         self.seen: dict[str, int] = {}  # paper id -> minute (a midnight) it was first seen
-        self._unread: dict[str, int] = {}  # latest unread time, to order events merged from elsewhere
+        self.unread: dict[str, int] = {}  # latest unread time, to order events merged from elsewhere
         self._stamp: tuple[int, int] | None = None  # (inode, bytes folded in)
 
     # -- reading ---------------------------------------------------------------------------
@@ -92,14 +92,14 @@ class Marks:
         st = self._stat()
         if st is None:
             if self._stamp is not None:
-                self.read, self.seen, self._unread, self._stamp = {}, {}, {}, None
+                self.read, self.seen, self.unread, self._stamp = {}, {}, {}, None
                 return True
             return False
         whole = st.st_size - (st.st_size - len(MAGIC)) % RECORD.itemsize if st.st_size >= len(MAGIC) else 0
         if self._stamp is not None and self._stamp[0] == st.st_ino and self._stamp[1] <= whole:
             start = self._stamp[1]
         else:
-            self.read, self.seen, self._unread = {}, {}, {}
+            self.read, self.seen, self.unread = {}, {}, {}
             start = 0
         if start == whole and self._stamp is not None:
             return False
@@ -145,16 +145,15 @@ class Marks:
         return
 
     def _fold_latest(self, ids: np.ndarray, minutes: np.ndarray, kinds: np.ndarray) -> None:
-        position = np.arange(len(ids))
-        order = np.lexsort((position, minutes, ids))
+        # The last event in the file wins (undo restores an older read time after a newer
+        # unread mark; a merge appends only what should win).
+        order = np.lexsort((np.arange(len(ids)), ids))
         ids, minutes, kinds = ids[order], minutes[order], kinds[order]
         last = np.ones(len(ids), bool)
         last[:-1] = ids[:-1] != ids[1:]
-        read, unread = self.read, self._unread
+        read, unread = self.read, self.unread
         for raw, minute, kind in zip(ids[last].tolist(), minutes[last].tolist(), kinds[last].tolist(), strict=True):
             pid = raw.decode("utf-8", "replace")
-            if minute < max(read.get(pid, -1), unread.get(pid, -1)):
-                continue  # an older event (merged in from another copy) does not undo a newer one
             if kind == READ:
                 read[pid] = minute
                 unread.pop(pid, None)
@@ -164,7 +163,7 @@ class Marks:
 
     def known(self, pid: str) -> bool:
         """True when the paper was ever marked read or unread."""
-        return pid in self.read or pid in self._unread
+        return pid in self.read or pid in self.unread
 
     # -- writing (the caller holds the store's lock) -------------------------------------
     def append(self, events: list[tuple[str, int, int]], sync: bool = True) -> None:

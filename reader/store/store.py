@@ -22,7 +22,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -276,6 +276,10 @@ class Store:
         self._records = (key, out)
         return out
 
+    def documents(self) -> dict[str, dict[str, Any]]:
+        """The stored paper documents as checked on load (with their change times), keyed by paper id."""
+        return {doc["id"]: doc for doc in self._tables().get(PAPERS, {}).values()}
+
     def annotations(self) -> dict[str, Annotation]:
         """The papers the user annotated or that have a stored record, as typed records (no read-only marks)."""
         self._refresh()
@@ -343,8 +347,14 @@ class Store:
         pid: str,
         fields: dict[str, Any],
         stamp: str,
+        when: dict[str, Any] | None = None,
     ) -> None:
-        """Queue the writes that give paper ``pid`` these field values (read_at goes to the marks file)."""
+        """Queue the writes that give paper ``pid`` these field values (read_at goes to the marks file).
+
+        Each changed field is stamped ``stamp``; ``when`` (a merge) gives fields and tags their
+        own times instead: ``{"times": {field: time}, "tag_times": {tag: [time, present]}}``.
+        """
+        when = when or {}
         patch = {k: v for k, v in fields.items() if k != "read_at" or not marksfile.fits(pid)}
         if "read_at" in fields and marksfile.fits(pid):
             value = fields["read_at"]
@@ -370,7 +380,9 @@ class Store:
             new = {t.casefold() for t in patch["tags"]}
             for tag in old ^ new:
                 tag_times[tag] = [stamp, int(tag in new)]
+            tag_times.update(when.get("tag_times") or {})
             patch["tag_times"] = tag_times
+        times.update({k: v for k, v in (when.get("times") or {}).items() if k in patch})
         patch["times"] = times
         ops.append(["p", PAPERS, key, patch])
         tables[PAPERS][key] = {**doc, **patch}
@@ -397,10 +409,16 @@ class Store:
         ops.append(["r", JOURNAL, str(seq), doc])
         journal[str(seq)] = doc
 
-    def _transaction(
-        self, changes: list[tuple[Paper | str, Callable[[dict[str, Any]], None]]], step: str | None, sync: bool = True
+    def transaction(
+        self,
+        changes: Sequence[tuple[Paper | str, Callable[[dict[str, Any]], None]]],
+        step: str | None,
+        sync: bool = True,
     ) -> list[dict[str, Any]]:
-        """Apply each change to its paper's record under the lock; one journal step when ``step`` names one."""
+        """Apply each change to its paper's record under the lock; one journal step when ``step`` names one.
+
+        Returns the records as they are after it, in the order of ``changes``.
+        """
         with self._lock():
             self.storage.refresh()
             tables = self._tables()
@@ -431,9 +449,10 @@ class Store:
                 ):
                     # A snapshot, so a bookmark outlives the digest it came from (written once).
                     record["title"], record["abstract"] = paper.title, paper.abstract
+                when = {"times": record.pop("_times", None), "tag_times": record.pop("_tag_times", None)}
                 changed = {k: v for k, v in record.items() if current.get(k) != v and k not in ("times", "tag_times")}
                 if changed:
-                    self._apply(tables, ops, events, key, pid, changed, stamp)
+                    self._apply(tables, ops, events, key, pid, changed, stamp, when)
                     step_fields = [f for f in changed if f in STEP_FIELDS]
                     if step_fields:
                         before_all.setdefault(key, {"id": pid}).update({f: current.get(f) for f in step_fields})
@@ -465,7 +484,7 @@ class Store:
 
         With a ``label`` the change is one step of the undo journal (kept in the store).
         """
-        return self._transaction([(paper, change) for paper in papers], label)
+        return self.transaction([(paper, change) for paper in papers], label)
 
     def update(
         self, paper: Paper | str, change: Callable[[dict[str, Any]], None], label: str | None = None
@@ -608,7 +627,7 @@ class Store:
         """Merge exported records in, all in one transaction and one undo step (nothing here is dropped)."""
         changes = [(item["id"].strip().lower(), _merge_change(item)) for item in items]
         name = step or f"import · {len(items)} paper{'s' if len(items) != 1 else ''}"
-        return self._transaction(changes, name) if changes else []
+        return self.transaction(changes, name) if changes else []
 
     def merge(self, record: dict[str, Any]) -> dict[str, Any]:
         """Merge one exported record in (one undo step): tags united, nothing that is here dropped."""

@@ -1,0 +1,184 @@
+"""Two machines, one synced folder: find the conflict copies a sync tool left and fold one into the store.
+
+Per field the later change wins, by the time each side stamped it (``times`` in a record);
+a note changed on both sides to texts neither of which holds the other keeps both, the
+other copy's marked; tags are merged as sets, each tag's latest add or remove winning
+(``tag_times``); read marks merge the same way (the later read or unread); first-seen dates
+keep the earliest. The whole merge is one undo step.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reader.store import marks as marksfile
+from reader.store.errors import StoreError
+from reader.store.records import ANNOTATION_FIELDS
+from reader.store.store import Store, clean_tags
+
+# Syncthing: NAME.sync-conflict-20261129-101500-ABCDEFG.EXT; Dropbox: NAME (Host's conflicted copy
+# 2026-11-29).EXT; Nextcloud: NAME (conflicted copy 2026-11-29 101500).EXT or NAME_conflict-20261129-101500.EXT.
+CONFLICT = re.compile(
+    r"\.sync-conflict-\d{8}-\d{6}(?:-[A-Za-z0-9]+)?"
+    r"| \([^()]*conflict[^()]*\)"
+    r"|_conflict-\d{8}-\d{6}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """What a merge did."""
+
+    path: Path
+    papers: int  # papers whose annotations or read marks changed
+    seen: int  # first-seen dates taken from the other copy
+
+    @property
+    def message(self) -> str:
+        """What to tell the user."""
+        what = f"{self.papers} paper{'s' if self.papers != 1 else ''} changed"
+        return f"merged {self.path}: {what}; once you have checked, delete it"
+
+
+def conflict_copies(store_path: Path) -> list[Path]:
+    """Files beside the store that a sync tool left as conflict copies of it or of its read marks."""
+    folder = store_path.parent
+    names = {store_path.name, store_path.name + ".marks"}
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        if entry.name in names or not CONFLICT.search(entry.name):
+            continue
+        if CONFLICT.sub("", entry.name) in names and entry.is_file():
+            out.append(entry)
+    return out
+
+
+def _when(doc: dict[str, Any], field: str) -> str:
+    """When a field of a record was last changed ('' when the record does not say)."""
+    stamp = (doc.get("times") or {}).get(field)
+    if isinstance(stamp, str):
+        return stamp
+    if field == "bookmarked_at" and isinstance(doc.get("bookmarked_at"), str):
+        return str(doc["bookmarked_at"])
+    first = doc.get("first_seen")
+    return first if isinstance(first, str) else ""
+
+
+def _note(ours: str, theirs: str, their_time: str, later: bool) -> str:
+    if not ours or not theirs or theirs in ours or ours in theirs:
+        return theirs if later else ours
+    return f"{ours}\n\n--- note from the other copy ({their_time or 'undated'}) ---\n{theirs}"
+
+
+def _merge_change(theirs: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """The change folding the other copy's record into ours."""
+
+    def change(r: dict[str, Any]) -> None:
+        when: dict[str, str] = {}
+        for field in ANNOTATION_FIELDS:
+            if field == "tags":
+                continue
+            mine_at, their_at = _when(r, field), _when(theirs, field)
+            later = their_at > mine_at
+            if field == "note":
+                merged = _note(r.get("note", ""), theirs.get("note", ""), their_at, later)
+                if merged != r.get("note", ""):
+                    r["note"] = merged
+                    when["note"] = max(mine_at, their_at)
+            elif later and theirs.get(field) != r.get(field):
+                r[field] = theirs.get(field)
+                when[field] = their_at
+        # Tags: each tag's latest add or remove wins; tags neither side dated are united.
+        mine_times = r.get("tag_times") or {}
+        their_times = theirs.get("tag_times") or {}
+        present = {t.casefold() for t in r.get("tags", [])}
+        tag_when: dict[str, list[Any]] = {}
+        for tag in [*r.get("tags", []), *theirs.get("tags", []), *their_times]:
+            key = tag.casefold()
+            mine_event, their_event = mine_times.get(key), their_times.get(key)
+            if isinstance(their_event, list) and (not isinstance(mine_event, list) or their_event[0] > mine_event[0]):
+                keep = bool(their_event[1])
+                tag_when[key] = their_event
+            elif isinstance(mine_event, list):
+                keep = bool(mine_event[1])
+            else:
+                keep = True
+            if keep:
+                present.add(key)
+            else:
+                present.discard(key)
+        spelled = clean_tags([*r.get("tags", []), *theirs.get("tags", [])])
+        tags = [t for t in spelled if t.casefold() in present]
+        if tags != r.get("tags", []):
+            r["tags"] = tags
+            when["tags"] = max(_when(r, "tags"), _when(theirs, "tags"))
+        if not r.get("title") and theirs.get("title"):
+            r["title"], r["abstract"] = theirs["title"], theirs.get("abstract", "")
+        first = theirs.get("first_seen")
+        if isinstance(first, str) and first and first < (r.get("first_seen") or "~"):
+            r["first_seen"] = first
+        r["_times"] = when
+        r["_tag_times"] = tag_when
+
+    return change
+
+
+def _read_change(theirs_at: str | None) -> Callable[[dict[str, Any]], None]:
+    def change(r: dict[str, Any]) -> None:
+        r["read_at"] = theirs_at
+
+    return change
+
+
+def merge_copy(store: Store, path: Path) -> Merged:
+    """Fold another copy of the store (its annotations file or its read-marks file) into ``store``."""
+    if not path.is_file():
+        raise StoreError(path, "no such file" if not path.exists() else "not a regular file")
+    with open(path, "rb") as handle:
+        head = handle.read(len(marksfile.MAGIC))
+    if head == marksfile.MAGIC:
+        return _merge_marks(store, path)
+    docs = Store(path, readonly=True).documents()  # checked like our own
+    changes: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
+        (pid, _merge_change(doc)) for pid, doc in docs.items()
+    ]
+    before = store.records()
+    label = f"merge · {path.name[:60]}"
+    after = store.transaction(changes, label) if changes else []
+    changed = sum(1 for record in after if _differs(before.get(record["id"]), record))
+    return Merged(path, changed, 0)
+
+
+def _differs(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+    if old is None:
+        return any(new.get(f) for f in ANNOTATION_FIELDS)
+    return any(old.get(f) != new.get(f) for f in (*ANNOTATION_FIELDS, "read_at"))
+
+
+def _merge_marks(store: Store, path: Path) -> Merged:
+    theirs = marksfile.Marks(path)
+    theirs.refresh()
+    mine = store.marks
+    mine.refresh()
+    changes: list[tuple[str, Callable[[dict[str, Any]], None]]] = []
+    for pid, minute in theirs.read.items():
+        if pid not in mine.read and minute > mine.unread.get(pid, -1):
+            changes.append((pid, _read_change(marksfile.time_of(minute))))
+    for pid, minute in theirs.unread.items():
+        # Marks keep the minute: on a tie the paper is shown again rather than hidden as read.
+        if pid in mine.read and minute >= mine.read[pid]:
+            changes.append((pid, _read_change(None)))
+    if changes:
+        store.transaction(changes, f"merge · {path.name[:60]}")
+    seen = {pid: marksfile.date_of(m) for pid, m in theirs.seen.items() if m < mine.seen.get(pid, 1 << 40)}
+    if seen:
+        store.record_seen(seen)
+    return Merged(path, len(changes), len(seen))
