@@ -174,6 +174,13 @@ def markdown_link(paper: Paper, url: str) -> str:
     return f"[{title}]({url.replace('(', '%28').replace(')', '%29').replace(' ', '%20')})"
 
 
+def _code_span(text: str) -> str:
+    """Markdown inline code for ``text``: a fence longer than any run of backticks in it."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 _RIS_TAG_LIKE = re.compile(r"^[A-Z][A-Z0-9]  -")
 
 
@@ -226,7 +233,7 @@ def export(items: Sequence[tuple[Paper, Mapping[str, Any] | None]], fmt: str) ->
             data = paper_record(paper, record)
             out.append(f"- {markdown_link(paper, data['links'][0])}")
             if data["tags"]:
-                out.append("  tags: " + ", ".join(f"`{t}`" for t in data["tags"]))
+                out.append("  tags: " + ", ".join(_code_span(t) for t in data["tags"]))
             if data["note"]:
                 out.extend("  > " + line for line in data["note"].splitlines())
         return "\n".join(out) + ("\n" if out else "")

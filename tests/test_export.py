@@ -113,3 +113,8 @@ def test_a_record_with_fields_of_the_wrong_type_exports():
     out = export([(PAPER, {"note": 5, "tags": ["ok", 1, None], "link": 7, "bookmarked_at": 3})], "json")
     [data] = json.loads(out)
     assert data["note"] == "" and data["tags"] == ["ok"] and data["link"] == "" and data["bookmarked"] is False
+
+
+def test_markdown_tags_with_backticks_stay_one_code_span():
+    out = export([(PAPER, {"tags": ["a`b", "`x`", "plain"]})], "markdown")
+    assert "  tags: ``a`b``, `` `x` ``, `plain`" in out
