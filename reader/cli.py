@@ -250,6 +250,8 @@ def _summary(library: OpenLibrary, paper: Paper, score: float | None = None) -> 
     """One paper as a line of ``list --json`` / ``search --json``."""
     data = library.paper_data(paper)
     out: dict[str, Any] = {"id": paper.id, "title": paper.title}
+    if paper.public_id != paper.id:
+        out["arxiv_id"] = paper.public_id
     if score is not None:
         out["score"] = round(score, 3)
     out.update(

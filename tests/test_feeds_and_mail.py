@@ -372,3 +372,16 @@ def test_the_app_on_a_piped_email_reads_its_keys_from_the_terminal(tmp_path):
         assert done.read_text().strip() == "0"
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True, timeout=30)
+
+
+def test_a_folder_reads_feeds_and_emails_but_not_any_xml(tmp_path, capsys):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "2024-05-02.rss").write_bytes(rss(ITEMS[:1]))
+    (folder / "2024-05-03.eml").write_bytes(email("cs daily", text=LISTING))
+    (folder / "settings.xml").write_text("<settings><theme>dark</theme></settings>")
+    ids = [line.split("\t")[0] for line in listed(capsys, str(folder))]
+    assert ids == ["2405.00021", "2405.00022", "2405.00001"]  # newest name first
+    capsys.readouterr()
+    assert main(["list", str(folder), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["arxiv_id"] == "2405.00021"

@@ -9,8 +9,9 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 ENV_VAR = "PAPER_READER_DIGESTS"
-# What a folder of digests is read for (a text digest, JSON lines, a feed, an email or mbox).
-DIGEST_SUFFIXES = (".txt", ".jsonl", ".rss", ".atom", ".xml", ".eml", ".mbox")
+# What a folder of digests is read for (a text digest, JSON lines, a feed, an email or mbox);
+# an .xml file opens when named, but a folder's .xml files may be anything.
+DIGEST_SUFFIXES = (".txt", ".jsonl", ".rss", ".atom", ".eml", ".mbox")
 
 
 def default_folder() -> Path:
