@@ -10,8 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from reader.digest import bundled_digest
+
+# Property tests are never timed: no per-example deadline and no "too slow" health check, so a
+# busy machine cannot fail them (a test's own @settings still sets its number of examples).
+settings.register_profile("untimed", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("untimed")
 
 # An abstract long enough to be read as one whatever the title before it.
 ABSTRACT = (
