@@ -68,6 +68,7 @@ class Marks:
         self.path = path
         self.read: dict[str, int] = {}  # paper id -> minute it was read
         self.seen: dict[str, int] = {}  # paper id -> minute (a midnight) it was first seen
+        self.seen_day: dict[str, str] = {}  # the same as ISO dates
         self.unread: dict[str, int] = {}  # latest unread time, to order events merged from elsewhere
         self._stamp: tuple[int, int] | None = None  # (inode, bytes folded in)
 
@@ -93,6 +94,7 @@ class Marks:
         if st is None:
             if self._stamp is not None:
                 self.read, self.seen, self.unread, self._stamp = {}, {}, {}, None
+                self.seen_day = {}
                 return True
             return False
         whole = st.st_size - (st.st_size - len(MAGIC)) % RECORD.itemsize if st.st_size >= len(MAGIC) else 0
@@ -100,6 +102,7 @@ class Marks:
             start = self._stamp[1]
         else:
             self.read, self.seen, self.unread = {}, {}, {}
+            self.seen_day = {}
             start = 0
         if start == whole and self._stamp is not None:
             return False
@@ -137,12 +140,16 @@ class Marks:
         ids, minutes = ids[order], minutes[order]
         first = np.ones(len(ids), bool)
         first[1:] = ids[1:] != ids[:-1]
-        seen = self.seen
+        seen, days = self.seen, self.seen_day
+        names: dict[int, str] = {}
         for raw, minute in zip(ids[first].tolist(), minutes[first].tolist(), strict=True):
             pid = raw.decode("utf-8", "replace")
             if pid not in seen or minute < seen[pid]:
                 seen[pid] = minute
-        return
+                day = names.get(minute)
+                if day is None:
+                    day = names[minute] = date_of(minute)
+                days[pid] = day
 
     def _fold_latest(self, ids: np.ndarray, minutes: np.ndarray, kinds: np.ndarray) -> None:
         # The last event in the file wins (undo restores an older read time after a newer

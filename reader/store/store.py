@@ -169,7 +169,6 @@ class Store:
         self.table = self.db.table(PAPERS, cache_size=0)
         self.warnings: list[str] = []  # one line per field repaired on load
         self._records: tuple[tuple[int, tuple[int, int] | None], dict[str, dict[str, Any]]] | None = None
-        self._seen: tuple[tuple[int, int] | None, dict[str, str]] | None = None
         self._pending: list[tuple[str, int, int]] = []
         self._pending_lock = threading.Lock()
         self._flusher: threading.Timer | None = None
@@ -634,32 +633,30 @@ class Store:
         return self.import_records([record], step=label("import", [record["id"].strip().lower()]))[0]
 
     def seen(self) -> dict[str, str]:
-        """When each paper was first seen in a digest: paper id -> ISO date."""
+        """When each paper was first seen in a digest: paper id -> ISO date (the live dict: do not change it)."""
         self.marks.refresh()
         long_ids = self._tables().get(SEEN, {}).get("1", {})
-        key = self.marks._stamp
-        if self._seen is None or self._seen[0] != key:
-            self._seen = (key, {pid: marksfile.date_of(m) for pid, m in self.marks.seen.items()})
-        if long_ids:
-            return {**self._seen[1], **long_ids}
-        return self._seen[1]
+        return {**self.marks.seen_day, **long_ids} if long_ids else self.marks.seen_day
 
     def record_seen(self, dates: dict[str, str]) -> dict[str, str]:
         """Remember first-seen dates, keeping the earliest known; returns every first-seen date."""
         self.marks.refresh()
-        known = self.marks.seen
-        new = {
-            pid: day
-            for pid, day in dates.items()
-            if marksfile.fits(pid) and (pid not in known or marksfile.minute_of(day) < known[pid])
-        }
+        known = self.marks.seen_day
+        new = {pid: day for pid, day in dates.items() if (pid not in known or day < known[pid]) and marksfile.fits(pid)}
         long_ids = {pid: day for pid, day in dates.items() if not marksfile.fits(pid)}
         stored_long = self._tables().get(SEEN, {}).get("1", {})
         long_new = {pid: day for pid, day in long_ids.items() if pid not in stored_long or day < stored_long[pid]}
         if not new and not long_new:
             return self.seen()
+        minutes: dict[str, int] = {}
+        events = []
+        for pid, day in new.items():
+            minute = minutes.get(day)
+            if minute is None:
+                minute = minutes[day] = marksfile.minute_of(day[:10])
+            events.append((pid, marksfile.SEEN, minute))
         with self._lock():
-            self.marks.append([(pid, marksfile.SEEN, marksfile.minute_of(day)) for pid, day in new.items()])
+            self.marks.append(events)
             if long_new:
                 self.storage.refresh()
                 self._tables()
@@ -699,7 +696,6 @@ class Store:
         store.table = store.db.table(PAPERS, cache_size=0)
         store.warnings = []
         store._records = None
-        store._seen = None
         store._pending = []
         store._pending_lock = threading.Lock()
         store._flusher = None
