@@ -47,7 +47,11 @@ _UNESCAPE = {v: k for k, v in _ESCAPED.items() if v != k}
 _PRIVATE = re.compile("[\ue000-\ue01f]")
 
 # Text that can hold nothing for us to clean: skip the rules.
-_MAYBE_TEX = re.compile(r"[\\{}^_`=<>]|math(?:bb|cal|frak|scr|rm|bf)")
+_MAYBE_TEX = re.compile(r"[\\{}^_`=<>$]|math(?:bb|cal|frak|scr|rm|bf)")
+# $...$ and $$...$$ around math: the dollars go when what they hold is surely math (a command,
+# a script, a group, or at most three characters), so "$5 and $10" keeps its dollars.
+_DOLLARS = re.compile(r"(?<![\\$])(\$\$?)([^$]{1,400}?)(?<![\\$])\1(?!\$)")
+_SURELY_MATH = re.compile(r"[\\^_{]|^\S{1,3}$")
 
 _FONT_STYLE = {
     "em": "italic",
@@ -256,7 +260,7 @@ _WORDS = frozenset([
     "noting", "circa", "wrangle", "bright", "fright", "wright", "aright", "cleft",
 ])  # fmt: skip
 # Commands read only with their backslash: without it they are common words (to, ne).
-_BACKSLASH_ONLY = {"to": "→", "ne": "≠", "ni": "∋", "gets": "←", "iff": "⟺"}
+_BACKSLASH_ONLY = {"to": "→", "ne": "≠", "ni": "∋", "gets": "←", "iff": "⟺", "sum": "∑", "prod": "∏", "int": "∫"}
 _READINGS = {**SYMBOLS, **COMMANDS, **MATH_COMMANDS}
 _LONGEST = max(map(len, [*_READINGS, *_OPERATORS, *_SIZES]))
 # Names long enough to be told apart when glued to a one-letter factor (nvarepsilon, kepsilon).
@@ -531,6 +535,8 @@ def _clean_piece(text: str) -> str:
     hints = [hint for hint in _COMMAND_HINTS if hint in text]
     if not hints and not _MAYBE_TEX.search(text):
         return text
+    if "$" in text:
+        text = _DOLLARS.sub(lambda m: m.group(2) if _SURELY_MATH.search(m.group(2)) else m.group(0), text)
     backslash, brace = "\\" in text, "{" in text
     if brace:
         text = _FONT_GROUP.sub(_font_group, text)

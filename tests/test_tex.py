@@ -335,7 +335,7 @@ def test_lost_backslashes_read_as_commands():  # the examples of issue 16
 
 
 def test_backslashed_commands_read_anywhere():
-    assert clean_tex("$\\|\\nabla F(w)\\| \\leq \\alpha$") == "$‖∇ F(w)‖ ≤ α$"
+    assert clean_tex("$\\|\\nabla F(w)\\| \\leq \\alpha$") == "‖∇ F(w)‖ ≤ α"  # the dollars go too
     assert clean_tex("\\left( x \\right), \\frac{1}{2}, \\frac{a+b}{c}") == "( x ), 1/2, (a+b)/c"
     assert clean_tex("\\log n, a \\to b, x \\in A \\times B") == "log n, a → b, x ∈ A × B"
 
@@ -387,3 +387,13 @@ def test_any_mix_of_names_and_marks_reads_without_error(pieces):
     assert not re.search("[\ue000-\ue01f]", shown) and len(shown) <= len(text) + 2
     assert shown.endswith(" https://x.org/a_b^c")  # the URL is never read as TeX
     assert all(0 <= start < end <= len(shown) for start, end, _ in spans)
+
+
+def test_dollars_around_math_go_and_money_keeps_them():  # as in arXiv abstracts
+    assert (
+        clean_tex("an $O(n^2)$ bound for $\\epsilon$-greedy with $k$ arms") == "an O(n²) bound for ϵ-greedy with k arms"
+    )
+    assert clean_tex("a $\\mathcal{O}(\\log n)$ rate, $$\\sum_i x_i$$") == "a 𝒪(log n) rate, ∑ᵢ xᵢ"
+    assert clean_tex("we use $\\|\\nabla f(x)\\|\\leq \\epsilon$.") == "we use ‖∇ f(x)‖≤ ϵ."
+    assert clean_tex("costs $5 and $10 total") == "costs $5 and $10 total"
+    assert clean_tex("price \\$5 and $x$") == "price $5 and x"
