@@ -275,9 +275,15 @@ class SearchEngine:
         for wid in (self.vocab.get(w) for w in swapped):
             if wid is not None and found.get(wid, 0) < TYPO:
                 found[wid] = TYPO
-        self._add_forms(found, swapped, FUZZY_FORM)
+        # Their other forms only where the vocabulary has words starting as they do.
+        self._add_forms(found, [w for w in swapped if self._starts_some_word(w[: max(3, len(w) - 3)])], FUZZY_FORM)
         self._add_forms(found, [word], FORM)
         return found
+
+    def _starts_some_word(self, prefix: str) -> bool:
+        """Whether some vocabulary word starts with ``prefix``."""
+        k = bisect.bisect_left(self.sorted_words, prefix)
+        return k < len(self.sorted_words) and self.sorted_words[k].startswith(prefix)
 
     def _add_forms(self, found: dict[int, float], words: Iterable[str], quality: float) -> None:
         """Raise the vocabulary's other forms of these words to ``quality`` in ``found``."""
