@@ -75,6 +75,17 @@ _FONT_STYLE = {
 # {\em x}, {em x}, {\bf x}, {boldsymbol x}: a font switch at the start of a group without braces inside.
 _FONT_GROUP = re.compile(r"\{\\?(em|it|sl|bf|tt|sc|boldsymbol|bm|mathbf)\s+([^{}\\]*(?:\\[%&_#$][^{}\\]*)*)\}")
 # \emph{x}, textit{x}: a font command with one argument without braces inside.
+# \text{CE}, \mathrm{softmax}, \operatorname{tr}: upright text inside math reads as its letters.
+_TEXT_COMMAND = re.compile(r"\\(?:text|textrm|textnormal|textsf|mathrm|mathsf|operatorname)\{([^{}\\]*)\}")
+# \tilde{O}, \hat x, \bar{x}: a math accent on one letter composes with it.
+_MATH_ACCENTS = {
+    **{"tilde": "\u0303", "widetilde": "\u0303", "hat": "\u0302", "widehat": "\u0302", "bar": "\u0304"},
+    **{"overline": "\u0305", "vec": "\u20d7", "dot": "\u0307", "ddot": "\u0308", "check": "\u030c"},
+}
+_MATH_ACCENT = re.compile(
+    r"\\(" + "|".join(sorted(_MATH_ACCENTS, key=len, reverse=True)) + r")(?:\{([A-Za-z])\}|\s+([A-Za-z])(?![A-Za-z]))"
+)
+_TRANSPOSE = re.compile(r"\^(?:\{\\top\}|\\top(?![A-Za-z])|\{\\intercal\}|\\intercal(?![A-Za-z]))")
 _FONT_COMMAND = re.compile(r"(?:\\|(?<![A-Za-z]))(emph|textit|textsl|textbf|texttt|textsc|mathit|mathtt)\{([^{}]*)\}")
 
 _ACCENTS = {
@@ -327,6 +338,10 @@ def _accent(match: re.Match[str]) -> str:
     return _compose(base, accent) or match.group(0)
 
 
+def _math_accent(match: re.Match[str]) -> str:
+    return unicodedata.normalize("NFC", (match.group(2) or match.group(3)) + _MATH_ACCENTS[match.group(1)])
+
+
 def _styled(style: str, text: str) -> str:
     return _STYLE_START[style] + text + _STYLE_END
 
@@ -480,6 +495,8 @@ def _math_tokens(text: str, hints: list[str]) -> str:
     if not commands and not _MATH_MARK.search(text):
         return text
     if commands and "frac" in text:
+        if "√{" in text:  # \frac{1}{\sqrt{n}}: the root first, so the fraction has no inner group
+            text = _SQRT_GROUP.sub(_sqrt_group, text)
         text = _FRAC.sub(_fraction, text)
     parts = _SPACES.split(text)
     previous = ""
@@ -503,7 +520,7 @@ def _math_tokens(text: str, hints: list[str]) -> str:
 
 
 def _fraction(match: re.Match[str]) -> str:
-    top, bottom = (g if len(g) == 1 or g.isalnum() else f"({g})" for g in match.groups())
+    top, bottom = (g if g.removeprefix("√").isalnum() else f"({g})" for g in match.groups())
     return f"{top}/{bottom}"
 
 
@@ -542,6 +559,10 @@ def _clean_piece(text: str) -> str:
         text = _FONT_GROUP.sub(_font_group, text)
         text = _FONT_COMMAND.sub(_font_command, text)
     if backslash:
+        if brace:
+            text = _TEXT_COMMAND.sub(lambda m: m.group(1), text)
+        text = _MATH_ACCENT.sub(_math_accent, text)
+        text = _TRANSPOSE.sub("ᵀ", text)
         text = _ACCENT.sub(_accent, text)
         text = _ESCAPE.sub(lambda m: _ESCAPED.get(m.group(1), m.group(1)), text)
         text = _ABBREVIATION.sub(lambda m: _ABBREVIATIONS[m.group(1)], text)

@@ -397,3 +397,10 @@ def test_dollars_around_math_go_and_money_keeps_them():  # as in arXiv abstracts
     assert clean_tex("we use $\\|\\nabla f(x)\\|\\leq \\epsilon$.") == "we use ‖∇ f(x)‖≤ ϵ."
     assert clean_tex("costs $5 and $10 total") == "costs $5 and $10 total"
     assert clean_tex("price \\$5 and $x$") == "price $5 and x"
+
+
+def test_math_accents_text_and_transpose_read():
+    assert clean_tex("regret $\\tilde{O}(\\sqrt{T})$, rate $\\frac{1}{\\sqrt{n}}$") == "regret Õ(√T), rate 1/√n"
+    assert clean_tex("$\\mathrm{softmax}(QK^\\top)$ and $W^{\\top}x$") == "softmax(QKᵀ) and Wᵀx"
+    assert clean_tex("$\\hat x$, $\\bar{y}$, $\\mathcal{L}_{\\text{CE}}$") == "x̂, ȳ, ℒ_{CE}"
+    assert clean_tex("a \\tilde{ab} stays") == "a \\tilde{ab} stays"  # an accent over two letters: unsure
