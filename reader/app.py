@@ -7,19 +7,24 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
+from typing import NamedTuple
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from reader.clipboard import copy_system, open_url
 from reader.collection import Collection
+from reader.commands import ACTIONS, COMMANDS, keymap, keys_text
 from reader.config import Config
 from reader.core.library import OpenLibrary
 from reader.digest import Library, LibraryLoader
@@ -31,6 +36,7 @@ from reader.paper import Paper
 from reader.screens.main import MainScreen
 from reader.screens.store_problem import StoreProblemScreen
 from reader.store import Store, StoreError, take_warnings
+from reader.widgets.bindings import bindings_for
 
 HANGUP_GRACE = 2.0  # seconds a hung-up app gets to exit normally
 
@@ -44,6 +50,15 @@ def styles_path() -> Path:
 
 
 LOAD_UPDATE_S = 0.25  # how often the list grows while a big digest loads
+NOTICES_KEPT = 200
+
+
+class Notice(NamedTuple):
+    """A notice the app showed."""
+
+    title: str
+    message: str
+    severity: str
 
 
 class PaperReaderApp(App[int]):
@@ -52,7 +67,7 @@ class PaperReaderApp(App[int]):
     TITLE = "paper-reader"
     CSS_PATH = str(styles_path())
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]
+    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True), *bindings_for("app")]
 
     def __init__(
         self,
@@ -65,6 +80,7 @@ class PaperReaderApp(App[int]):
         builder: IndexBuilder | None = None,
     ) -> None:
         super().__init__()
+        self.notices: deque[Notice] = deque(maxlen=NOTICES_KEPT)
         self.config = config or Config()
         self.library = library
         self.loader = loader
@@ -91,6 +107,24 @@ class PaperReaderApp(App[int]):
     def similarity(self) -> Similarity | None:
         """The comparison "more like this" and ``rank:`` use, once built."""
         return self.core.similarity
+
+    @property
+    def key_overrides(self) -> dict[str, str]:
+        """The config's ``[keys]``: action -> keys (what the key bar, help and palette show)."""
+        return self.config.keys
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Show a notice, and keep it in ``notices`` (the latest ones: what was said, for tests and users)."""
+        self.notices.append(Notice(title, message, severity))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
@@ -150,8 +184,8 @@ class PaperReaderApp(App[int]):
                 markup=False,
             )
         if self.config.keys:
-            # Config actions name MainScreen bindings ("bookmark", "similar", ...).
-            known = {b.id.removeprefix("main.") for b in MainScreen.BINDINGS if isinstance(b, Binding) and b.id}
+            # Config actions name commands of the table ("bookmark", "similar", ...).
+            known = set(ACTIONS)
             unknown = sorted(set(self.config.keys) - known)
             if unknown:
                 self.notify(
@@ -161,7 +195,7 @@ class PaperReaderApp(App[int]):
                     markup=False,
                     timeout=10,
                 )
-            self.set_keymap({f"main.{action}": keys for action, keys in self.config.keys.items()})
+            self.set_keymap(keymap(self.config.keys))
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.push_screen(MainScreen(self))
         if self.loader is not None:
@@ -310,7 +344,7 @@ class PaperReaderApp(App[int]):
     def _copied(self, text: str, what: str, ok: bool, detail: str) -> None:
         shown = text if len(text) <= 300 else text[:300] + "…"
         if ok:
-            self._clipboard = text  # Textual's own paste buffer; the system clipboard has it already
+            self.copy_to_clipboard(text)  # the app's paste buffer (and OSC 52, harmless: the same text)
             self.notify(shown, title=f"Copied {what} to the clipboard", markup=False)
         else:
             self.copy_to_clipboard(text)
@@ -349,30 +383,19 @@ class PaperReaderApp(App[int]):
 
     # -- command palette -------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for system in super().get_system_commands(screen):
+            if system.title != "Keys":  # Textual's key panel: our Help lists every key
+                yield system
         if not isinstance(screen, MainScreen):
             return
-        for title, help_text, action in [
-            ("Bookmark paper", "Bookmark the selected paper on/off (b)", screen.action_bookmark),
-            ("Bookmarks only", "Show only bookmarked papers, on/off (B)", screen.action_bookmarks_only),
-            ("Edit tags", "Add or remove the selected paper's tags (t)", screen.action_tags),
-            ("Filter by tag …", "Show papers with a tag (#)", screen.action_tag_filter),
-            ("Edit note", "Edit the selected paper's note (n)", screen.action_note),
-            ("Copy link", "Copy the primary link (y)", screen.action_copy_link),
-            ("Copy …", "Choose a link, the title, Markdown or BibTeX to copy (Y)", screen.action_copy_choose),
-            ("Open link", "Open the primary link in the browser (o)", screen.action_open_link),
-            ("More like this", "Papers most similar to the selected one (s)", screen.action_similar),
-            ("Mark all shown read", "Mark every paper in the list read (R)", screen.action_mark_all_read),
-            ("Mark unread", "Mark the selected or marked papers unread (U)", screen.action_mark_unread),
-            ("Own link …", "Set the selected paper's own link, shown and exported first (L)", screen.action_set_link),
-            ("Undo", "Undo the last bookmark, tag, note, link or read-mark change (u)", screen.action_undo),
-            ("Redo", "Redo what was undone (ctrl+r)", screen.action_redo),
-            ("Save search …", "Save the current search; 1-9 recall (ctrl+s)", screen.action_save_search),
-            ("Export bookmarks …", "Write bookmarked, marked, shown or tagged papers to a file", screen.action_export),
-            ("Refresh", "Show changes made in another terminal (ctrl+l)", screen.action_refresh),
-            ("Help", "Keys and query language (?)", screen.action_help),
-        ]:
-            yield SystemCommand(title, help_text, action)
+        overrides = self.config.keys
+        for command in COMMANDS:
+            if command.title:
+                keys = keys_text(command, overrides)
+                help_text = f"{command.help} ({keys})" if keys else command.help
+                yield SystemCommand(
+                    command.title, help_text, partial(screen.run_action, command.call or command.action)
+                )
 
 
 def run_app(

@@ -24,39 +24,13 @@ from pathlib import Path
 
 from platformdirs import user_config_dir
 
+from reader.commands import ACTIONS  # the actions [keys] can rebind, from the command table
+
 CONFIG_NAME = "config.toml"
 ENV_VAR = "PAPER_READER_CONFIG"
 KNOWN = ("theme", "digests", "fetch_max", "keys")
 FETCH_MAX = 500  # papers fetched at most for one day (paper-reader fetch)
 MAX_BYTES = 1_000_000  # a config file is a few lines; more is a wrong path (a digest, /dev/zero)
-# The actions [keys] can rebind: the ids of the main screen's bindings.
-ACTIONS = (
-    "focus_search",
-    "bookmark",
-    "bookmarks_only",
-    "tags",
-    "tag_filter",
-    "note",
-    "copy_link",
-    "copy_choose",
-    "open_link",
-    "read_on",
-    "similar",
-    "cycle_sort",
-    "mark",
-    "clear_marks",
-    "mark_all_read",
-    "mark_unread",
-    "set_link",
-    "undo",
-    "redo",
-    "save_search",
-    "remove_filter",
-    "refresh",
-    "help",
-    "quit",
-    *(f"saved_search_{n}" for n in range(1, 10)),
-)
 # Key names as Textual reports them: modifiers joined with "+" to a named key, a letter or
 # digit, or the name of a character (question_mark, slash); one character alone is also fine.
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")

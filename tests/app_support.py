@@ -66,4 +66,4 @@ def rows(app: PaperReaderApp, limit: int = 50) -> list[str]:
 
 def notifications(app: PaperReaderApp) -> list[str]:
     """Titles and messages of the notifications shown so far."""
-    return [f"{n.title} {n.message}" for n in app._notifications]
+    return [f"{n.title} {n.message}" for n in app.notices]

@@ -69,7 +69,9 @@ async def test_tag_modal_note_editor_notifications_export_and_palette(tmp_path, 
         assert str(app.screen.query_one(OptionList).get_option_at_index(0).prompt) == f"#{MARKUP_TAG}  (1)"
         await pilot.press("escape")
         # export writes the text as it is, with no escape sequences
-        await pilot.press("b", "ctrl+p", *"export bookmarks", "enter")
+        await pilot.press("b", "ctrl+p", *"export papers")
+        await settle(app, pilot)
+        await pilot.press("enter")
         await settle(app, pilot)
         await pilot.press("enter", "down", "enter", "enter")  # bookmarked, markdown, current folder
         await settle(app, pilot)

@@ -16,6 +16,11 @@ class ReaderHost(Protocol):
     indexing: bool  # True until the search index is built
     readonly: bool  # nothing is saved
 
+    @property
+    def key_overrides(self) -> dict[str, str]:
+        """The config's ``[keys]``: action -> keys (reader.commands)."""
+        ...
+
     async def index_ready(self) -> SearchEngine:
         """The search engine, once the index is built."""
         ...

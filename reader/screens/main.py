@@ -9,11 +9,10 @@ from typing import TypeVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from reader.collection import Collection
 from reader.core.exporting import ExportError, FolderMissing, default_folder
@@ -32,7 +31,9 @@ from reader.screens.note import NoteScreen
 from reader.screens.tags import TagsScreen
 from reader.sorting import SORTS
 from reader.store import StoreError
+from reader.widgets.bindings import bindings_for
 from reader.widgets.filter_chips import Chip, FilterChips, filter_tokens, without_token
+from reader.widgets.key_bar import KeyBar
 from reader.widgets.paper_detail import PaperDetail
 from reader.widgets.paper_list import PaperList
 from reader.widgets.search_box import SearchBox
@@ -46,36 +47,7 @@ DEBOUNCE = 0.02
 class MainScreen(Screen[None]):
     """Browse, search and annotate papers: keys become calls to the core (reader.core), answers are rendered."""
 
-    BINDINGS = [
-        Binding("slash", "focus_search", "Search", id="main.focus_search"),
-        Binding("b", "bookmark", "Bookmark", id="main.bookmark"),
-        Binding("B", "bookmarks_only", "Bookmarks", id="main.bookmarks_only"),
-        Binding("t", "tags", "Tags", id="main.tags"),
-        Binding("number_sign", "tag_filter", "By tag", id="main.tag_filter"),
-        Binding("n", "note", "Note", id="main.note"),
-        Binding("y", "copy_link", "Copy link", id="main.copy_link"),
-        Binding("Y", "copy_choose", "Copy…", id="main.copy_choose"),
-        Binding("o", "open_link", "Open", id="main.open_link"),
-        Binding("space", "read_on", "Read on", id="main.read_on"),
-        Binding("s", "similar", "Similar", id="main.similar"),
-        Binding("S", "cycle_sort", "Sort", id="main.cycle_sort"),
-        Binding("v", "mark", "Mark", id="main.mark"),
-        Binding("V", "clear_marks", "Clear marks", show=False, id="main.clear_marks"),
-        Binding("R", "mark_all_read", "All read", show=False, id="main.mark_all_read"),
-        Binding("U", "mark_unread", "Unread", show=False, id="main.mark_unread"),
-        Binding("L", "set_link", "Own link", show=False, id="main.set_link"),
-        Binding("u", "undo", "Undo", id="main.undo"),
-        Binding("ctrl+r", "redo", "Redo", show=False, id="main.redo"),
-        Binding("ctrl+s", "save_search", "Save search", show=False, id="main.save_search"),
-        *[
-            Binding(str(n), f"saved_search({n})", f"Saved search {n}", show=False, id=f"main.saved_search_{n}")
-            for n in range(1, 10)
-        ],
-        Binding("x", "remove_filter", "Remove filter", show=False, id="main.remove_filter"),
-        Binding("ctrl+l", "refresh", "Refresh", show=False, id="main.refresh"),
-        Binding("question_mark", "help", "Help", id="main.help"),
-        Binding("q", "app.quit", "Quit", id="main.quit"),
-    ]
+    BINDINGS = bindings_for("main")  # from the command table (reader.commands)
 
     def __init__(self, host: ReaderHost) -> None:
         super().__init__()
@@ -91,6 +63,7 @@ class MainScreen(Screen[None]):
         self.similar_to: Paper | None = None
         self.sort = "relevance"
         self._restore_at: tuple[str | None, int] | None = None
+        self._picked = False  # a result was picked with ctrl+n / ctrl+p in the search box
 
     @property
     def core(self) -> OpenLibrary:
@@ -112,7 +85,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="panes"):
             yield PaperList(self.collection.papers, id="papers")
             yield PaperDetail(id="detail")
-        yield Footer()
+        yield KeyBar(self.host.key_overrides, id="keys")
 
     def on_mount(self) -> None:
         papers = self.query_one(PaperList)
@@ -202,6 +175,7 @@ class MainScreen(Screen[None]):
             return
         query = found.query
         self._applied_text = query.text
+        self._picked = False  # new results: enter in the search box takes the top one again
         papers = self.query_one(PaperList)
         if query.terms and self.core.engine is not None:
             # Highlights are found in the title as shown (TeX made readable), not the raw one.
@@ -264,19 +238,29 @@ class MainScreen(Screen[None]):
 
     # -- moving between widgets ---------------------------------------------------------
     def action_to_list(self, top: bool) -> None:
-        """Leave the search box for the list (``top``: select the top result of the current query)."""
-        # The box may hold keys whose Changed message has not reached us yet.
-        self.query_text = self.query_one(SearchBox).value
-        if self._wanted() != self._applied_text and self.core.engine is not None:
-            # The latest keystroke's search has not landed yet: search now, so the
-            # paper the user acts on next is the top result of what they typed.
-            self.workers.cancel_group(self, "search")
-            self._generation += 1
-            self._apply(self.core.search(self.query_text, self.sort, self.bookmarks_only), None, self._generation)
+        """Leave the search box for the list (``top``: select the top result of the current query).
+
+        A result picked with ctrl+n / ctrl+p stays selected, as enter takes it in fzf.
+        """
+        ranked = self._catch_up()
         papers = self.query_one(PaperList)
         self.set_focus(papers)
-        if top:
+        if top and (ranked or not self._picked):
             papers.cursor = 0
+        self._mark_read(papers.paper)  # the user chose to go to this paper
+
+    def _catch_up(self) -> bool:
+        """Search for the query in the box now if its search has not landed yet; True if it did."""
+        # The box may hold keys whose Changed message has not reached us yet.
+        self.query_text = self.query_one(SearchBox).value
+        if self._wanted() == self._applied_text or self.core.engine is None:
+            return False
+        # The latest keystroke's search has not landed yet: search now, so the
+        # paper the user acts on next is the top result of what they typed.
+        self.workers.cancel_group(self, "search")
+        self._generation += 1
+        self._apply(self.core.search(self.query_text, self.sort, self.bookmarks_only), None, self._generation)
+        return True
 
     @on(PaperList.ClearQuery)
     def clear_query(self) -> None:
@@ -291,13 +275,33 @@ class MainScreen(Screen[None]):
     def action_focus_search(self) -> None:
         self.set_focus(self.query_one(SearchBox))
 
+    def action_move_selection(self, step: int) -> None:
+        """Move the list's selection from the search box (ctrl+n / ctrl+p, as in fzf)."""
+        self._catch_up()
+        papers = self.query_one(PaperList)
+        papers.cursor += step
+        self._picked = True
+
+    @on(PaperList.LeaveTop)
+    def leave_top(self) -> None:
+        self.action_focus_search()
+
+    @on(PaperList.Open)
+    def open_paper(self, event: PaperList.Open) -> None:
+        if event.paper is not None:
+            self._mark_read(event.paper)
+            self.set_focus(self.query_one(PaperDetail))
+
     @on(PaperList.Highlighted)
     def paper_highlighted(self, event: PaperList.Highlighted) -> None:
-        # Results flashing by while typing in the search box are not read; a paper
-        # selected in the list is.
+        self._show_detail(event.paper)
+
+    @on(PaperList.Chosen)
+    def paper_chosen(self, event: PaperList.Chosen) -> None:
+        # A paper the user moves onto in the list is read; results flashing by while
+        # typing, and the first paper at start-up, are not.
         if self.query_one(PaperList).has_focus:
             self._mark_read(event.paper)
-        self._show_detail(event.paper)
 
     def _mark_read(self, paper: Paper | None) -> None:
         if paper is None or self.core.is_read(paper) or self.host.readonly:
@@ -517,7 +521,7 @@ class MainScreen(Screen[None]):
         self.notify("Refreshed from the store.", markup=False, timeout=2)
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(self.host.key_overrides))
 
     # -- daily triage ------------------------------------------------------------------
     def action_mark(self) -> None:
@@ -539,7 +543,7 @@ class MainScreen(Screen[None]):
         for position in range(papers.cursor + 1, len(papers.rows)):
             if not self.collection.is_read(papers.papers[papers.rows[position]]):
                 self.set_focus(papers)
-                papers.cursor = position
+                papers.move_to(position)
                 return
         self.notify("No unread papers below this one.", markup=False, timeout=3)
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import numpy as np
 from textual import events
-from textual.binding import Binding
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -15,12 +14,14 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from reader.paper import Paper
+from reader.widgets.bindings import bindings_for
 from reader.widgets.focus import move_focus, redirect_key
 
 BOOKMARK_MARK = "★"
 UNREAD_MARK = "●"
 MARK = "▌"
-MAX_CHIPS_SHARE = 3  # tags take at most 1/3 of a row
+MAX_CHIPS_SHARE = 3
+FOCUS_MOVES = frozenset({"focus_search"})  # run at once (reader.widgets.focus)  # tags take at most 1/3 of a row
 
 
 class PaperList(ScrollView, can_focus=True):
@@ -37,20 +38,19 @@ class PaperList(ScrollView, can_focus=True):
         "paper-list--marked",
         "paper-list--seen",
     }
-    BINDINGS = [
-        Binding("j,down", "cursor_down", "Down", show=False),
-        Binding("k,up", "cursor_up", "Up", show=False),
-        Binding("g,home", "first", "First", show=False),
-        Binding("G,end", "last", "Last", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("escape", "clear_query", "Clear search", show=False),
-    ]
+    BINDINGS = bindings_for("list")  # from the command table (reader.commands)
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
 
     class Highlighted(Message):
-        """The paper under the cursor changed (None: the list is empty)."""
+        """The paper under the cursor changed (None: the list is empty); shown, not yet read."""
+
+        def __init__(self, paper: Paper | None) -> None:
+            super().__init__()
+            self.paper = paper
+
+    class Chosen(Message):
+        """The user moved onto this paper (a key or a click), so it counts as read."""
 
         def __init__(self, paper: Paper | None) -> None:
             super().__init__()
@@ -58,6 +58,16 @@ class PaperList(ScrollView, can_focus=True):
 
     class ClearQuery(Message):
         """The user asked to clear the search (escape in the list)."""
+
+    class LeaveTop(Message):
+        """``up`` at the first row: the user wants the search box."""
+
+    class Open(Message):
+        """``enter`` on a row: read this paper (the detail pane takes the focus)."""
+
+        def __init__(self, paper: Paper | None) -> None:
+            super().__init__()
+            self.paper = paper
 
     def __init__(self, papers: list[Paper], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -122,23 +132,34 @@ class PaperList(ScrollView, can_focus=True):
         self.refresh()
 
     # -- actions -------------------------------------------------------------------------
+    def move_to(self, position: int) -> None:
+        """Move the cursor as the user asked (a key, a click): the paper is chosen, so read."""
+        self.cursor = position
+        self.post_message(self.Chosen(self.paper))
+
     def action_cursor_down(self) -> None:
-        self.cursor += 1
+        self.move_to(self.cursor + 1)
 
     def action_cursor_up(self) -> None:
-        self.cursor -= 1
+        if self.cursor == 0:
+            self.post_message(self.LeaveTop())  # up at the top: back to the search box, as in fzf
+            return
+        self.move_to(self.cursor - 1)
+
+    def action_open(self) -> None:
+        self.post_message(self.Open(self.paper))
 
     def action_first(self) -> None:
-        self.cursor = 0
+        self.move_to(0)
 
     def action_last(self) -> None:
-        self.cursor = len(self.rows) - 1
+        self.move_to(len(self.rows) - 1)
 
     def action_page_down(self) -> None:
-        self.cursor += max(1, self.scrollable_content_region.height - 1)
+        self.move_to(self.cursor + max(1, self.scrollable_content_region.height - 1))
 
     def action_page_up(self) -> None:
-        self.cursor -= max(1, self.scrollable_content_region.height - 1)
+        self.move_to(self.cursor - max(1, self.scrollable_content_region.height - 1))
 
     def toggle_mark(self) -> None:
         """Mark or unmark the paper under the cursor, then move down."""
@@ -146,7 +167,7 @@ class PaperList(ScrollView, can_focus=True):
         if paper is None:
             return
         self.marked.symmetric_difference_update({paper.id})
-        self.cursor += 1
+        self.move_to(self.cursor + 1)
         self.refresh()
 
     def clear_marks(self) -> None:
@@ -164,9 +185,9 @@ class PaperList(ScrollView, can_focus=True):
     def action_clear_query(self) -> None:
         self.post_message(self.ClearQuery())
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         if not redirect_key(self, event):
-            await move_focus(self, event, {"slash": "screen.focus_search"})
+            await move_focus(self, event, FOCUS_MOVES)
 
     def on_focus(self) -> None:
         # Coming back to the list selects the paper under the cursor again.
@@ -178,7 +199,7 @@ class PaperList(ScrollView, can_focus=True):
             return  # on the border or the scrollbar
         row = self.scroll_offset.y + offset.y
         if 0 <= row < len(self.rows):
-            self.cursor = row
+            self.move_to(row)
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows))
