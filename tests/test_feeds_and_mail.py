@@ -207,6 +207,7 @@ def arxiv_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
             self.wfile.write(body)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.handle_error = lambda request, address: None  # a client that hung up is not the test's output
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("PAPER_READER_ARXIV_URL", f"http://127.0.0.1:{server.server_address[1]}/rss")
     waits: list[float] = []
