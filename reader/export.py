@@ -181,7 +181,7 @@ def _code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-_RIS_TAG_LIKE = re.compile(r"^[A-Z][A-Z0-9]  -")
+_RIS_TAG_LIKE = re.compile(r"^\S\S  -")  # any two characters: readers differ on what a tag may be
 
 
 def _ris_field(tag: str, value: str) -> list[str]:

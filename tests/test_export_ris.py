@@ -8,6 +8,8 @@ import json
 
 import pytest
 from conftest import ABSTRACT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reader.cli import main
 from reader.export import FORMATS, export, ris
@@ -96,3 +98,16 @@ def test_csv_neutralises_a_title_that_starts_a_formula(first):
     assert row[1] == "'" + title  # the text is all there, but a spreadsheet reads it as text
     assert row[3] == "'" + first + "tag" and row[4] == "'" + first + "1+1"
     assert not any(cell[:1] in "=+-@" for cell in row if cell)
+
+
+LINE_PIECES = ["ER  - ", "TY  - GEN", "1A  - x", "é2  - y", "\n", "\r\n", "\r", " ", "a", "-", "  -"]
+HOSTILE_RIS = st.lists(st.sampled_from(LINE_PIECES), max_size=12).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=HOSTILE_RIS, abstract=HOSTILE_RIS, note=HOSTILE_RIS, tags=st.lists(HOSTILE_RIS, max_size=3))
+def test_any_text_stays_inside_its_one_ris_record(title, abstract, note, tags):
+    paper = Paper.make(title or "t", abstract)
+    records = parse_ris(export([(paper, {"note": note, "tags": tags}), (PAPER, None)], "ris"))
+    assert len(records) == 2 and [t for t, _ in records[1]][:3] == ["TY", "ID", "TI"]
+    assert {tag for tag, _ in records[0]} <= {"TY", "ID", "TI", "AB", "UR", "KW", "N1"}
