@@ -127,3 +127,16 @@ def test_any_source_metadata_gives_one_entry(authors, date, arxiv):
     meta = PaperMeta(arxiv_id=arxiv, authors=tuple(authors), published=date)
     [entry] = _parse(bibtex(Paper("0123456789abcdef", "T", "A", meta=meta)))
     assert all(_tex_problems(value) == [] for name, value in entry.items() if name not in ("key", "url", "title"))
+
+
+def test_the_cli_export_of_a_bookmarked_tex_paper_reads_back(tmp_path, capsys):
+    from reader.cli import main
+
+    db = str(tmp_path / "store.json")
+    pairs, _ = read_digest(bundled_digest())
+    title = next(t for t, a in pairs if "42.9\\%" in a and "{\\sc MwpBench}" in a)
+    assert main(["bookmark", Paper.make(title, "").id[:8], "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["export", "--format", "bibtex", "--bookmarked", "--db", db]) == 0
+    [entry] = _parse(capsys.readouterr().out)
+    assert "42.9\\% in micro" in entry["abstract"] and "{\\sc MwpBench}" in entry["abstract"]

@@ -111,3 +111,18 @@ def test_any_text_stays_inside_its_one_ris_record(title, abstract, note, tags):
     records = parse_ris(export([(paper, {"note": note, "tags": tags}), (PAPER, None)], "ris"))
     assert len(records) == 2 and [t for t, _ in records[1]][:3] == ["TY", "ID", "TI"]
     assert {tag for tag, _ in records[0]} <= {"TY", "ID", "TI", "AB", "UR", "KW", "N1"}
+
+
+CELL = st.lists(st.sampled_from(["=", "+", "-", "@", "\t", "\r", "\n", '"', ",", ";", "a", " ", "1"]), max_size=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=CELL.map("".join), note=CELL.map("".join), tags=st.lists(CELL.map("".join), max_size=2))
+def test_csv_reads_back_and_no_cell_is_a_formula(title, note, tags):
+    paper = Paper.make(title or "t", "abstract")
+    header, row = list(csv.reader(io.StringIO(export([(paper, {"note": note, "tags": tags})], "csv"), newline="")))
+    assert len(row) == len(header)
+    assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in row)
+    cells = dict(zip(header, row))
+    for name, value in (("title", title or "t"), ("note", note), ("tags", "; ".join(tags))):
+        assert cells[name] in (value, "'" + value)
