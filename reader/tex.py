@@ -18,6 +18,15 @@ everything else exactly as it was:
 - inside math (a run of non-space characters holding ``^``, ``_``, ``=``, ``<`` or
   ``>``), Greek names, ``ell`` and ``infty`` become letters (``varepsilon^2`` -> ``ε²``);
   with a backslash (``\\alpha``) they do anywhere;
+- command words whose backslash was lost become symbols: names no English word spells
+  (:data:`COMMANDS`: ``leq``, ``rightarrow``, ``nabla``, ``sqrt``, ``varepsilon``) anywhere,
+  and they make their run math; English-looking ones (:data:`MATH_COMMANDS`: ``in``,
+  ``times``, ``ll``) only inside math. Names glued together or to one variable letter split
+  (``drightarrowR`` -> ``d→R``, ``nvarepsilon`` -> ``nε``, ``tgeq`` -> ``t≥``) unless the
+  letters are an English word (``all``, ``noting``); ``big``/``left``/``right`` before a
+  bracket only size it and vanish; ``(varepsilon,delta)`` and ``leq alpha`` read as math;
+- well-formed math (``$\\mathcal{O}(\\log n)$``, ``\\frac{1}{2}``, ``\\tilde{O}``, ``K^\\top``)
+  reads too; dollars go only around what is surely math (``$5 and $10`` keeps them);
 - super- and subscripts become Unicode only when every character has a form
   (``^2`` -> ``²``, ``N^{-alpha}`` -> ``N⁻ᵅ``, ``w_{min}`` -> ``wₘᵢₙ``; ``n^{3/2}`` stays),
   and ``^*`` is written ``*``.
