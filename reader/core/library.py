@@ -300,11 +300,21 @@ class OpenLibrary:
         return Changed(f"Marked {what}" if len(todo) == 1 else f"Marked {len(todo)} papers {what}", _ids(todo))
 
     def visit(self, paper: Paper) -> bool:
-        """The user moved onto a paper: mark it read (not an undo step). True when it was unread."""
+        """The user moved onto a paper: mark it read (not an undo step). True when it was unread.
+
+        The mark is in memory at once and reaches the disk within a moment, off the caller's
+        thread (see Store.mark_read_later): moving the cursor never waits for the disk.
+        """
         if self.is_read(paper) or self.readonly:
             return False
-        self._write(lambda: self.store.mark_read([paper]))
+        self.store.mark_read_later(paper)
+        self.collection.state.read.add(paper.id)
         return True
+
+    def flush(self) -> None:
+        """Write the read marks still waiting (on exit, or when the terminal goes away)."""
+        if not self.readonly:
+            self.store.flush()
 
     def undo(self) -> Replayed:
         """Undo the last step (this or another process's)."""

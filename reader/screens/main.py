@@ -122,6 +122,8 @@ class MainScreen(Screen[None]):
 
     def save_now(self) -> None:
         """Remember where the user is in these digests (on exit, or when the terminal goes away)."""
+        with suppress(StoreError):
+            self.core.flush()  # read marks left by moving the cursor, still on their way to disk
         # On unmount the widgets are gone from the DOM; the references still hold their state.
         papers, search = self._widgets
         self.host.save_session(
