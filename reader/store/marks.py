@@ -173,11 +173,15 @@ class Marks:
         return pid in self.read or pid in self.unread
 
     # -- writing (the caller holds the store's lock) -------------------------------------
-    def append(self, events: list[tuple[str, int, int]], sync: bool = True) -> None:
-        """Append (paper id, kind, minute) events and fold them in; fsync'd unless ``sync`` is False."""
+    def append(self, events: list[tuple[str, int, int]], sync: bool = True, fold: bool = True) -> None:
+        """Append (paper id, kind, minute) events and fold them in; fsync'd unless ``sync`` is False.
+
+        ``fold=False`` (a background thread) only writes: the next ``refresh`` folds them in.
+        """
         if not events:
             return
-        self.refresh()
+        if fold:
+            self.refresh()
         payload = encode(events)
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -210,6 +214,8 @@ class Marks:
             raise StoreError(self.path, f"could not save read marks: {err.strerror or err}") from None
         finally:
             os.close(fd)
+        if not fold:
+            return
         array = np.frombuffer(payload[len(payload) - len(events) * RECORD.itemsize :], RECORD)
         self._fold(array)
         if self._stamp is None or self._stamp[1] == size or size == 0:

@@ -16,6 +16,7 @@ its target):
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import os
@@ -156,6 +157,14 @@ def resolve(path: Path) -> Path:
     return target
 
 
+class _Unwritten(StoreError):
+    """Read marks that could not be written (kept to try again)."""
+
+    def __init__(self, err: StoreError, pending: list[tuple[str, int, int]]) -> None:
+        super().__init__(err.path, err.message)
+        self.pending = pending
+
+
 class Store:
     """Annotations per paper id, safe across processes. Reads never block on the lock."""
 
@@ -172,6 +181,7 @@ class Store:
         self._pending: list[tuple[str, int, int]] = []
         self._pending_lock = threading.Lock()
         self._flusher: threading.Timer | None = None
+        self._exit_hook = False
         self.cleanup_temp_files()
         self._open()
 
@@ -600,12 +610,25 @@ class Store:
             return
         minute = int(time.time()) // 60
         with self._pending_lock:
+            if not self._pending and not self._exit_hook:
+                atexit.register(self.flush)  # a normal exit (quit, SIGTERM handled by the app) writes them
+                self._exit_hook = True
             self._pending.append((pid, marksfile.READ, minute))
             self.marks.read.setdefault(pid, minute)
             if self._flusher is None:
-                self._flusher = threading.Timer(FLUSH_SECONDS, self.flush)
+                self._flusher = threading.Timer(FLUSH_SECONDS, self._flush_later)
                 self._flusher.daemon = True
                 self._flusher.start()
+
+    def _flush_later(self) -> None:
+        """The timer's flush: a failure keeps the marks waiting (the next mark, flush or exit tries again)."""
+        with self._pending_lock:
+            self._flusher = None
+        try:
+            self.flush()
+        except StoreError as err:
+            with self._pending_lock:
+                self._pending[:0] = err.pending if isinstance(err, _Unwritten) else []
 
     def flush(self) -> None:
         """Write read marks waiting from ``mark_read_later``."""
@@ -614,9 +637,13 @@ class Store:
             if self._flusher is not None:
                 self._flusher.cancel()
                 self._flusher = None
-            if pending:
+        if pending:
+            # Only written here (this may be the timer's thread): the owner's next read folds them in.
+            try:
                 with self._lock():
-                    self.marks.append(pending)
+                    self.marks.append(pending, fold=False)
+            except StoreError as err:
+                raise _Unwritten(err, pending) from None
 
     def close(self) -> None:
         """Write what is waiting; the store stays usable."""
@@ -699,6 +726,7 @@ class Store:
         store._pending = []
         store._pending_lock = threading.Lock()
         store._flusher = None
+        store._exit_hook = False
         return store
 
     def cleanup_temp_files(self) -> None:
