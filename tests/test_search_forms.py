@@ -273,3 +273,28 @@ async def test_the_detail_pane_highlights_matches_in_the_title_and_the_abstract(
         assert str(title.content) == "Step-by-Step Diffusion: An Elementary Tutorial"
         assert _highlighted(title) == ["Step-by-Step", "Diffusion"]
         assert {"flow", "diffusion"} <= {h.casefold() for h in _highlighted(abstract)}
+
+
+async def test_the_app_lists_partial_matches_apart_dimmed_with_the_missing_word(tmp_path) -> None:
+    from reader.widgets.paper_list import PaperList
+    from tests.app_support import notifications, opened, settle
+
+    async with opened(tmp_path / "store.json") as (app, pilot):
+        await pilot.press("slash", *"chinchilla replication deepmind")
+        await settle(app, pilot)
+        papers = app.screen.query_one(PaperList)
+        assert len(papers.rows) == 0 and len(papers.partial) >= 1
+        assert papers.border_subtitle.startswith("0 / 164")  # not counted with the papers shown
+        assert papers.paper is not None and papers.paper.title == "Chinchilla Scaling: A replication attempt"
+        width = papers.scrollable_content_region.width
+        first = int(papers.partial[0])
+        assert papers._row(first, papers.papers[first], width, "deepmind").plain.rstrip().endswith("lacks deepmind")
+        await pilot.press("enter", "R")  # to the list, then "mark every paper shown read"
+        await settle(app, pilot)
+        assert any("read already" in n for n in notifications(app))  # no paper shown: nothing marked
+        # A query with full matches marks the rows found through their abstract alone.
+        await pilot.press("escape", "slash", *"operator learning")
+        await settle(app, pilot)
+        drawn = [papers._row(int(i), papers.papers[int(i)], width).plain for i in papers.rows]
+        assert any(line.rstrip().endswith("(abstract)") for line in drawn)
+        assert not any(line.rstrip().endswith("(abstract)") for line in drawn if "Operator" in line)

@@ -181,7 +181,16 @@ class MainScreen(Screen[None]):
         papers = self.query_one(PaperList)
         if query.terms and self.core.engine is not None:
             # Highlights are found in the title as shown (TeX made readable), not the raw one.
-            papers.show(found.rows, lambda paper: self.core.title_spans(paper, query), keep)
+            worded = any(t.kind in ("fuzzy", "exact", "phrase") and not t.negate for t in query.terms)
+            papers.show(
+                found.rows,
+                lambda paper: self.core.title_spans(paper, query),
+                keep,
+                # Papers lacking one word of the query, after the others; rows found by their abstract marked.
+                partial=found.partial,
+                missing=found.missing,
+                mark_abstract=worded,
+            )
         else:
             papers.show(found.rows, lambda paper: [], keep)
         self.shown, self.unread, self.total = len(found), found.unread, found.total

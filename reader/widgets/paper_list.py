@@ -37,6 +37,8 @@ class PaperList(ScrollView, can_focus=True):
         "paper-list--stored",
         "paper-list--marked",
         "paper-list--seen",
+        "paper-list--partial",
+        "paper-list--missing",
     }
     BINDINGS = bindings_for("list")  # from the command table (reader.commands)
 
@@ -73,6 +75,11 @@ class PaperList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.papers = papers
         self.rows: np.ndarray = np.zeros(0, dtype=np.int64)
+        # Papers matching all of the query but one word, shown dimmed after ``rows`` with the
+        # word they lack; not in ``rows``: never counted or acted on with the shown papers.
+        self.partial: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.missing: tuple[str, ...] = ()
+        self.mark_abstract = False  # mark rows whose title has no match (found through the abstract)
         self.is_bookmarked: Callable[[Paper], bool] = lambda paper: False
         self.is_read: Callable[[Paper], bool] = lambda paper: True
         self.tags_of: Callable[[Paper], list[str]] = lambda paper: []
@@ -85,16 +92,29 @@ class PaperList(ScrollView, can_focus=True):
 
     # -- content -----------------------------------------------------------------------
     def show(
-        self, rows: np.ndarray, spans_of: Callable[[Paper], list[tuple[int, int]]], keep: str | None = None
+        self,
+        rows: np.ndarray,
+        spans_of: Callable[[Paper], list[tuple[int, int]]],
+        keep: str | None = None,
+        partial: np.ndarray | None = None,
+        missing: tuple[str, ...] = (),
+        mark_abstract: bool = False,
     ) -> None:
-        """Show these papers (indices into ``papers``); keep the cursor on paper ``keep`` if shown."""
+        """Show these papers (indices into ``papers``); keep the cursor on paper ``keep`` if shown.
+
+        ``partial`` (with the word each lacks, ``missing``) follow as a dimmed group;
+        ``mark_abstract``: the query has words, so a row whose title has no match is marked.
+        """
         self.rows = rows
+        self.partial = partial if partial is not None else np.zeros(0, dtype=np.int64)
+        self.missing = missing
+        self.mark_abstract = mark_abstract
         self.spans_of = spans_of
         self._span_cache.clear()
-        self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
+        self.virtual_size = Size(self.scrollable_content_region.width, self._lines())
         cursor = 0
         if keep is not None:
-            for position, index in enumerate(rows[:5000]):
+            for position, index in enumerate(np.concatenate((rows[:5000], self.partial)).tolist()):
                 if self.papers[index].id == keep:
                     cursor = position
                     break
@@ -107,6 +127,7 @@ class PaperList(ScrollView, can_focus=True):
         """Show more rows below the current ones (a digest still loading); the cursor stays."""
         first = self.paper is None
         self.rows = rows
+        self.partial, self.missing = np.zeros(0, dtype=np.int64), ()
         self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
         self.refresh()
         if first and len(rows):
@@ -115,12 +136,22 @@ class PaperList(ScrollView, can_focus=True):
     @property
     def paper(self) -> Paper | None:
         """The paper under the cursor."""
-        if 0 <= self.cursor < len(self.rows):
-            return self.papers[self.rows[self.cursor]]
+        if 0 <= self.cursor < self._lines():
+            return self.papers[self._index_at(self.cursor)]
         return None
 
+    def _lines(self) -> int:
+        """Rows on the list: the papers shown, then the partial matches."""
+        return len(self.rows) + len(self.partial)
+
+    def _index_at(self, position: int) -> int:
+        """The paper (index into ``papers``) on line ``position``."""
+        if position < len(self.rows):
+            return int(self.rows[position])
+        return int(self.partial[position - len(self.rows)])
+
     def validate_cursor(self, cursor: int) -> int:
-        return max(0, min(cursor, len(self.rows) - 1))
+        return max(0, min(cursor, self._lines() - 1))
 
     def watch_cursor(self, cursor: int) -> None:
         self.scroll_to_region(Region(0, cursor, 1, 1), animate=False, immediate=True, force=True)
@@ -153,7 +184,7 @@ class PaperList(ScrollView, can_focus=True):
         self.move_to(0)
 
     def action_last(self) -> None:
-        self.move_to(len(self.rows) - 1)
+        self.move_to(self._lines() - 1)
 
     def action_page_down(self) -> None:
         self.move_to(self.cursor + max(1, self.scrollable_content_region.height - 1))
@@ -198,30 +229,34 @@ class PaperList(ScrollView, can_focus=True):
         if offset is None:
             return  # on the border or the scrollbar
         row = self.scroll_offset.y + offset.y
-        if 0 <= row < len(self.rows):
+        if 0 <= row < self._lines():
             self.move_to(row)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows))
+        self.virtual_size = Size(self.scrollable_content_region.width, self._lines())
 
     # -- rendering -----------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         position = self.scroll_offset.y + y
-        if position >= len(self.rows):
+        if position >= self._lines():
             return Strip.blank(width, self.get_visual_style("paper-list--row").rich_style)
-        index = int(self.rows[position])
+        index = self._index_at(position)
         paper = self.papers[index]
         classes = ["paper-list--row"]
+        lacking = ""
+        if position >= len(self.rows):
+            classes.append("paper-list--partial")
+            lacking = self.missing[position - len(self.rows)] if position - len(self.rows) < len(self.missing) else ""
         if paper.id in self.marked:
             classes.append("paper-list--marked")
         if position == self.cursor:
             classes.append("paper-list--cursor")
         base = self.get_visual_style(*classes)
-        row = self._row(index, paper, width)
+        row = self._row(index, paper, width, lacking)
         return Strip(row.render_segments(base)).extend_cell_length(width, base.rich_style).crop(0, width)
 
-    def _row(self, index: int, paper: Paper, width: int) -> Content:
+    def _row(self, index: int, paper: Paper, width: int, lacking: str = "") -> Content:
         style = self.get_visual_style
         marks = Content.assemble(
             (MARK if paper.id in self.marked else " ", style("paper-list--bookmark", partial=True)),
@@ -246,6 +281,12 @@ class PaperList(ScrollView, can_focus=True):
         title = Content(self.title_of(paper))
         if index not in self._span_cache:
             self._span_cache[index] = self.spans_of(paper)
+        if lacking:  # a partial match: the word it lacks, before the other chips
+            chips = Content.assemble(
+                Content(f" lacks {lacking}").stylize(style("paper-list--missing", partial=True)), chips
+            )
+        elif self.mark_abstract and not self._span_cache[index]:  # found through its abstract
+            chips = Content.assemble(Content(" (abstract)").stylize(style("paper-list--seen", partial=True)), chips)
         match = style("paper-list--match", partial=True)
         for start, end in self._span_cache[index]:
             title = title.stylize(match, start, end)
