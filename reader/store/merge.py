@@ -178,7 +178,7 @@ def _merge_marks(store: Store, path: Path) -> Merged:
             changes.append((pid, _read_change(None)))
     if changes:
         store.transaction(changes, f"merge · {path.name[:60]}")
-    seen = {pid: marksfile.date_of(m) for pid, m in theirs.seen.items() if m < mine.seen.get(pid, 1 << 40)}
+    seen = {pid: day for pid, day in theirs.seen_day.items() if day < mine.seen_day.get(pid, "~")}
     if seen:
         store.record_seen(seen)
     return Merged(path, len(changes), len(seen))

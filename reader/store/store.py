@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import gc
 import os
 import stat
 import threading
@@ -157,6 +158,19 @@ def resolve(path: Path) -> Path:
     return target
 
 
+@contextlib.contextmanager
+def quiet_gc() -> Iterator[None]:
+    """No cyclic garbage collection for a while: a big import or a load makes millions of small
+    objects, and the collector's passes over them cost more than the work (100k imports: 3x)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 class _Unwritten(StoreError):
     """Read marks that could not be written (kept to try again)."""
 
@@ -187,6 +201,10 @@ class Store:
 
     def _open(self) -> None:
         """Read the store now (fail now, not later); migrate a schema-1 store once."""
+        with quiet_gc():
+            self._read_now()
+
+    def _read_now(self) -> None:
         marks_path = self.marks.path
         if marks_path.exists() and not marks_path.is_file():
             raise StoreError(marks_path, "read-marks path is not a regular file")
@@ -428,7 +446,7 @@ class Store:
 
         Returns the records as they are after it, in the order of ``changes``.
         """
-        with self._lock():
+        with self._lock(), quiet_gc():
             self.storage.refresh()
             tables = self._tables()
             self.marks.refresh()
