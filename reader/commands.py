@@ -209,6 +209,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("redo", "ctrl+r", "redo what was undone", "Triage", title="Redo"),
     Command("save_search", "ctrl+s", "save the current search under a name", "Triage", title="Save search …"),
     Command(
+        "saved_searches",
+        "",
+        "saved searches: recall, rename or delete one (palette only)",
+        "Triage",
+        title="Saved searches …",
+        rebindable=False,
+    ),
+    Command(
         "saved_search",
         SAVED_SEARCH_KEYS,
         "recall saved search 1 … 9",

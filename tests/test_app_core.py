@@ -11,6 +11,7 @@ from reader.paper import Paper, paper_id
 from reader.screens.note import NoteScreen
 from reader.store import Store
 from reader.widgets.paper_list import PaperList
+from reader.widgets.search_box import SearchBox
 from tests.app_support import notifications, opened, settle
 
 NEURAL_OPERATOR = "Neural Operator: Learning Maps Between Function Spaces"
@@ -115,3 +116,25 @@ async def test_the_note_editor_keeps_both_texts_when_the_note_changed_elsewhere(
         await settle(app, pilot)
         assert Store(db).get(paper.id)["note"] == f"mine\n\n{NOTE_CONFLICT}\nwritten in another terminal"
         assert any("both texts kept" in n for n in notifications(app))
+
+
+async def test_saved_searches_can_be_listed_renamed_and_deleted_from_the_palette(tmp_path):
+    db = tmp_path / "store.json"
+    Store(db).set_setting("saved_searches", [{"name": "ops", "query": "operator"}, {"name": "m", "query": "math"}])
+    async with opened(db) as (app, pilot):
+
+        async def palette(*then: str) -> None:
+            await pilot.press("ctrl+p", *"saved searches")
+            await settle(app, pilot)
+            await pilot.press("enter")
+            await settle(app, pilot)
+            for key in then:
+                await pilot.press(key)
+                await settle(app, pilot)
+
+        await palette("down", "enter", "down", "enter", "ctrl+u", *"maths", "enter")  # rename 2
+        assert app.core.saved_searches()[1].name == "maths"
+        await palette("enter", "down", "down", "enter")  # delete 1
+        assert [(s.name, s.query) for s in app.core.saved_searches()] == [("maths", "math")]
+        await palette("enter", "enter")  # recall 1
+        assert app.screen.query_one(SearchBox).value == "math"

@@ -634,6 +634,45 @@ class MainScreen(Screen[None]):
         search.value = entry.query
         self.notify(entry.query, title=f"Saved search {number}: {entry.name}", markup=False, timeout=3)
 
+    def action_saved_searches(self) -> None:
+        """List the saved searches; the one picked can be recalled, renamed or deleted."""
+        saved = self.core.saved_searches()
+        if not saved:
+            self.notify("No saved searches yet: ctrl+s saves the current search.", markup=False, timeout=3)
+            return
+        items = [(f"{n}  {entry.name}: {entry.query}", str(n)) for n, entry in enumerate(saved, 1)]
+
+        def picked(number: str | None) -> None:
+            if number:
+                entry = saved[int(number) - 1]
+                what = [("Recall", "recall"), ("Rename …", "rename"), ("Delete", "delete")]
+                self.app.push_screen(ChooseScreen(f"{number}  {entry.name}", what), lambda do: act(int(number), do))
+
+        def act(number: int, do: str | None) -> None:
+            if do == "recall":
+                self.action_saved_search(number)
+            elif do == "delete":
+                gone = self._act(lambda: self.core.delete_search(number))
+                if gone is not None:
+                    self.notify(f"{gone.name}: {gone.query}", title="Deleted saved search", markup=False, timeout=4)
+            elif do == "rename":
+                self.app.push_screen(
+                    AskScreen("Rename saved search", saved[number - 1].name), lambda name: rename(number, name)
+                )
+
+        def rename(number: int, name: str | None) -> None:
+            if not name:
+                return
+            try:
+                renamed = self._act(lambda: self.core.rename_search(number, name))
+            except SavedSearchError as err:
+                self.notify(str(err), severity="warning", markup=False)
+                return
+            if renamed is not None:
+                self.notify(f"{renamed.name}: {renamed.query}", title=f"Saved search {number}", markup=False, timeout=4)
+
+        self.app.push_screen(ChooseScreen("Saved searches", items, "enter choose · escape close"), picked)
+
     def action_similar(self) -> None:
         """List the papers most like the selected one, by likeness whatever the sort (escape goes back)."""
         paper = self._need_paper()
