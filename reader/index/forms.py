@@ -44,6 +44,8 @@ _SPELLINGS = (
     ("eller", "eler"),
     ("ellers", "elers"),
     ("ence", "ense"),
+    ("amme", "am"),
+    ("ammes", "ams"),
 )
 _ALPHA_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
 
