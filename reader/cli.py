@@ -374,9 +374,10 @@ def cmd_link(args: argparse.Namespace) -> None:
 
 def cmd_read(args: argparse.Namespace) -> None:
     read = args.command == "read"
-    for pid in args.ids:
-        library, paper = _target(args, pid)
-        library.mark_read([paper], read)
+    found = [_target(args, pid) for pid in args.ids]  # every id first: an unknown one changes nothing
+    library = found[0][0]
+    library.mark_read([paper for _, paper in found], read)  # one undo step for them all
+    for _, paper in found:
         print(("read" if read else "unread") + f"\t{_describe(paper)}")
 
 

@@ -166,3 +166,14 @@ def test_help_says_search_json_is_json_lines_and_export_json_one_array(capsys):
     with pytest.raises(SystemExit):
         main(["export", "--help"])
     assert "one array" in " ".join(capsys.readouterr().out.split())
+
+
+def test_marking_several_papers_read_is_one_undo_step(capsys, db_path):
+    db = str(db_path)
+    ids = [r[0] for r in rows(cli(capsys, "list", "--db", db)[1])[:3]]
+    assert cli(capsys, "read", *ids, "--db", db)[0] == 0
+    assert all(Store(db_path).get(pid)["read_at"] for pid in ids)
+    assert cli(capsys, "undo", "--db", db)[1].startswith("Undid read · 3 papers")
+    assert not any((Store(db_path).get(pid) or {}).get("read_at") for pid in ids)
+    status, _, err = cli(capsys, "read", ids[0], "zzzzzzzzzzzz", "--db", db)
+    assert status == 2 and not Store(db_path).get(ids[0])["read_at"]  # an unknown id: nothing marked
