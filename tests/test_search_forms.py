@@ -285,6 +285,7 @@ async def test_the_app_lists_partial_matches_apart_dimmed_with_the_missing_word(
         papers = app.screen.query_one(PaperList)
         assert len(papers.rows) == 0 and len(papers.partial) >= 1
         assert papers.border_subtitle.startswith("0 / 164")  # not counted with the papers shown
+        assert papers.border_subtitle.endswith(f" · {len(papers.partial)} lack a word")
         assert papers.paper is not None and papers.paper.title == "Chinchilla Scaling: A replication attempt"
         width = papers.scrollable_content_region.width
         first = int(papers.partial[0])

@@ -222,8 +222,11 @@ class MainScreen(Screen[None]):
         self._show_chips()
         marked = len(papers.marked)
         total = max(self.total, self.collection.file_count)
-        papers.border_subtitle = f"{self.shown} / {total} · {self.unread} unread" + (
-            f" · {marked} marked" if marked else ""
+        lacking = len(papers.partial)  # partial matches: shown after, not counted with the others
+        papers.border_subtitle = (
+            f"{self.shown} / {total} · {self.unread} unread"
+            + (f" · {marked} marked" if marked else "")
+            + (f" · {lacking} lack a word" if lacking else "")
         )
         if errors:
             self.notify("; ".join(errors), severity="warning", markup=False)
