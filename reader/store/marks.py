@@ -81,7 +81,10 @@ class Marks:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.read: dict[str, int] = {}  # paper id -> minute it was read
-        self.seen_day: dict[str, str] = {}  # paper id -> ISO date it was first seen
+        self._seen_day: dict[str, str] = {}  # paper id -> ISO date it was first seen
+        # First-seen events read but not folded yet: folded on first use of seen_day (the
+        # command line rarely needs them; an open does not pay for a million dates).
+        self._seen_waiting: list[tuple[np.ndarray, np.ndarray]] = []
         self.unread: dict[str, int] = {}  # latest unread time, to order events merged from elsewhere
         self._stamp: tuple[int, int] | None = None  # (inode, bytes folded in)
 
@@ -107,7 +110,7 @@ class Marks:
         if st is None:
             if self._stamp is not None:
                 self.read, self.unread, self._stamp = {}, {}, None
-                self.seen_day = {}
+                self._seen_day, self._seen_waiting = {}, []
                 return True
             return False
         whole = st.st_size - (st.st_size - len(MAGIC)) % RECORD.itemsize if st.st_size >= len(MAGIC) else 0
@@ -115,7 +118,7 @@ class Marks:
             start = self._stamp[1]
         else:
             self.read, self.unread = {}, {}
-            self.seen_day = {}
+            self._seen_day, self._seen_waiting = {}, []
             start = 0
         if start == whole and self._stamp is not None:
             return False
@@ -143,10 +146,18 @@ class Marks:
         # First seen: the earliest per paper.
         mask = kinds == SEEN
         if mask.any():
-            self._fold_min(ids[mask], minutes[mask])
+            self._seen_waiting.append((ids[mask], minutes[mask]))
         mask = kinds != SEEN
         if mask.any():
             self._fold_latest(ids[mask], minutes[mask], kinds[mask])
+
+    @property
+    def seen_day(self) -> dict[str, str]:
+        """Paper id -> ISO date it was first seen (the live dict: do not change it)."""
+        if self._seen_waiting:
+            waiting, self._seen_waiting = self._seen_waiting, []
+            self._fold_min(np.concatenate([w[0] for w in waiting]), np.concatenate([w[1] for w in waiting]))
+        return self._seen_day
 
     def _fold_min(self, ids: np.ndarray, minutes: np.ndarray) -> None:
         order = np.lexsort((minutes, *_keys(ids)))
@@ -154,7 +165,7 @@ class Marks:
         first = np.ones(len(ids), bool)
         first[1:] = ids[1:] != ids[:-1]
         ids, minutes = ids[first], minutes[first]
-        days = self.seen_day
+        days = self._seen_day
         unique, inverse = np.unique(minutes, return_inverse=True)
         names = np.array([date_of(int(m)) for m in unique.tolist()], object)[inverse]
         pids = _names(ids)
