@@ -26,7 +26,7 @@ from reader.links import Link
 from reader.paper import Paper
 from reader.query import Query, parse_query
 from reader.sorting import SORTS, sort_rows
-from reader.store import Store, is_kept, tag_counts
+from reader.store import Annotation, Store, is_kept, tag_counts
 
 SIMILAR_LIMIT = 50  # papers in a "more like this" list (besides the paper itself)
 NOTE_CONFLICT = "── the note as it was saved elsewhere meanwhile (both kept) ──"
@@ -79,6 +79,11 @@ class OpenLibrary:
     def record(self, paper: Paper) -> dict[str, Any]:
         """The paper's stored record, cleaned for showing ({} when it has none)."""
         return self.collection.record(paper)
+
+    def annotation(self, paper: Paper) -> Annotation | None:
+        """What the user made of the paper, typed (None when the store holds nothing for it)."""
+        record = self.record(paper)
+        return Annotation.of(record) if record else None
 
     def tags(self, paper: Paper) -> list[str]:
         """The paper's tags, in the order they were added."""

@@ -333,12 +333,12 @@ class MainScreen(Screen[None]):
     def _show_detail(self, paper: Paper | None) -> None:
         detail = self.query_one(PaperDetail)
         if paper is None:
-            detail.show(None, {}, [])
+            detail.show(None, None, [])
         else:
             query, engine = parse_query(self._applied_text), self.core.engine
             detail.show(
                 paper,
-                self.collection.record(paper),
+                self.core.annotation(paper),
                 self.collection.links(paper),
                 self.collection.seen_before(paper),
                 # Where the query shown matched the title and abstract (None: nothing to highlight).
@@ -480,7 +480,8 @@ class MainScreen(Screen[None]):
         paper = self._need_paper()
         if paper is None:
             return
-        current = str(self.core.record(paper).get("link") or "")
+        annotation = self.core.annotation(paper)
+        current = annotation.link if annotation is not None else ""
 
         def answered(url: str | None) -> None:
             if url is None or url == current:

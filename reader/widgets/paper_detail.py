@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -13,6 +12,7 @@ from textual.widgets import Static
 from reader.index.highlight import Matched
 from reader.links import Link
 from reader.paper import Paper
+from reader.store import Annotation
 from reader.tex import tex_spans
 
 # How TeX's emphasis shows; the text itself is never parsed as markup.
@@ -52,7 +52,7 @@ class PaperDetail(VerticalScroll, can_focus=True):
     def show(
         self,
         paper: Paper | None,
-        record: dict[str, Any],
+        annotation: Annotation | None,
         links: list[Link],
         seen: str = "",
         matched: Callable[[str, str], Matched] | None = None,
@@ -76,8 +76,8 @@ class PaperDetail(VerticalScroll, can_focus=True):
         why = matched(shown_title[0], shown_abstract[0]) if matched is not None else Matched((), ())
         title.update(_styled(*shown_title, why.title))
         facts = [f"id {paper.id}"]
-        if record.get("bookmarked_at"):
-            facts.insert(0, "★ bookmarked " + str(record["bookmarked_at"])[:10])
+        if annotation is not None and annotation.bookmarked_at:
+            facts.insert(0, "★ bookmarked " + annotation.bookmarked_at[:10])
         if seen:
             facts.append(seen)
         if paper.from_store:
@@ -85,10 +85,10 @@ class PaperDetail(VerticalScroll, can_focus=True):
         elif paper.source:
             facts.append(paper.source.rsplit("/", 1)[-1])
         meta.update(Content("  ·  ".join(facts)))
-        tag_list = list(record.get("tags") or [])
+        tag_list = list(annotation.tags) if annotation is not None else []
         tags.display = bool(tag_list)
         tags.update(Content("Tags: " + "  ".join(f"#{t}" for t in tag_list)))
-        note_text = record.get("note") or ""
+        note_text = annotation.note if annotation is not None else ""
         note.display = bool(note_text)
         note.update(Content("Note: " + note_text))
         lines = [
