@@ -83,15 +83,13 @@ __all__ = [
 
 
 _UNTOLD: list[str] = []  # warnings of every store opened in this process, not yet told
-_TOLD: set[str] = set()  # warnings already told: reopening the same store does not tell them again
 
 
 def take_warnings() -> list[str]:
-    """What loading stores repaired since the last call (one line each, each once per process): for the shell."""
-    fresh = [warning for warning in dict.fromkeys(_UNTOLD) if warning not in _TOLD]
-    _TOLD.update(fresh)
+    """What loading stores repaired since the last call (one line each): for the shell to tell the user."""
+    told = list(_UNTOLD)
     _UNTOLD.clear()
-    return fresh
+    return told
 
 
 def default_path() -> Path:
