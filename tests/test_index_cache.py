@@ -176,7 +176,9 @@ def test_small_libraries_are_not_cached(real_papers, tmp_path) -> None:
     assert not entries(tmp_path)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "empty", "garbage", "other papers", "other key"])
+@pytest.mark.parametrize(
+    "damage", ["truncate", "flip", "empty", "garbage", "altered arrays", "other papers", "other key"]
+)
 def test_a_bad_entry_is_rebuilt_and_overwritten(real_papers, tmp_path, small_threshold, damage) -> None:
     good = cached_engine(real_papers, tmp_path)
     [entry] = entries(tmp_path)
@@ -190,6 +192,16 @@ def test_a_bad_entry_is_rebuilt_and_overwritten(real_papers, tmp_path, small_thr
         entry.write_bytes(b"")
     elif damage == "garbage":
         entry.write_bytes(os.urandom(5000))
+    elif damage == "altered arrays":  # rewritten with sound CRCs, types, shapes and ranges: the checksum catches it
+        with np.load(entry, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        docs = arrays["title_docs"].copy()
+        docs[len(docs) // 2] = (docs[len(docs) // 2] + 1) % len(real_papers)
+        arrays["title_docs"] = docs
+        with open(entry, "wb") as f:
+            np.savez(f, **arrays)
+        with pytest.raises(IndexFileError, match="checksum"):
+            storage.load(entry, real_papers, key=entry.stem)
     elif damage == "other papers":  # a sound index of other papers under this key: spot checks catch it
         other = [dataclasses.replace(p, title=p.title + " zebra") for p in real_papers]
         with open(entry, "wb") as f:
@@ -355,3 +367,12 @@ def test_cli_search_uses_the_cache(tmp_path, small_threshold, monkeypatch, capsy
     assert main(args) in (0, None)
     assert capsys.readouterr().out == first and len(first.splitlines()) == 5
     assert entries(tmp_path / "cache" / index_cache.SUBFOLDER) == [entry]
+
+
+def test_an_entry_of_the_layout_before_checksums_is_still_ours_to_prune(tmp_path: Path) -> None:
+    path = tmp_path / f"{'a' * 40}.npz"
+    with open(path, "wb") as f:
+        np.savez(f, **{name: np.zeros(1, dtype=np.int64) for name in storage.OLD_MEMBERS})
+    assert index_cache.is_entry(path)
+    with pytest.raises(IndexFileError):
+        storage.load(path, [])

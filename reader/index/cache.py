@@ -21,8 +21,9 @@ The key is a blake2b hash of:
 
 A change to a digest, to how it is parsed, to the store's snapshots or to the order of
 the files all give another key. An entry is also checked when read (CRC of every array,
-format version, key, shapes, ranges, and the words of a sample of papers; see
-``storage.load``); anything wrong and the index is built and the entry rewritten.
+the checksum of all of them saved with them, format version, key, shapes, ranges, and
+the words of a sample of papers; see ``storage.load``); anything wrong and the index is
+built and the entry rewritten.
 Nothing here raises: a cache that cannot be read or written only costs the build.
 
 Where: the user cache folder's ``paper-reader/index``, or with ``$PAPER_READER_CACHE=DIR``
@@ -282,7 +283,7 @@ def is_entry(path: str | os.PathLike[str]) -> bool:
         return False
     try:
         with zipfile.ZipFile(path) as npz:
-            return {name.removesuffix(".npy") for name in npz.namelist()} == storage.MEMBERS
+            return {name.removesuffix(".npy") for name in npz.namelist()} in (storage.MEMBERS, storage.OLD_MEMBERS)
     except (OSError, zipfile.BadZipFile, ValueError):
         return False
 
