@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from reader.store import Store
 from reader.widgets.paper_detail import PaperDetail
-from reader.widgets.paper_list import PaperList
+from reader.widgets.paper_list import MARK, PaperList
 from reader.widgets.search_box import SearchBox
-from tests.app_support import SIZE, make_app, settle, text
+from tests.app_support import SIZE, make_app, opened, rows, settle, text
 
 
 def papers_of(app):  # type: ignore[no-untyped-def]
@@ -76,3 +77,61 @@ async def test_the_first_paper_is_not_marked_read_at_start_up(tmp_path):
         await pilot.press("j", "k")  # moving onto it reads it
         await settle(app, pilot)
         assert app.collection.is_read(first)
+
+
+async def test_escape_and_x_keep_the_selected_paper_selected(tmp_path):
+    async with opened(tmp_path / "store.json") as (app, pilot):
+        await pilot.press("slash", *"neural is:unread", "enter", "j", "j")
+        await settle(app, pilot)
+        papers = papers_of(app)
+        chosen = papers.paper
+        await pilot.press("x")  # removes is:unread
+        await settle(app, pilot)
+        assert app.screen.query_one(SearchBox).value == "neural"
+        assert papers.paper == chosen
+        await pilot.press("escape")  # clears the query
+        await settle(app, pilot)
+        assert app.screen.query_one(SearchBox).value == ""
+        assert papers.paper == chosen and papers.cursor > 0
+
+
+async def test_after_a_resize_the_selected_paper_is_on_screen(tmp_path):
+    async with opened(tmp_path / "store.json") as (app, pilot):
+        papers = papers_of(app)
+        await pilot.press(*["j"] * 30)
+        await settle(app, pilot)
+        await pilot.resize_terminal(80, 24)
+        await settle(app, pilot)
+        await pilot.pause(0.1)
+        top = int(papers.scroll_offset.y)
+        assert top <= papers.cursor < top + papers.scrollable_content_region.height
+
+
+async def test_marks_are_a_clear_sign_and_tags_are_never_cut_at_150_columns(tmp_path):
+    db = tmp_path / "store.json"
+    store = Store(db)
+    async with opened(db, store=store) as (app, pilot):
+        paper = papers_of(app).paper
+        store.add_tags(paper, ["approx", "reading-group"])
+        await pilot.press("ctrl+l", "v")
+        await settle(app, pilot)
+        first = rows(app)[0]
+        assert first.startswith(MARK) and MARK not in (" ", "▌")
+        assert paper.title in first  # the title keeps its room
+        assert " approx " in first and "…" not in first  # whole tags, not "ap…"; the rest counted
+        assert " reading-group " in first or first.rstrip().endswith("+1")
+
+
+async def test_a_huge_title_costs_a_row_no_more_than_a_screenful(tmp_path):
+    digest = tmp_path / "huge.txt"
+    digest.write_text(
+        "Huge " + "word " * 1_000_000 + "\nAn abstract.\nSmall paper title\nIts abstract.\n", encoding="utf-8"
+    )
+    async with opened(tmp_path / "store.json", digest) as (app, pilot):
+        papers = papers_of(app)
+        width = papers.scrollable_content_region.width
+        row = papers._row(int(papers.rows[0]), papers.papers[int(papers.rows[0])], width)
+        assert row.cell_length == width
+        await pilot.press("slash", *"word", "enter", "q")
+        await settle(app, pilot)
+    assert app.return_code in (0, None)

@@ -13,7 +13,7 @@ from reader.screens.tags import TagsScreen
 from reader.sorting import SORTS
 from reader.store import Store
 from reader.widgets.paper_detail import PaperDetail
-from reader.widgets.paper_list import PaperList
+from reader.widgets.paper_list import MARK, PaperList
 from reader.widgets.search_box import SearchBox
 from tests.app_support import notifications, opened, rows, settle, text
 
@@ -73,7 +73,7 @@ async def test_marks_make_bookmark_tag_and_copy_act_on_all_marked(tmp_path):
         first, second = papers.papers[0], papers.papers[1]
         await pilot.press("v", "v")
         assert papers.marked == {first.id, second.id}
-        assert rows(app)[0][0] == "▌" and rows(app)[1][0] == "▌"
+        assert rows(app)[0][0] == MARK and rows(app)[1][0] == MARK
         assert "2 marked" in papers.border_subtitle
         await pilot.press("b")
         assert Store(db).get(first.id)["bookmarked_at"] and Store(db).get(second.id)["bookmarked_at"]

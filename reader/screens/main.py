@@ -64,6 +64,7 @@ class MainScreen(Screen[None]):
         self.sort = "relevance"
         self._restore_at: tuple[str | None, int] | None = None
         self._picked = False  # a result was picked with ctrl+n / ctrl+p in the search box
+        self._keep: str | None = None  # the paper to keep selected when the query is changed for the user
 
     @property
     def core(self) -> OpenLibrary:
@@ -148,8 +149,9 @@ class MainScreen(Screen[None]):
         if event.value != event.input.value:
             return  # a newer keystroke is already in the box; its own Changed follows
         self.query_text = event.value
+        keep, self._keep = self._keep, None
         if self._wanted() != self._applied_text:  # enter may have found it already
-            self.run_search()
+            self.run_search(keep=keep)
 
     def _wanted(self) -> str:
         """The query the list should show (what the core is asked, bookmarks-only included)."""
@@ -284,6 +286,7 @@ class MainScreen(Screen[None]):
             return
         search = self.query_one(SearchBox)
         if search.value:
+            self._keep = self.paper.id if self.paper else None  # the selected paper stays selected
             search.value = ""  # Input.Changed runs the search
 
     def action_focus_search(self) -> None:
@@ -770,6 +773,7 @@ class MainScreen(Screen[None]):
             self.run_search(keep=keep)
         else:
             search = self.query_one(SearchBox)
+            self._keep = keep  # the selected paper stays selected
             search.value = without_token(search.value, token)  # Input.Changed searches
         self._update_border()
 

@@ -23,9 +23,20 @@ TEX_STYLES = {"italic": "italic", "bold": "bold", "mono": "$text-secondary", "sm
 MATCH_STYLE = "bold underline $text-warning"
 
 
-def _readable(text: str) -> tuple[str, list[tuple[int, int, str]]]:
-    """Digest text with TeX leftovers made readable (URLs cleaned too), and its emphasis spans."""
-    return tex_spans(text)
+MAX_TITLE_SHOWN = 2_000  # characters of a title the pane renders, reads as TeX and highlights
+MAX_ABSTRACT_SHOWN = 20_000  # the same for an abstract: a 5 MB one costs no more than a long one
+
+
+def _readable(text: str, limit: int) -> tuple[str, list[tuple[int, int, str]]]:
+    """Digest text with TeX leftovers made readable (URLs cleaned too), and its emphasis spans.
+
+    Only the first ``limit`` characters are shown; the pane says how much more there is
+    (copy and export still use the whole text).
+    """
+    if len(text) <= limit:
+        return tex_spans(text)
+    cleaned, spans = tex_spans(text[:limit])
+    return cleaned + f" … ({len(text) - limit:,} more characters not shown; Y copies the whole text)", spans
 
 
 def _styled(cleaned: str, spans: list[tuple[int, int, str]], matches: Sequence[tuple[int, int]] = ()) -> Content:
@@ -72,7 +83,8 @@ class PaperDetail(VerticalScroll, can_focus=True):
             for widget in (tags, note):
                 widget.display = False
             return
-        shown_title, shown_abstract = _readable(paper.title), _readable(paper.abstract)
+        shown_title = _readable(paper.title, MAX_TITLE_SHOWN)
+        shown_abstract = _readable(paper.abstract, MAX_ABSTRACT_SHOWN)
         why = matched(shown_title[0], shown_abstract[0]) if matched is not None else Matched((), ())
         title.update(_styled(*shown_title, why.title))
         facts = [f"id {paper.id}"]

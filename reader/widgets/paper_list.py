@@ -19,9 +19,10 @@ from reader.widgets.focus import move_focus, redirect_key
 
 BOOKMARK_MARK = "★"
 UNREAD_MARK = "●"
-MARK = "▌"
-MAX_CHIPS_SHARE = 3
-FOCUS_MOVES = frozenset({"focus_search"})  # run at once (reader.widgets.focus)  # tags take at most 1/3 of a row
+MARK = "✚"  # a marked paper: a sign in its own colour and a tinted row
+MAX_TITLE_SHOWN = 1000  # characters of a title a row renders and highlights (a row is never wider)
+MAX_TAG_SHOWN = 40  # characters of one tag in a row
+FOCUS_MOVES = frozenset({"focus_search"})  # run at once (reader.widgets.focus)
 
 
 class PaperList(ScrollView, can_focus=True):
@@ -36,6 +37,7 @@ class PaperList(ScrollView, can_focus=True):
         "paper-list--tag",
         "paper-list--stored",
         "paper-list--marked",
+        "paper-list--marked-sign",
         "paper-list--seen",
         "paper-list--partial",
         "paper-list--missing",
@@ -234,6 +236,12 @@ class PaperList(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, self._lines())
+        # The selected paper stays on screen when the terminal (or the pane) changes size.
+        self.call_after_refresh(self.scroll_to_cursor)
+
+    def scroll_to_cursor(self) -> None:
+        """Scroll so the selected row is visible."""
+        self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, immediate=True, force=True)
 
     # -- rendering -----------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
@@ -257,41 +265,79 @@ class PaperList(ScrollView, can_focus=True):
         return Strip(row.render_segments(base)).extend_cell_length(width, base.rich_style).crop(0, width)
 
     def _row(self, index: int, paper: Paper, width: int, lacking: str = "") -> Content:
+        """Marks, then the title with the room it needs; "seen …" and whole tags where room is left.
+
+        The title comes first: tags are never cut mid-word (those that do not fit are counted,
+        "+2"), and "seen 942 days ago" becomes "942d ago" or goes when the title needs the room.
+        """
         style = self.get_visual_style
+        marked = paper.id in self.marked
         marks = Content.assemble(
-            (MARK if paper.id in self.marked else " ", style("paper-list--bookmark", partial=True)),
+            (MARK if marked else " ", style("paper-list--marked-sign", partial=True)),
             (BOOKMARK_MARK if self.is_bookmarked(paper) else " ", style("paper-list--bookmark", partial=True)),
             (UNREAD_MARK if not self.is_read(paper) else " ", style("paper-list--unread", partial=True)),
             " ",
         )
-        chips = Content("")
-        seen = self.seen_of(paper)
-        if seen:
-            chips = Content(f" {seen}").stylize(style("paper-list--seen", partial=True))
-        tags = self.tags_of(paper)
-        if tags:
-            chip_style = style("paper-list--tag", partial=True)
-            parts: list[Content | str | tuple[str, object]] = []
-            for tag in tags:
-                parts.extend([" ", Content(f" {tag} ").stylize(chip_style)])
-            chips = Content.assemble(chips, *parts)  # type: ignore[arg-type]
-            limit = max(0, width // MAX_CHIPS_SHARE)
-            if chips.cell_length > limit:
-                chips = chips.truncate(limit, ellipsis=True)
-        title = Content(self.title_of(paper))
+        text = self.title_of(paper)
+        if len(text) > MAX_TITLE_SHOWN:
+            text = text[:MAX_TITLE_SHOWN]  # a 5 MB "title" costs no more than a screenful
+        title = Content(text)
         if index not in self._span_cache:
             self._span_cache[index] = self.spans_of(paper)
-        if lacking:  # a partial match: the word it lacks, before the other chips
-            chips = Content.assemble(
-                Content(f" lacks {lacking}").stylize(style("paper-list--missing", partial=True)), chips
-            )
+        why = Content("")  # how the paper matched, shown before the other chips
+        if lacking:  # a partial match: the word it lacks
+            why = Content(f" lacks {lacking}").stylize(style("paper-list--missing", partial=True))
         elif self.mark_abstract and not self._span_cache[index]:  # found through its abstract
-            chips = Content.assemble(Content(" (abstract)").stylize(style("paper-list--seen", partial=True)), chips)
+            why = Content(" (abstract)").stylize(style("paper-list--seen", partial=True))
         match = style("paper-list--match", partial=True)
         for start, end in self._span_cache[index]:
-            title = title.stylize(match, start, end)
+            if start < MAX_TITLE_SHOWN:
+                title = title.stylize(match, start, min(end, MAX_TITLE_SHOWN))
         if paper.from_store:
             title = title.stylize(style("paper-list--stored", partial=True))
-        room = max(0, width - marks.cell_length - chips.cell_length)
-        title = title.truncate(room, ellipsis=True, pad=True)
+        available = max(0, width - marks.cell_length - why.cell_length)
+        spare = available - title.cell_length  # what the title leaves (negative: it is cut)
+        chips = self._chips(paper, max(spare, 0))
+        if chips.cell_length > max(spare, 0):
+            # Nothing else fits whole beside the whole title: keep a short count of the tags.
+            chips = self._chips(paper, 0)
+        chips = Content.assemble(why, chips)
+        title = title.truncate(max(0, available - chips.cell_length), ellipsis=True, pad=True)
         return Content.assemble(marks, title, chips)
+
+    def _chips(self, paper: Paper, room: int) -> Content:
+        """Whole tags and when the paper was first seen, in ``room`` cells (a "+N" count of tags always shows)."""
+        style = self.get_visual_style
+        tags = self.tags_of(paper)
+        chip_style = style("paper-list--tag", partial=True)
+        parts: list[Content] = []
+        used = 0
+        shown = 0
+        for tag in tags:
+            chip = Content.assemble(" ", Content(f" {tag[:MAX_TAG_SHOWN]} ").stylize(chip_style))
+            rest = len(tags) - shown - 1
+            reserve = len(f" +{rest}") if rest else 0
+            if used + chip.cell_length + reserve > room:
+                break
+            parts.append(chip)
+            used += chip.cell_length
+            shown += 1
+        if shown < len(tags):
+            more = Content(f" +{len(tags) - shown}").stylize(chip_style)
+            parts.append(more)
+            used += more.cell_length
+        seen = self.seen_of(paper)
+        if seen:
+            for form in (f" {seen}", " " + _compact_seen(seen)):
+                if used + len(form) <= room:
+                    parts.insert(0, Content(form).stylize(style("paper-list--seen", partial=True)))
+                    break
+        return Content.assemble(*parts) if parts else Content("")
+
+
+def _compact_seen(seen: str) -> str:
+    """``seen 942 days ago`` → ``942d ago`` (other wordings are kept)."""
+    words = seen.split()
+    if len(words) == 4 and words[0] == "seen" and words[2] in ("days", "day") and words[1].isdigit():
+        return f"{words[1]}d ago"
+    return seen
