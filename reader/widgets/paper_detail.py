@@ -12,6 +12,7 @@ from textual.widgets import Static
 from reader.index.highlight import Matched
 from reader.links import Link
 from reader.paper import Paper
+from reader.sources.facts import source_facts
 from reader.store import Annotation
 from reader.tex import tex_spans
 
@@ -87,7 +88,7 @@ class PaperDetail(VerticalScroll, can_focus=True):
         shown_abstract = _readable(paper.abstract, MAX_ABSTRACT_SHOWN)
         why = matched(shown_title[0], shown_abstract[0]) if matched is not None else Matched((), ())
         title.update(_styled(*shown_title, why.title))
-        facts = [f"id {paper.id}"]
+        facts = [f"id {paper.public_id}", *source_facts(paper)]
         if annotation is not None and annotation.bookmarked_at:
             facts.insert(0, "★ bookmarked " + annotation.bookmarked_at[:10])
         if seen:
