@@ -20,6 +20,7 @@ from reader.index.cache import cached_engine, papers_key
 from reader.index.engine import SearchEngine
 from reader.index.highlight import title_spans
 from reader.index.storage import IndexFileError
+from reader.index.tokenizer import fold_words
 from reader.paper import Paper
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -376,3 +377,15 @@ def test_an_entry_of_the_layout_before_checksums_is_still_ours_to_prune(tmp_path
     assert index_cache.is_entry(path)
     with pytest.raises(IndexFileError):
         storage.load(path, [])
+
+
+def test_the_spot_check_finds_papers_whose_words_are_not_the_indexed_ones(real_papers: list[Paper]) -> None:
+    built = SearchEngine(real_papers)
+    assert storage.indexes_their_words(built, storage.SPOT_CHECKS)
+    moved = real_papers[1:] + real_papers[:1]  # each paper's place holds another paper's words
+    tables = (built.title_postings, built.abstract_postings)
+    other = SearchEngine.from_index(moved, built.words, *tables, built.ascii_only, built.sorted_ids)
+    as_many = {  # word counts that match, so that only the words themselves can tell
+        which: np.array([len(set(fold_words(getattr(p, which)))) for p in moved]) for which in ("title", "abstract")
+    }
+    assert not storage.indexes_their_words(other, storage.SPOT_CHECKS, as_many)

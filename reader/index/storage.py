@@ -188,12 +188,25 @@ def indexes_their_words(engine: SearchEngine, count: int, counts: dict[str, np.n
             words = set(fold_words(getattr(engine.papers[i], which)))
             if len(words) != per_paper[i]:
                 return False
-            for word in words:
-                wid = engine.vocab.get(word)
-                if wid is None:
-                    return False
-                post = postings[wid]
-                k = int(np.searchsorted(post, i))
-                if k == len(post) or post[k] != i:
-                    return False
+            wids = [engine.vocab.get(word) for word in words]
+            if None in wids or not _all_hold(postings, np.array(wids, dtype=np.int64), i):
+                return False
     return True
+
+
+def _all_hold(postings: Postings, wids: np.ndarray, paper: int) -> bool:
+    """Whether the posting list of every word in ``wids`` holds ``paper``: one binary search
+    over all the (sorted) lists at once, so a paper's words cost a few numpy calls, not one each."""
+    docs = postings.docs
+    lo, end = postings.starts[wids], postings.starts[wids + 1]
+    hi = end.copy()
+    while True:  # lo becomes the first place in [lo, end) whose paper number is >= paper
+        active = lo < hi
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        right = active & (docs[np.minimum(mid, len(docs) - 1)] < paper)
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(active & ~right, mid, hi)
+    found = lo < end
+    return bool(found.all() and np.all(docs[lo[found]] == paper))
