@@ -96,6 +96,16 @@ def real_papers() -> list[Paper]:
 # -- the real digest ---------------------------------------------------------------------
 
 
+def test_one_huge_abstract_builds_the_same_index_at_once(real_papers: list[Paper]) -> None:
+    # A single-line digest read as one paper: tens of thousands of new words all first seen in one
+    # text. Looking each up in that whole text cost words x length (80k words: ~55 s); now it is
+    # one pass, and the index is the exact tokenizer's.
+    words = " ".join(p.abstract for p in real_papers).split()
+    huge = Paper("huge", "One huge paper", " ".join(words + [f"w{i}x{i * 7919 % 1000}" for i in range(30_000)]), "g", 0)
+    papers = [huge, *real_papers[:20]]
+    assert_same_index(fast_engine(papers), exact_engine(papers))
+
+
 @pytest.mark.parametrize("chunk", [tokenizer.CHUNK, 7, 1])
 def test_real_digest_same_index_both_ways(real_papers: list[Paper], chunk: int) -> None:
     with pytest.MonkeyPatch.context() as m:

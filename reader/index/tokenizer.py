@@ -219,15 +219,20 @@ class Tokenizer:
         """Give new words (their hashes, the first text each is in) ids in order of first
         appearance, as ``tokenize_exact`` does; returns the ids."""
         h, other = hashes
-        # Look for each new word among the words of the first text it is in (a few hundred).
         first_docs = first_docs.astype(np.int64)
         lo, sizes = bounds[first_docs], bounds[first_docs + 1] - bounds[first_docs]
-        offsets = np.cumsum(sizes) - sizes
-        where = np.arange(int(sizes.sum())) + np.repeat(lo - offsets, sizes)
-        hits = np.flatnonzero(h[where] == np.repeat(values, sizes))
-        segment = np.searchsorted(offsets, hits, side="right") - 1
-        firsts = np.concatenate(([True], segment[1:] != segment[:-1]))
-        positions = where[hits[firsts]]  # for each new word, in the order of ``values``
+        if int(sizes.sum()) > 4 * len(h):
+            # Many new words in long texts (one huge abstract): scanning each word's first text
+            # would cost words x text length, so find every new word's first position at once.
+            positions = _first_positions(h, values)
+        else:
+            # Look for each new word among the words of the first text it is in (a few hundred).
+            offsets = np.cumsum(sizes) - sizes
+            where = np.arange(int(sizes.sum())) + np.repeat(lo - offsets, sizes)
+            hits = np.flatnonzero(h[where] == np.repeat(values, sizes))
+            segment = np.searchsorted(offsets, hits, side="right") - 1
+            firsts = np.concatenate(([True], segment[1:] != segment[:-1]))
+            positions = where[hits[firsts]]  # for each new word, in the order of ``values``
         if len(positions) != len(values):
             raise Collision  # cannot be, barring a bug: the exact tokenizer is always right
         order = np.argsort(positions, kind="stable")
@@ -291,3 +296,17 @@ def tokenize_all(papers: list[Paper]) -> Tokenized:
         return tokenize_papers(papers, Tokenizer())
     except Collision:
         return tokenize_papers(papers, None)
+
+
+def _first_positions(h: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Where each of ``values`` (distinct hashes) first occurs in ``h``, in the order of ``values``;
+    shorter than ``values`` when one does not occur (the caller treats that as a collision)."""
+    where = np.flatnonzero(np.isin(h, values))
+    order = np.lexsort((where, h[where]))
+    found, at = h[where][order], where[order]
+    first = np.concatenate(([True], found[1:] != found[:-1])) if len(found) else np.zeros(0, dtype=bool)
+    found, at = found[first], at[first]
+    index = np.searchsorted(found, values)
+    ok = index < len(found)
+    ok[ok] = found[index[ok]] == values[ok]
+    return at[index[ok]] if ok.all() else at[:0]
