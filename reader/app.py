@@ -36,6 +36,7 @@ from reader.paper import Paper
 from reader.screens.main import MainScreen
 from reader.screens.store_problem import StoreProblemScreen
 from reader.store import Store, StoreError, take_warnings
+from reader.text import inert, inert_lines
 from reader.widgets.bindings import bindings_for
 
 HANGUP_GRACE = 2.0  # seconds a hung-up app gets to exit normally
@@ -123,6 +124,8 @@ class PaperReaderApp(App[int]):
         markup: bool = True,
     ) -> None:
         """Show a notice, and keep it in ``notices`` (the latest ones: what was said, for tests and users)."""
+        # Text from outside (file names, tags, journal labels) reaches the screen inert.
+        title, message = inert(title), inert_lines(message)
         self.notices.append(Notice(title, message, severity))
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
@@ -336,50 +339,43 @@ class PaperReaderApp(App[int]):
 
     # -- clipboard and browser ----------------------------------------------------------
     @work(thread=True, group="clipboard")
-    def copy_text(self, text: str, what: str) -> None:
-        """Copy with pyperclip; fall back to the terminal clipboard (OSC 52); say which happened."""
-        result = copy_system(text)
-        self.call_from_thread(self._copied, text, what, result.ok, result.detail)
+    def copy_text(self, text: str, what: str, why: tuple[str, str] | None = None) -> None:
+        """Copy with pyperclip; fall back to the terminal clipboard (OSC 52); say which happened.
 
-    def _copied(self, text: str, what: str, ok: bool, detail: str) -> None:
+        ``why`` (title, reason): the copy stands in for something that could not be done
+        (opening a browser); the one notice says both.
+        """
+        self._copy_here(text, what, why)
+
+    def _copy_here(self, text: str, what: str, why: tuple[str, str] | None = None) -> None:
+        """Copy on this (worker) thread, then say so from the UI thread."""
+        result = copy_system(text)
+        self.call_from_thread(self._copied, text, what, result.ok, result.detail, why)
+
+    def _copied(self, text: str, what: str, ok: bool, detail: str, why: tuple[str, str] | None = None) -> None:
         shown = text if len(text) <= 300 else text[:300] + "…"
-        if ok:
-            self.copy_to_clipboard(text)  # the app's paste buffer (and OSC 52, harmless: the same text)
-            self.notify(shown, title=f"Copied {what} to the clipboard", markup=False)
+        self.copy_to_clipboard(text)  # the app's paste buffer, and OSC 52 (the same text)
+        how = f"Copied {what} to the clipboard" if ok else f"Copied {what} via the terminal (OSC 52): {detail}"
+        if why is not None:
+            title, reason = why
+            self.notify(f"{reason}\n{how}: {shown}", title=title, severity="warning", markup=False, timeout=6)
+        elif ok:
+            self.notify(shown, title=how, markup=False)
         else:
-            self.copy_to_clipboard(text)
-            self.notify(
-                shown,
-                title=f"Copied {what} via the terminal (OSC 52): {detail}",
-                markup=False,
-                timeout=6,
-            )
+            self.notify(shown, title=how, markup=False, timeout=6)
 
     @work(thread=True, group="browser")
     def open_link(self, url: str) -> None:
-        """Open a link in the browser; over SSH or with no browser, copy it instead and say so."""
+        """Open a link in the browser; over SSH or with no browser, copy it instead and say so (one notice)."""
         if os.environ.get("SSH_TTY") or os.environ.get("SSH_CONNECTION"):
-            self.call_from_thread(
-                self.notify,
-                "Over SSH a browser would open on the other machine: copying the link instead.",
-                markup=False,
-                timeout=4,
-            )
-            self.call_from_thread(self.copy_text, url, "link")
+            reason = "Over SSH a browser would open on the other machine: copying the link instead."
+            self._copy_here(url, "link", ("Not opening a browser", reason))
             return
         result = open_url(url)
         if result.ok:
             self.call_from_thread(self.notify, url, title="Opening in your browser", markup=False)
         else:
-            self.call_from_thread(
-                self.notify,
-                f"{result.detail}: copying the link instead.",
-                title="Cannot open a browser",
-                severity="warning",
-                markup=False,
-                timeout=6,
-            )
-            self.call_from_thread(self.copy_text, url, "link")
+            self._copy_here(url, "link", ("Cannot open a browser", f"{result.detail}: copying the link instead."))
 
     # -- command palette -------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

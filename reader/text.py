@@ -46,6 +46,11 @@ def inert(text: str) -> str:
     return text if text.isprintable() else "".join(map(_visible, text))
 
 
+def inert_lines(text: str) -> str:
+    """``inert`` line by line: the line breaks are kept (a note, a notice), every other control shows."""
+    return "\n".join(inert(line) for line in text.split("\n"))
+
+
 def _visible(ch: str) -> str:
     if ch.isprintable():
         return ch

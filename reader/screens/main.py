@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Input
 
 from reader.collection import Collection
@@ -41,6 +42,7 @@ from reader.widgets.search_box import SearchBox
 T = TypeVar("T")
 
 NARROW = 100  # below this many columns the detail pane goes under the list
+QUERY_ERROR_PAUSE = 0.6  # seconds without typing before the border says what is wrong with the query
 DEBOUNCE = 0.02
 
 
@@ -64,6 +66,9 @@ class MainScreen(Screen[None]):
         self.sort = "relevance"
         self._restore_at: tuple[str | None, int] | None = None
         self._picked = False  # a result was picked with ctrl+n / ctrl+p in the search box
+        self._query_errors: list[str] = []  # what is wrong with the query in the box
+        self._shown_errors: list[str] = []  # the part of it the border shows (after a pause)
+        self._error_timer: Timer | None = None
         self._keep: str | None = None  # the paper to keep selected when the query is changed for the user
 
     @property
@@ -196,7 +201,8 @@ class MainScreen(Screen[None]):
         else:
             papers.show(found.rows, lambda paper: [], keep)
         self.shown, self.unread, self.total = len(found), found.unread, found.total
-        self._update_border(list(found.warnings))
+        self._note_query_errors(list(found.warnings))
+        self._update_border()
         if self._restore_at is not None and keep is not None and keep == self._restore_at[0]:
             scroll = self._restore_at[1]
             if scroll <= papers.cursor < scroll + papers.scrollable_content_region.height:
@@ -206,7 +212,7 @@ class MainScreen(Screen[None]):
     def _count_unread(self) -> None:
         self.unread = self.core.unread_among(self.query_one(PaperList).rows)
 
-    def _update_border(self, errors: list[str] | None = None) -> None:
+    def _update_border(self) -> None:
         papers = self.query_one(PaperList)
         title = "Bookmarks" if self.bookmarks_only else "Papers"
         if self.similar_to is not None:
@@ -230,8 +236,26 @@ class MainScreen(Screen[None]):
             + (f" · {marked} marked" if marked else "")
             + (f" · {lacking} lack a word" if lacking else "")
         )
+        if self._shown_errors:
+            papers.border_title = title + " · ⚠ " + "; ".join(self._shown_errors)
+
+    def _note_query_errors(self, errors: list[str]) -> None:
+        """Query errors ("unknown filter 'has:c'") show in the list's border once typing pauses.
+
+        Not as a notice per keystroke: typing ``has:code`` passes through ``has:c``.
+        """
+        self._query_errors = errors
+        self._shown_errors = [e for e in self._shown_errors if e in errors]  # fixed ones go at once
+        if self._error_timer is not None:
+            self._error_timer.stop()
+            self._error_timer = None
         if errors:
-            self.notify("; ".join(errors), severity="warning", markup=False)
+            self._error_timer = self.set_timer(QUERY_ERROR_PAUSE, self._show_query_errors)
+
+    def _show_query_errors(self) -> None:
+        self._error_timer = None
+        self._shown_errors = list(self._query_errors)
+        self._update_border()
 
     def refresh_papers(self) -> None:
         """Redraw rows and the detail pane (first-seen dates arrived, say)."""

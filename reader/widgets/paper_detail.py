@@ -15,6 +15,7 @@ from reader.paper import Paper
 from reader.sources.facts import source_facts
 from reader.store import Annotation
 from reader.tex import tex_spans
+from reader.text import inert, inert_lines
 
 # How TeX's emphasis shows; the text itself is never parsed as markup.
 TEX_STYLES = {"italic": "italic", "bold": "bold", "mono": "$text-secondary", "smallcaps": "bold"}
@@ -96,14 +97,14 @@ class PaperDetail(VerticalScroll, can_focus=True):
         if paper.from_store:
             facts.append("from your store (not in the open digests)")
         elif paper.source:
-            facts.append(paper.source.rsplit("/", 1)[-1])
+            facts.append(inert(paper.source.rsplit("/", 1)[-1]))  # a file name is shown, never acted on
         meta.update(Content("  ·  ".join(facts)))
         tag_list = list(annotation.tags) if annotation is not None else []
         tags.display = bool(tag_list)
-        tags.update(Content("Tags: " + "  ".join(f"#{t}" for t in tag_list)))
+        tags.update(Content("Tags: " + "  ".join(f"#{inert(t)}" for t in tag_list)))
         note_text = annotation.note if annotation is not None else ""
         note.display = bool(note_text)
-        note.update(Content("Note: " + note_text))
+        note.update(Content("Note: " + inert_lines(note_text)))
         lines = [
             Content.assemble((f"[{n}] ", "bold"), (link.label + ": ", "dim"), link.url)
             for n, link in enumerate(links, 1)

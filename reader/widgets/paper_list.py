@@ -14,6 +14,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from reader.paper import Paper
+from reader.text import inert
 from reader.widgets.bindings import bindings_for
 from reader.widgets.focus import move_focus, redirect_key
 
@@ -314,7 +315,7 @@ class PaperList(ScrollView, can_focus=True):
         used = 0
         shown = 0
         for tag in tags:
-            chip = Content.assemble(" ", Content(f" {tag[:MAX_TAG_SHOWN]} ").stylize(chip_style))
+            chip = Content.assemble(" ", Content(f" {inert(tag[:MAX_TAG_SHOWN])} ").stylize(chip_style))
             rest = len(tags) - shown - 1
             reserve = len(f" +{rest}") if rest else 0
             if used + chip.cell_length + reserve > room:

@@ -1,0 +1,60 @@
+"""Notices and in-place messages (issue 16): said once, where they belong."""
+
+from __future__ import annotations
+
+from reader.widgets.paper_list import PaperList
+from tests.app_support import notifications, opened, settle
+
+
+async def test_query_errors_show_in_the_border_once_typing_pauses_not_as_notices(tmp_path):
+    async with opened(tmp_path / "store.json") as (app, pilot):
+        papers = app.screen.query_one(PaperList)
+        await pilot.press("slash", *"has:code")
+        await settle(app, pilot)
+        await pilot.pause(1.0)
+        assert not any("unknown" in n for n in notifications(app))  # no notice per keystroke
+        assert "⚠" not in papers.border_title  # has:code is fine
+        await pilot.press("backspace", "backspace", "backspace")  # has:c
+        await settle(app, pilot)
+        assert "⚠" not in papers.border_title  # still typing
+        await pilot.pause(1.0)
+        assert "⚠" in papers.border_title and "has:c" in papers.border_title
+        assert not any("unknown" in n for n in notifications(app))
+        await pilot.press(*"ode")
+        await settle(app, pilot)
+        assert "⚠" not in papers.border_title  # fixed: the message goes at once
+
+
+async def test_o_without_a_browser_gives_one_notice(tmp_path):
+    async with opened(tmp_path / "store.json") as (app, pilot):
+        before = len(notifications(app))
+        await pilot.press("o")
+        await settle(app, pilot)
+        said = notifications(app)[before:]
+        assert len(said) == 1
+        assert "Cannot open a browser" in said[0] and "Copied link" in said[0]
+        assert app.clipboard.startswith("https://")
+
+
+async def test_escape_sequences_in_file_names_and_tags_reach_the_screen_inert(tmp_path):
+    from reader.digest import bundled_digest
+    from reader.store import Store
+    from tests.app_support import text
+
+    evil = tmp_path / "day\x1b[2J\x1b[31mred.txt"
+    evil.write_bytes(bundled_digest().read_bytes())
+    db = tmp_path / "store.json"
+    store = Store(db)
+    async with opened(db, evil, store=store) as (app, pilot):
+        paper = app.screen.query_one(PaperList).paper
+        store.add_tags(paper, ["ok\x1b]52;c;aGk=\x07tag"])
+        await pilot.press("ctrl+l")
+        await settle(app, pilot)
+        meta = text(app.screen.query_one("#detail-meta"))
+        assert "\x1b" not in meta and "\\x1b[2J" in meta
+        tags = text(app.screen.query_one("#detail-tags"))
+        assert "\x1b" not in tags and "\x07" not in tags
+        await pilot.press("u")  # the notice names the tag it undid
+        await settle(app, pilot)
+        said = notifications(app)[-1]
+        assert "Undid" in said and "\x1b" not in said and "\x07" not in said
