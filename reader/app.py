@@ -27,7 +27,7 @@ from reader.collection import Collection
 from reader.commands import ACTIONS, COMMANDS, keymap, keys_text
 from reader.config import Config
 from reader.core.library import OpenLibrary
-from reader.digest import Library, LibraryLoader
+from reader.digest import Library, LibraryLoader, bundled_digest
 from reader.index.build import BuildCancelled, IndexBuilder
 from reader.index.engine import SearchEngine
 from reader.index.similar import Cancelled as SimilarityCancelled
@@ -52,6 +52,10 @@ def styles_path() -> Path:
 
 LOAD_UPDATE_S = 0.25  # how often the list grows while a big digest loads
 NOTICES_KEPT = 200
+SAMPLE_HINT = (
+    "164 papers shipped with paper-reader to try it on. Open your own: paper-reader today.txt, "
+    'or a folder of digests; digests = "~/papers" in the config opens them by default.'
+)
 
 
 class Notice(NamedTuple):
@@ -96,6 +100,7 @@ class PaperReaderApp(App[int]):
         self.indexing = True
         self._index_event = asyncio.Event()
         files = loader.files if loader is not None else library.files
+        self.digest_files = [Path(f) for f in files]
         # Reopening the same digests brings back where the user was (see MainScreen).
         self.session_key = "\n".join(sorted(str(Path(f).resolve()) for f in files))
 
@@ -108,6 +113,11 @@ class PaperReaderApp(App[int]):
     def similarity(self) -> Similarity | None:
         """The comparison "more like this" and ``rank:`` use, once built."""
         return self.core.similarity
+
+    @property
+    def sample(self) -> bool:
+        """True when the only digest open is the bundled sample."""
+        return [f.resolve() for f in self.digest_files] == [bundled_digest().resolve()]
 
     @property
     def key_overrides(self) -> dict[str, str]:
@@ -200,6 +210,13 @@ class PaperReaderApp(App[int]):
                 )
             self.set_keymap(keymap(self.config.keys))
         self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if self.sample and not self.readonly and not store.setting("sample_hint_shown"):
+            # Once, on the first run: what this is and how to open one's own digests.
+            self.notify(SAMPLE_HINT, title="This is a sample digest", markup=False, timeout=12)
+            try:
+                store.set_setting("sample_hint_shown", True)
+            except StoreError:
+                pass  # the hint comes back next time: not worth an error
         self.push_screen(MainScreen(self))
         if self.loader is not None:
             self._load(self.loader)

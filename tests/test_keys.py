@@ -6,7 +6,7 @@ from reader.store import Store
 from reader.widgets.paper_detail import PaperDetail
 from reader.widgets.paper_list import MARK, PaperList
 from reader.widgets.search_box import SearchBox
-from tests.app_support import SIZE, make_app, opened, rows, settle, text
+from tests.app_support import SIZE, make_app, notifications, opened, rows, settle, text
 
 
 def papers_of(app):  # type: ignore[no-untyped-def]
@@ -135,3 +135,20 @@ async def test_a_huge_title_costs_a_row_no_more_than_a_screenful(tmp_path):
         await pilot.press("slash", *"word", "enter", "q")
         await settle(app, pilot)
     assert app.return_code in (0, None)
+
+
+async def test_first_run_on_the_sample_says_so_once_and_the_empty_list_says_what_to_do(tmp_path):
+    db = tmp_path / "store.json"
+    async with opened(db) as (app, pilot):
+        said = [n for n in notifications(app) if "sample" in n]
+        assert len(said) == 1 and "paper-reader today.txt" in said[0]
+        await pilot.press("slash", *"'zzqqxx nothing")
+        await settle(app, pilot)
+        papers = papers_of(app)
+        assert len(papers.rows) == 0
+        shown = [papers.render_line(y).text for y in range(4)]
+        assert "No paper matches." in shown[0]
+        assert any("escape clears the search" in line for line in shown)
+        assert any("sample" in line and "paper-reader today.txt" in line for line in shown)
+    async with opened(db) as (app, pilot):  # the second run says nothing
+        assert not [n for n in notifications(app) if "sample" in n]

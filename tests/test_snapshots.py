@@ -9,9 +9,16 @@ from reader.store import Store
 from tests.app_support import make_app
 
 
+def returning_user(tmp_path) -> Store:  # type: ignore[no-untyped-def]
+    """A store that has seen the first-run hint, so snapshots show the screen, not the toast."""
+    store = Store(tmp_path / "store.json")
+    store.set_setting("sample_hint_shown", True)
+    return store
+
+
 @pytest.fixture
 def app(tmp_path):  # type: ignore[no-untyped-def]
-    return make_app(tmp_path / "store.json")
+    return make_app(tmp_path / "store.json", store=returning_user(tmp_path))
 
 
 async def steady(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -37,7 +44,7 @@ def test_search_with_highlighted_matches(snap_compare, app):  # type: ignore[no-
 
 
 def test_tag_modal(snap_compare, tmp_path):  # type: ignore[no-untyped-def]
-    store = Store(tmp_path / "store.json")
+    store = returning_user(tmp_path)
     app = make_app(tmp_path / "store.json", store=store)
     paper = app.library.papers[0]
     store.add_tags(paper, ["operators", "reading group"])

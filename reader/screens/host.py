@@ -17,6 +17,11 @@ class ReaderHost(Protocol):
     readonly: bool  # nothing is saved
 
     @property
+    def sample(self) -> bool:
+        """True when the only digest open is the bundled sample."""
+        ...
+
+    @property
     def key_overrides(self) -> dict[str, str]:
         """The config's ``[keys]``: action -> keys (reader.commands)."""
         ...

@@ -202,6 +202,7 @@ class MainScreen(Screen[None]):
             papers.show(found.rows, lambda paper: [], keep)
         self.shown, self.unread, self.total = len(found), found.unread, found.total
         self._note_query_errors(list(found.warnings))
+        papers.empty_text = self._empty_text(found.total)
         self._update_border()
         if self._restore_at is not None and keep is not None and keep == self._restore_at[0]:
             scroll = self._restore_at[1]
@@ -238,6 +239,16 @@ class MainScreen(Screen[None]):
         )
         if self._shown_errors:
             papers.border_title = title + " · ⚠ " + "; ".join(self._shown_errors)
+
+    def _empty_text(self, total: int) -> list[str]:
+        """What the list says when nothing is shown: why, and the way out."""
+        if total == 0 and self.collection.file_count == 0:
+            lines = ["  No papers here.", "  Open your digests: paper-reader today.txt, or a folder of them;"]
+            return [*lines, '  digests = "~/papers" in the config (paper-reader config path) opens them by default.']
+        lines = ["  No paper matches.", "  escape clears the search; x removes the last filter."]
+        if self.host.sample:
+            lines.append("  This is the bundled sample digest: paper-reader today.txt opens your own.")
+        return lines
 
     def _note_query_errors(self, errors: list[str]) -> None:
         """Query errors ("unknown filter 'has:c'") show in the list's border once typing pauses.

@@ -90,6 +90,8 @@ class PaperList(ScrollView, can_focus=True):
         self.seen_of: Callable[[Paper], str] = lambda paper: ""
         self.title_of: Callable[[Paper], str] = lambda paper: paper.title
         self._span_cache: dict[int, list[tuple[int, int]]] = {}
+        # What an empty list says, a line each (the screen sets it: no match, or no papers at all).
+        self.empty_text: list[str] = []
         # Marked papers (ids) for bulk actions; the marks are the user's working set, not stored.
         self.marked: set[str] = set()
 
@@ -249,7 +251,11 @@ class PaperList(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         position = self.scroll_offset.y + y
         if position >= self._lines():
-            return Strip.blank(width, self.get_visual_style("paper-list--row").rich_style)
+            blank = self.get_visual_style("paper-list--row")
+            if self._lines() == 0 and y < len(self.empty_text):  # say why the list is empty, and what to do
+                hint = Content(self.empty_text[y]).truncate(width, ellipsis=True)
+                return Strip(hint.render_segments(blank)).extend_cell_length(width, blank.rich_style).crop(0, width)
+            return Strip.blank(width, blank.rich_style)
         index = self._index_at(position)
         paper = self.papers[index]
         classes = ["paper-list--row"]
