@@ -52,10 +52,7 @@ def styles_path() -> Path:
 
 LOAD_UPDATE_S = 0.25  # how often the list grows while a big digest loads
 NOTICES_KEPT = 200
-SAMPLE_HINT = (
-    "164 papers shipped with paper-reader to try it on. Open your own: paper-reader today.txt, "
-    'or a folder of digests; digests = "~/papers" in the config opens them by default.'
-)
+SAMPLE_HINT = "paper-reader FILE opens your own digests (a folder too; or digests = DIR in the config)."
 
 
 class Notice(NamedTuple):

@@ -141,7 +141,7 @@ async def test_first_run_on_the_sample_says_so_once_and_the_empty_list_says_what
     db = tmp_path / "store.json"
     async with opened(db) as (app, pilot):
         said = [n for n in notifications(app) if "sample" in n]
-        assert len(said) == 1 and "paper-reader today.txt" in said[0]
+        assert len(said) == 1 and "paper-reader FILE opens your own digests" in said[0]
         await pilot.press("slash", *"'zzqqxx nothing")
         await settle(app, pilot)
         papers = papers_of(app)
