@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from reader.paper import Paper, PaperMeta, paper_id
-from reader.sources import formats
+from reader.sources import formats, reading
 from reader.sources.folder import DIGEST_SUFFIXES
 from reader.text import clean_line
 
@@ -439,7 +439,7 @@ def _read_structured(path: Path, handle: IO[bytes], encoding: str | None) -> tup
     if not data.strip():
         raise DigestError(path, "empty file, no papers in it")
     try:
-        parsed = formats.parse(kind, data, str(path), encoding)
+        parsed = reading.parse(kind, data, str(path), encoding)
     except formats.FormatError as err:
         raise DigestError(path, str(err)) from None
     for before, lines in reversed(parsed.texts):  # an email's text, read as a text digest

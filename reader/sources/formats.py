@@ -142,22 +142,3 @@ def read_jsonl(text: str, source: str) -> Parsed:
             continue
         parsed.entries.append(entry)
     return parsed
-
-
-def parse(kind: str, data: bytes, source: str, encoding: str | None = None) -> Parsed:
-    """The entries of a structured file's bytes; FormatError if it cannot be read at all."""
-    if kind == JSONL:
-        try:
-            text = data.decode(encoding or "utf-8-sig")
-        except (UnicodeDecodeError, LookupError) as err:
-            raise FormatError(f"not UTF-8 JSON lines ({err.__class__.__name__})") from None
-        return read_jsonl(text, source)
-    if kind == FEED:
-        from reader.sources.feed import read_feed
-
-        return read_feed(data, source)
-    if kind == EMAIL:
-        from reader.sources.mail import read_mail
-
-        return read_mail(data, source)
-    raise FormatError(f"unknown format {kind!r}")

@@ -1,0 +1,22 @@
+"""Which reader turns a structured digest file's bytes into entries (JSON lines, feeds, emails)."""
+
+from __future__ import annotations
+
+from reader.sources.feed import read_feed
+from reader.sources.formats import EMAIL, FEED, JSONL, FormatError, Parsed, read_jsonl
+from reader.sources.mail import read_mail
+
+
+def parse(kind: str, data: bytes, source: str, encoding: str | None = None) -> Parsed:
+    """The entries of a structured file's bytes; FormatError if it cannot be read at all."""
+    if kind == JSONL:
+        try:
+            text = data.decode(encoding or "utf-8-sig")
+        except (UnicodeDecodeError, LookupError) as err:
+            raise FormatError(f"not UTF-8 JSON lines ({err.__class__.__name__})") from None
+        return read_jsonl(text, source)
+    if kind == FEED:
+        return read_feed(data, source)
+    if kind == EMAIL:
+        return read_mail(data, source)
+    raise FormatError(f"unknown format {kind!r}")
