@@ -36,3 +36,13 @@ def check_text(path: str | os.PathLike[str], what: str, text: str) -> str:
             path, f"the {what} is not valid UTF-8 text ({bad} at character {err.start}); nothing was changed"
         ) from None
     return text
+
+
+def stat_or_none(path: str | os.PathLike[str], what: str) -> os.stat_result | None:
+    """The file's stat, None when it does not exist yet; StoreError naming ``what`` when it cannot be read."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise StoreError(path, f"cannot read {what}: {err.strerror}") from None

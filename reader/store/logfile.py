@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
-from reader.store.errors import StoreCorrupt, StoreError
+from reader.store.errors import StoreCorrupt, StoreError, stat_or_none
 
 SCHEMA = 2
 META = "meta"
@@ -115,17 +115,9 @@ class LogStorage(Storage):
         self.touched: set[tuple[str, str]] | None = None
 
     # -- reading ---------------------------------------------------------------------------
-    def _stat(self) -> os.stat_result | None:
-        try:
-            return os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        except OSError as err:
-            raise StoreError(self.path, f"cannot read store: {err.strerror}") from None
-
     def changed(self) -> bool:
         """True when the file holds changes this process has not folded in."""
-        st = self._stat()
+        st = stat_or_none(self.path, "store")
         if self.tables is None:
             return True
         if st is None:
@@ -150,7 +142,7 @@ class LogStorage(Storage):
 
     def refresh(self) -> bool:
         """Fold in new lines (or re-read a compacted or replaced file); True when anything changed."""
-        st = self._stat()
+        st = stat_or_none(self.path, "store")
         if st is None:
             if self.tables is None or self.ino is not None:
                 self.tables, self.ino, self.offset, self.head_size, self.gen = {}, None, 0, 0, ""

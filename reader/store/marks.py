@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reader.store.errors import StoreCorrupt, StoreError
+from reader.store.errors import StoreCorrupt, StoreError, stat_or_none
 
 MAGIC = b"PRMARKS1" + b"\0" * 8
 RECORD = np.dtype([("id", "S12"), ("v", "<u4")])
@@ -89,24 +89,16 @@ class Marks:
         self._stamp: tuple[int, int] | None = None  # (inode, bytes folded in)
 
     # -- reading ---------------------------------------------------------------------------
-    def _stat(self) -> os.stat_result | None:
-        try:
-            return os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        except OSError as err:
-            raise StoreError(self.path, f"cannot read read marks: {err.strerror}") from None
-
     def changed(self) -> bool:
         """True when the file holds events not folded in yet."""
-        st = self._stat()
+        st = stat_or_none(self.path, "read marks")
         if st is None:
             return self._stamp is not None
         return self._stamp != (st.st_ino, st.st_size - (st.st_size - len(MAGIC)) % RECORD.itemsize)
 
     def refresh(self) -> bool:
         """Fold in what was appended since the last look (all of it after a compaction); True if anything."""
-        st = self._stat()
+        st = stat_or_none(self.path, "read marks")
         if st is None:
             if self._stamp is not None:
                 self.read, self.unread, self._stamp = {}, {}, None
