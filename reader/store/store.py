@@ -36,17 +36,7 @@ from tinydb import TinyDB
 from reader.paper import Paper, id_number
 from reader.store import marks as marksfile
 from reader.store.errors import InvalidText, StoreCorrupt, StoreError, check_text
-from reader.store.logfile import (
-    META,
-    SCHEMA,
-    TMP_PREFIX,
-    LogStorage,
-    NeedsMigration,
-    Tables,
-    check_tables,
-    fsync_dir,
-    header,
-)
+from reader.store.logfile import TMP_PREFIX, LogStorage, NeedsMigration, Tables, check_tables
 from reader.store.records import ANNOTATION_FIELDS, Annotation, check_record, empty_record, is_kept
 
 PAPERS = "papers"
@@ -65,17 +55,13 @@ STEP_FIELDS = (*ANNOTATION_FIELDS, "read_at")  # what undo and redo restore
 FLUSH_SECONDS = 0.5  # how long a read mark from a cursor move may wait before it is written
 
 __all__ = [
-    "META",
-    "SCHEMA",
-    "TMP_PREFIX",
-    "Annotation",
-    "InvalidText",
+    "JOURNAL",
+    "PAPERS",
+    "SEEN",
+    "SETTINGS",
     "Store",
-    "StoreCorrupt",
-    "StoreError",
+    "clean_tags",
     "default_path",
-    "empty_record",
-    "is_kept",
     "now",
     "tag_counts",
     "take_warnings",
@@ -838,6 +824,3 @@ def tag_counts(records: dict[str, dict[str, Any]]) -> dict[str, int]:
             names.setdefault(key, tag)
             counts[names[key]] = counts.get(names[key], 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold())))
-
-
-_ = (fsync_dir, header)  # re-exported helpers used by migrate/merge
