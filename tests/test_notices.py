@@ -58,3 +58,23 @@ async def test_escape_sequences_in_file_names_and_tags_reach_the_screen_inert(tm
         await settle(app, pilot)
         said = notifications(app)[-1]
         assert "Undid" in said and "\x1b" not in said and "\x07" not in said
+
+
+async def test_notices_sit_above_the_panes_bottom_border_at_every_size(tmp_path):
+    """A notice never covers the panes' bottom border (nor the key bar under it), wide or narrow."""
+    from tests.app_support import make_app
+
+    for size in ((150, 45), (80, 24)):
+        app = make_app(tmp_path / f"store-{size[0]}.json")
+        async with app.run_test(size=size, notifications=True) as pilot:
+            await settle(app, pilot)
+            await pilot.press("o")  # no browser here: one notice (see above)
+            await settle(app, pilot)
+            await pilot.pause(0.3)
+            toasts = list(app.screen.query("Toast"))  # by CSS type: the class is not public
+            assert toasts, "no notice on screen"
+            bottoms = [pane.region.bottom - 1 for pane in app.screen.query("#panes > *") if pane.region.height]
+            assert bottoms
+            border_row = max(bottoms)  # the row the panes' bottom border is drawn on
+            for toast in toasts:
+                assert toast.region.bottom <= border_row, (size, toast.region, border_row)
