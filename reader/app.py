@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.worker import get_current_worker
 
 from reader.clipboard import copy_system, open_url
@@ -33,6 +34,7 @@ from reader.index.engine import SearchEngine
 from reader.index.similar import Cancelled as SimilarityCancelled
 from reader.index.similar import Similarity
 from reader.paper import Paper
+from reader.screens.host import ComparisonReady, IndexReady, LibraryNews, PapersLoaded, SeenNoted
 from reader.screens.main import MainScreen
 from reader.screens.store_problem import StoreProblemScreen
 from reader.store import Store, StoreError, take_warnings
@@ -96,6 +98,9 @@ class PaperReaderApp(App[int]):
         self.core: OpenLibrary
         self.indexing = True
         self._index_event = asyncio.Event()
+        # How background work reaches the screens (reader.screens.host): they subscribe, the app publishes.
+        self.library_signal: Signal[LibraryNews] = Signal(self, "library")
+        self.hangup_signal: Signal[None] = Signal(self, "hangup")
         files = loader.files if loader is not None else library.files
         self.digest_files = [Path(f) for f in files]
         # Reopening the same digests brings back where the user was (see MainScreen).
@@ -150,19 +155,13 @@ class PaperReaderApp(App[int]):
         self._start(self._store)
 
     def _hang_up(self) -> None:
-        """The terminal hung up: save what is only on screen, then exit, by force if need be.
+        """The terminal hung up: screens save what is only on them, then exit, by force if need be.
 
         Every bookmark, tag and read mark is on disk already. Textual's normal exit
         restores the terminal, but when the terminal is really gone its writes can
         block forever, so a watchdog ends the process if the exit has not within a moment.
         """
-        for screen in self.screen_stack:
-            save = getattr(screen, "save_now", None)
-            if save is not None:
-                try:
-                    save()
-                except Exception:
-                    pass
+        self.hangup_signal.publish(None)  # subscribed screens save what is only on them
         watchdog = threading.Timer(HANGUP_GRACE, os._exit, (128 + signal.SIGHUP,))
         watchdog.daemon = True
         watchdog.start()
@@ -262,15 +261,10 @@ class PaperReaderApp(App[int]):
             self._load_done()
             self._build_index()  # from here, after every batch is in the collection
 
-    def _main_screens(self) -> list[MainScreen]:
-        """The main screen, wherever it is in the stack (a dialog may be on top)."""
-        return [screen for screen in self.screen_stack if isinstance(screen, MainScreen)]
-
     def _loaded(self, papers: list[Paper], progress: float) -> None:
         self.collection.add_papers(papers)
         self.load_progress = progress
-        for screen in self._main_screens():
-            screen.papers_added()
+        self.library_signal.publish(PapersLoaded(progress))
 
     def _load_done(self) -> None:
         self.load_progress = 1.0
@@ -302,18 +296,17 @@ class PaperReaderApp(App[int]):
         self.call_from_thread(self._similarity_built, similar)
 
     def _seen_noted(self) -> None:
-        for screen in self._main_screens():
-            screen.refresh_papers()
+        self.library_signal.publish(SeenNoted())
 
     def _similarity_built(self, similar: Similarity) -> None:
         self.core.compared(similar)
+        self.library_signal.publish(ComparisonReady())
 
     def _index_built(self, engine: SearchEngine) -> None:
         self.collection.engine = engine
         self.indexing = False
         self._index_event.set()
-        for screen in self._main_screens():
-            screen.index_done()
+        self.library_signal.publish(IndexReady())
 
     def refresh_index(self) -> None:
         """Rebuild the index on a worker when papers were added (a bookmark made in another terminal)."""

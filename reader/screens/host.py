@@ -1,11 +1,43 @@
-"""What the main screen needs from the app that hosts it, so the screen never imports the app."""
+"""What the main screen needs from the app that hosts it, so the screen never imports the app.
+
+Background work (loading, indexing, comparing) reaches the screen as messages: the app
+publishes them on ``library_signal`` and the screen, subscribed, handles them; the app knows
+no screen's methods. ``hangup_signal`` asks every subscribed screen to save what is only on it.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from textual.message import Message
+from textual.signal import Signal
+
 from reader.core.library import OpenLibrary
 from reader.index.engine import SearchEngine
+
+
+class LibraryNews(Message, bubble=False):
+    """Background work on the open library moved on (what kind: the subclass)."""
+
+
+class PapersLoaded(LibraryNews):
+    """More papers are in the collection (a big digest loading); ``progress`` 1.0 once all are."""
+
+    def __init__(self, progress: float) -> None:
+        super().__init__()
+        self.progress = progress
+
+
+class SeenNoted(LibraryNews):
+    """First-seen dates of the open papers are known (rows and the detail pane can say them)."""
+
+
+class IndexReady(LibraryNews):
+    """The search index is built: searches run on it from now on."""
+
+
+class ComparisonReady(LibraryNews):
+    """The comparison "more like this" and ``rank:`` use is built."""
 
 
 class ReaderHost(Protocol):
@@ -15,6 +47,8 @@ class ReaderHost(Protocol):
     load_progress: float  # 1.0 once the digests are parsed
     indexing: bool  # True until the search index is built
     readonly: bool  # nothing is saved
+    library_signal: Signal[LibraryNews]  # background work moved on (read the state above first)
+    hangup_signal: Signal[None]  # the terminal went away: save now, the app exits next
 
     @property
     def sample(self) -> bool:

@@ -27,7 +27,7 @@ from reader.query import parse_query
 from reader.screens.ask import AskScreen
 from reader.screens.choose import ChooseScreen
 from reader.screens.help import HelpScreen
-from reader.screens.host import ReaderHost
+from reader.screens.host import ComparisonReady, IndexReady, LibraryNews, PapersLoaded, ReaderHost, SeenNoted
 from reader.screens.note import NoteScreen
 from reader.screens.tags import TagsScreen
 from reader.sorting import SORTS
@@ -94,6 +94,9 @@ class MainScreen(Screen[None]):
         yield KeyBar(self.host.key_overrides, id="keys")
 
     def on_mount(self) -> None:
+        # Background work reaches this screen as messages (handled below), the state so far read once.
+        self.host.library_signal.subscribe(self, self._news, immediate=True)
+        self.host.hangup_signal.subscribe(self, lambda _: self.save_now(), immediate=True)
         papers = self.query_one(PaperList)
         papers.is_bookmarked = self.collection.is_bookmarked
         papers.is_read = self.collection.is_read
@@ -268,17 +271,29 @@ class MainScreen(Screen[None]):
         self._shown_errors = list(self._query_errors)
         self._update_border()
 
+    def _news(self, news: LibraryNews) -> None:
+        self.post_message(news)
+
+    @on(SeenNoted)
     def refresh_papers(self) -> None:
         """Redraw rows and the detail pane (first-seen dates arrived, say)."""
         self.query_one(PaperList).refresh_rows()
         self._show_detail(self.paper)
 
+    @on(IndexReady)
     def index_done(self) -> None:
-        """Called by the app when the search index is ready."""
+        """The search index is ready: the border stops saying "indexing"."""
         self._update_border()
 
+    @on(ComparisonReady)
+    def comparison_done(self) -> None:
+        """The comparison is built: a ``rank:`` query shown by relevance "for now" is ranked again."""
+        if self.similar_to is None and any(t.kind == "rank" for t in parse_query(self._wanted()).terms):
+            self.run_search(keep=self.paper.id if self.paper else None)
+
+    @on(PapersLoaded)
     def papers_added(self) -> None:
-        """Called by the app as a big digest loads: grow the file-order list in place."""
+        """A big digest is loading: grow the file-order list in place."""
         if parse_query(self._wanted()).is_empty:
             papers = self.query_one(PaperList)
             papers.extend(self.core.search("").rows)
@@ -511,7 +526,7 @@ class MainScreen(Screen[None]):
                 self._changed(paper)
             return self.core.note(paper)
 
-        self.app.push_screen(NoteScreen(paper, self.core.note(paper), save))
+        self.app.push_screen(NoteScreen(paper, self.core.note(paper), save, self.host.hangup_signal))
 
     def action_set_link(self) -> None:
         """Set the paper's own link (shown, copied and exported first); an empty answer clears it."""

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.signal import Signal
 from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
@@ -27,8 +28,11 @@ class NoteScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape", "close", "Save and close"), Binding("ctrl+s", "save", "Save")]
 
-    def __init__(self, paper: Paper, note: str, save: Callable[[str, str], str | None]) -> None:
+    def __init__(
+        self, paper: Paper, note: str, save: Callable[[str, str], str | None], hung_up: Signal[None] | None = None
+    ) -> None:
         super().__init__()
+        self.hung_up = hung_up  # the app's: the terminal went away
         self.paper = paper
         self.saved = note
         self._save = save
@@ -44,6 +48,8 @@ class NoteScreen(ModalScreen[None]):
             yield Static(Content("escape save and close · ctrl+s save"), id="note-hint")
 
     def on_mount(self) -> None:
+        if self.hung_up is not None:
+            self.hung_up.subscribe(self, lambda _: self.save_now(), immediate=True)
         area = self._area
         area.focus()
         area.move_cursor(area.document.end)
