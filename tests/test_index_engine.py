@@ -149,3 +149,41 @@ def test_line_breaks_and_nul_inside_texts_keep_papers_apart() -> None:
     assert list(engine.search("gamma").indices) == [0]
     assert list(engine.search("epsilon").indices) == [2]
     assert list(engine.search("third").indices) == [2]
+
+
+def test_common_words_kept_as_bitmaps_rank_exactly_as_posting_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big library keeps its common words as bitmaps too (a short prefix stands for hundreds
+    of them); every search answers as it does from the posting lists alone."""
+    from reader.index import postings
+
+    # The bundled digest's papers, repeated into a library big enough for common words to be dense.
+    base = load_library([bundled_digest()]).papers
+    papers = [
+        Paper(f"{k:06x}{p.id}", f"{p.title} {k}", p.abstract, order=k * len(base) + i)
+        for k in range(30)
+        for i, p in enumerate(base)
+    ]
+    dense = SearchEngine(papers)
+    assert any(dense._bitmaps), "no word is common enough to be a bitmap: the test tests nothing"
+    monkeypatch.setattr(postings, "DENSE_MIN", len(papers) + 1)
+    sparse = SearchEngine(papers)
+    assert not any(sparse._bitmaps)
+    for query in (
+        "s",
+        "m",
+        "a",
+        "t",
+        "o",
+        "th",
+        "de",
+        "neural o",
+        "low-rank a",
+        "model",
+        "learn",
+        "apprximation",
+        "diffusion m",
+    ):
+        a, b = dense.search(query), sparse.search(query)
+        assert a.indices.tolist() == b.indices.tolist(), query
+        assert a.scores.tolist() == b.scores.tolist(), query
+        assert a.partial.tolist() == b.partial.tolist(), query

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 import threading
 from collections import OrderedDict
@@ -193,6 +194,8 @@ class SearchEngine:
         self.sorted_ids = sorted_ids  # word ids in alphabetical order of the words
         size = len(self.words)
         self.df = self.title_postings.lengths() + self.abstract_postings.lengths()
+        # Common words as bitmaps too: a short prefix (``s``) stands for hundreds of them.
+        self._bitmaps = (title_postings.bitmaps(n), abstract_postings.bitmaps(n))
         order = sorted_ids.tolist()
         self.sorted_words = [self.words[i] for i in order]
         self._blob = "\n" + "\n".join(self.sorted_words) + "\n"
@@ -334,11 +337,23 @@ class SearchEngine:
             scatters.append((_code(quality * ABSTRACT_WEIGHT), 1, wid))
             scatters.append((_code(quality * TITLE_WEIGHT), 0, wid))
         codes = np.zeros(self.n, dtype=np.uint8)
-        # Ascending, so that the best code a paper gets is the one it keeps.
-        for code, which, wid in sorted(scatters):
-            post = (self.title_postings if which == 0 else self.abstract_postings)[wid]
-            if len(post):
-                codes[post] = code
+        # Ascending, so that the best code a paper gets is the one it keeps. A code's common
+        # words are OR-ed as bitmaps (one pass over the papers), its other words scattered.
+        # The scattered lists go in one int64 array: numpy scatters int64 indexes ~3x faster.
+        for code, group in itertools.groupby(sorted(scatters), key=lambda s: s[0]):
+            union: np.ndarray | None = None
+            lists = []
+            for _, which, wid in group:
+                bitmap = self._bitmaps[which].get(wid)
+                if bitmap is not None:
+                    union = bitmap.copy() if union is None else np.bitwise_or(union, bitmap, out=union)
+                else:
+                    lists.append((self.title_postings if which == 0 else self.abstract_postings)[wid])
+            if lists:
+                codes[np.concatenate(lists, dtype=np.int64, casting="safe")] = code
+            if union is not None:  # 0/1 per paper, times the code, kept where higher: no branches
+                hit = np.unpackbits(union, count=self.n)
+                np.maximum(codes, np.multiply(hit, code, out=hit), out=codes)
         for parts in self.compound_parts(word):
             self._raise_to_parts(codes, parts)
         return codes
