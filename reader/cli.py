@@ -421,7 +421,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     for tag in args.tag:
         wanted = tag.lstrip("#").casefold()
         papers = [p for p in papers if wanted in {t.casefold() for t in library.tags(p)}]
-    sys.stdout.write(export([(p, library.record(p)) for p in papers], args.format))
+    sys.stdout.write(export([(p, library.annotation(p)) for p in papers], args.format))
 
 
 def cmd_import(args: argparse.Namespace) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import unicodedata
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
+
+import numpy as np
 
 from reader.digest import Library
 from reader.index.build import IndexBuilder
@@ -18,26 +20,40 @@ from reader.index.cache import cached_engine, files_signature
 from reader.index.engine import SearchEngine, State
 from reader.links import Link, paper_links
 from reader.paper import Paper
-from reader.store import Store, StoreError, is_kept
+from reader.store import Annotation, Store, StoreError
 from reader.tex import clean_tex
 from reader.text import clean_line
 
 
-def clean_record(record: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a stored record with no escape sequences or control characters in its text.
+def clean_annotation(annotation: Annotation) -> Annotation:
+    """The annotation with no escape sequences or control characters in its text (itself when clean).
 
     The store file may have been edited by hand or filled by an import: what it holds
     is shown, exported and printed, so it is cleaned like digest text (notes keep their lines).
     """
-    out = dict(record)
-    for key, value in record.items():
-        if isinstance(value, str):
-            lines = value.split("\n") if key == "note" else [value]
-            out[key] = "\n".join(clean_line(line) for line in lines)
-    if isinstance(record.get("tags"), list):
+
+    def clean(text: str | None) -> str | None:
+        return clean_line(text) if text else text
+
+    a = annotation
+    texts = (a.title, a.abstract, a.note.replace("\n", " "), a.link, a.bookmarked_at or "", a.first_seen or "")
+    if all(t.isprintable() for t in (*texts, a.read_at or "", *a.tags)) and all(
+        unicodedata.is_normalized("NFC", t) for t in a.tags
+    ):
+        return a  # the usual case: nothing to clean, checked in C
+    cleaned = replace(
+        a,
+        title=clean_line(a.title),
+        abstract=clean_line(a.abstract),
+        note="\n".join(clean_line(line) for line in a.note.split("\n")),
+        link=clean_line(a.link),
         # NFC like digest text and query terms, so "#été" finds the tag however either was typed.
-        out["tags"] = [unicodedata.normalize("NFC", clean_line(t)) for t in record["tags"] if isinstance(t, str)]
-    return out
+        tags=tuple(unicodedata.normalize("NFC", clean_line(t)) for t in a.tags),
+        bookmarked_at=clean(a.bookmarked_at),
+        first_seen=clean(a.first_seen),
+        read_at=clean(a.read_at),
+    )
+    return a if cleaned == a else cleaned
 
 
 class UnknownPaper(LookupError):
@@ -54,8 +70,10 @@ class Collection:
     def __init__(self, library: Library, store: Store, index: bool = True, loading: bool = False) -> None:
         self.library = library
         self.store = store
-        self.records: dict[str, dict[str, Any]] = {}
-        self._raw: dict[str, dict[str, Any]] = {}
+        # The stored annotations, cleaned for showing (read marks are the store's: see is_read).
+        self.annotations: dict[str, Annotation] = {}
+        self._raw: dict[str, Annotation] = {}
+        self._read_rows: tuple[tuple[int, int, int, int], np.ndarray] | None = None
         self.papers: list[Paper] = list(library.papers)
         self.by_id: dict[str, Paper] = {p.id: p for p in self.papers}
         # Papers from the digests come first, stored snapshots after them.
@@ -141,23 +159,25 @@ class Collection:
         return self.engine
 
     def reload(self) -> bool:
-        """Re-read the store; add snapshots of kept papers not in the digests. True if any were added."""
-        raw = self.store.records()
-        cleaned = self.records
-        # Unchanged records keep their cleaned copy: cleaning every record on every keypress adds up.
-        self.records = {
-            pid: cleaned[pid] if pid in cleaned and self._raw.get(pid) == r else clean_record(r)
-            for pid, r in raw.items()
+        """Re-read the store; add snapshots of kept papers not in the digests. True if any were added.
+
+        Costs the annotated papers (an unchanged one keeps its cleaned copy), never the read
+        marks: those stay the store's, looked up one at a time.
+        """
+        raw = self.store.annotations()
+        previous, cleaned = self._raw, self.annotations
+        self.annotations = {
+            pid: cleaned[pid] if previous.get(pid) is a and pid in cleaned else clean_annotation(a)
+            for pid, a in raw.items()
         }
         self._raw = raw
-        self.state = State.from_records(self.records)
-        self.state.new = self._new
+        self.state = self._state()
         added = False
         if self.loading:
             return added  # a snapshot now could duplicate a paper further down the file
-        for pid, record in self.records.items():
-            if pid not in self.by_id and is_kept(record) and record.get("title"):
-                paper = Paper(pid, record["title"], record.get("abstract", ""), "store", len(self.papers), True)
+        for pid, annotation in self.annotations.items():
+            if pid not in self.by_id and annotation.kept and annotation.title:
+                paper = Paper(pid, annotation.title, annotation.abstract, "store", len(self.papers), True)
                 self.papers.append(paper)
                 self.by_id[pid] = paper
                 added = True
@@ -166,16 +186,38 @@ class Collection:
             self.index_stale = True
         return added
 
-    def record(self, paper: Paper | str) -> dict[str, Any]:
-        """The stored record of a paper ({} when it has none)."""
-        pid = paper if isinstance(paper, str) else paper.id
-        return self.records.get(pid) or {}
+    def _state(self) -> State:
+        """What the search needs to know of the annotations; read marks are the store's live set."""
+        state = State(read=self.store.read_ids(), new=self._new)
+        for pid, a in self.annotations.items():
+            if a.bookmarked_at:
+                state.bookmarked.add(pid)
+            if a.note:
+                state.noted.add(pid)
+            if a.link:
+                state.linked.add(pid)
+            if a.tags:
+                state.tags[pid] = {t.casefold() for t in a.tags}
+        return state
 
-    def remember(self, records: list[dict[str, Any]]) -> None:
-        """Take in records a store call returned, without re-reading the store."""
-        for record in records:
-            self.records[record["id"]] = clean_record(record)
-        self.state = State.from_records(self.records)
+    def record(self, paper: Paper | str) -> Annotation | None:
+        """What the user made of a paper, cleaned for showing, with its read mark as it is now (None: nothing)."""
+        pid = paper if isinstance(paper, str) else paper.id
+        annotation = self.annotations.get(pid)
+        read_at = self.store.read_at(pid)
+        if annotation is None:
+            return Annotation(pid, read_at=read_at) if read_at else None
+        return annotation if annotation.read_at == read_at else replace(annotation, read_at=read_at)
+
+    def read_rows(self) -> np.ndarray:
+        """Which papers (by position) are read: a mask kept until the read marks or the papers change."""
+        marks = self.store.marks
+        key = (id(marks.read), marks.version, self.store.storage.version, len(self.papers))
+        if self._read_rows is None or self._read_rows[0] != key:
+            read = self.state.read
+            mask = np.fromiter((p.id in read for p in self.papers), dtype=bool, count=len(self.papers))
+            self._read_rows = (key, mask)
+        return self._read_rows[1]
 
     def find(self, pid: str) -> Paper:
         """The paper with this id or unique id prefix; raises UnknownPaper."""
@@ -199,7 +241,8 @@ class Collection:
 
     def links(self, paper: Paper) -> list[Link]:
         """The paper's links, the user's own first."""
-        return paper_links(paper.title, paper.abstract, self.record(paper).get("link"), paper.meta)
+        annotation = self.annotations.get(paper.id)
+        return paper_links(paper.title, paper.abstract, annotation.link if annotation else None, paper.meta)
 
     def is_bookmarked(self, paper: Paper) -> bool:
         """True when the paper is bookmarked."""
@@ -207,7 +250,7 @@ class Collection:
 
     def is_read(self, paper: Paper) -> bool:
         """True when the paper has been read."""
-        return paper.id in self.state.read
+        return self.store.is_read(paper.id)
 
     def shown_title(self, paper: Paper) -> str:
         """The title as the app shows it: TeX leftovers made readable (cached; rows redraw often)."""
@@ -218,4 +261,5 @@ class Collection:
 
     def tags(self, paper: Paper) -> list[str]:
         """The paper's tags, in the order they were added."""
-        return list(self.record(paper).get("tags") or [])
+        annotation = self.annotations.get(paper.id)
+        return list(annotation.tags) if annotation else []

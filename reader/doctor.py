@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from reader.config import ConfigError, config_path, config_problems, load_config
-from reader.store import META, SCHEMA, Store, StoreError, is_kept, tag_counts
+from reader.store import META, SCHEMA, Store, StoreError, tag_counts
 from reader.store.merge import conflict_copies
 from reader.text import inert
 
@@ -260,16 +260,18 @@ def _store_checks(path: Path, now: datetime | None) -> list[Check]:
     else:
         meta: dict[str, Any] = next(iter(tables.get(META, {}).values()), {})
         schema = meta.get("schema", SCHEMA)
-        records = store.records()
-        kept = sum(1 for r in records.values() if is_kept(r))
-        bookmarks = sum(1 for r in records.values() if r.get("bookmarked_at"))
-        tags = len(tag_counts(records))
+        annotations = store.annotations()
+        read = store.read_ids()
+        # Papers with a record or a read mark (each counted once; no set of a million ids is built).
+        papers = len(annotations) + len(read) - sum(1 for pid in annotations if pid in read)
+        kept = sum(1 for a in annotations.values() if a.kept)
+        bookmarks = sum(1 for a in annotations.values() if a.bookmarked_at)
+        tags = len(tag_counts(a.tags for a in annotations.values()))
         checks.append(
             Check(
                 OK,
                 "store health",
-                f"parses; schema {schema}; {len(records)} papers "
-                f"({kept} annotated), {bookmarks} bookmarks, {tags} tags",
+                f"parses; schema {schema}; {papers} papers ({kept} annotated), {bookmarks} bookmarks, {tags} tags",
             )
         )
     if not os.access(path.parent, os.W_OK):

@@ -6,37 +6,32 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from reader.links import paper_links
 from reader.paper import Paper, PaperMeta
+from reader.store.records import Annotation
 from reader.text import fold
 
 FORMATS = ("json", "markdown", "bibtex", "csv", "ris")
 
 
-def paper_record(paper: Paper, record: Mapping[str, Any] | None) -> dict[str, Any]:
-    """One paper as a plain dict: id, title, abstract, links, tags, bookmarked, note, ...
-
-    A field of the wrong type in the record (a hand-edited store: ``"note": 5``) reads as absent.
-    """
-    record = record or {}
-    tags = record.get("tags")
-    link = _text(record.get("link"))
+def paper_record(paper: Paper, annotation: Annotation | None) -> dict[str, object]:
+    """One paper as plain data (for JSON and the other formats): id, title, abstract, links, tags, note, ..."""
+    a = annotation or Annotation(paper.id)
     meta = paper.meta or PaperMeta()
     return {
         "id": paper.id,
         "title": paper.title,
         "abstract": paper.abstract,
-        "links": [item.url for item in paper_links(paper.title, paper.abstract, link or None, paper.meta)],
-        "tags": [tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else [],
-        "bookmarked": bool(_text(record.get("bookmarked_at"))),
-        "bookmarked_at": _text(record.get("bookmarked_at")) or None,
-        "note": _text(record.get("note")),
-        "link": link,
-        "read_at": _text(record.get("read_at")) or None,
-        "first_seen": _text(record.get("first_seen")) or None,
+        "links": _links(paper, a),
+        "tags": list(a.tags),
+        "bookmarked": bool(a.bookmarked_at),
+        "bookmarked_at": a.bookmarked_at or None,
+        "note": a.note,
+        "link": a.link,
+        "read_at": a.read_at or None,
+        "first_seen": a.first_seen or None,
         # What a structured source (the Hub, arXiv, an email listing) said; empty for a text digest.
         "arxiv_id": meta.arxiv_id or None,
         "authors": list(meta.authors),
@@ -145,25 +140,31 @@ def bibtex_key(paper: Paper) -> str:
     return f"{(words or ['paper'])[0][:20]}{paper.id[:6]}"  # ASCII: classic BibTeX reads no other key
 
 
-def bibtex(paper: Paper, record: Mapping[str, Any] | None = None) -> str:
+def _links(paper: Paper, a: Annotation) -> list[str]:
+    return [item.url for item in paper_links(paper.title, paper.abstract, a.link or None, paper.meta)]
+
+
+def bibtex(paper: Paper, annotation: Annotation | None = None) -> str:
     """A BibTeX @misc entry for the paper."""
-    data = paper_record(paper, record)
+    a = annotation or Annotation(paper.id)
+    meta = paper.meta or PaperMeta()
+    links = _links(paper, a)
     fields = [("title", "{" + bib_field(paper.title) + "}")]
-    authors = [_bib_author(name) for name in data["authors"] if name.strip()]
+    authors = [_bib_author(name) for name in meta.authors if name.strip()]
     if authors:
         fields.append(("author", " and ".join(authors)))
     if _year(paper):
         fields.append(("year", _year(paper)))
-    if data["arxiv_id"]:
-        fields += [("eprint", bib_field(data["arxiv_id"])), ("archivePrefix", "arXiv")]
-    if data["links"]:
-        fields.append(("url", _URL_UNSAFE.sub(lambda m: f"%{ord(m.group(0)):02X}", data["links"][0])))
+    if meta.arxiv_id:
+        fields += [("eprint", bib_field(meta.arxiv_id)), ("archivePrefix", "arXiv")]
+    if links:
+        fields.append(("url", _URL_UNSAFE.sub(lambda m: f"%{ord(m.group(0)):02X}", links[0])))
     if paper.abstract:
         fields.append(("abstract", bib_field(paper.abstract)))
-    if data["tags"]:
-        fields.append(("keywords", bib_field(", ".join(data["tags"]))))
-    if data["note"]:
-        fields.append(("note", bib_field(data["note"])))
+    if a.tags:
+        fields.append(("keywords", bib_field(", ".join(a.tags))))
+    if a.note:
+        fields.append(("note", bib_field(a.note)))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@misc{{{bibtex_key(paper)},\n{body}\n}}\n"
 
@@ -193,49 +194,49 @@ def _ris_field(tag: str, value: str) -> list[str]:
     return out
 
 
-def ris(paper: Paper, record: Mapping[str, Any] | None = None) -> str:
+def ris(paper: Paper, annotation: Annotation | None = None) -> str:
     """A RIS record (type GEN) for the paper: title, abstract, links, tags as keywords, note."""
-    data = paper_record(paper, record)
+    a = annotation or Annotation(paper.id)
+    meta = paper.meta or PaperMeta()
     lines = _ris_field("TY", "GEN")
     lines += _ris_field("ID", paper.id)
     lines += _ris_field("TI", paper.title)
-    for author in data["authors"]:
+    for author in meta.authors:
         lines += _ris_field("AU", author)
     if _year(paper):
         lines += _ris_field("PY", _year(paper))
-    if data["published"]:
-        lines += _ris_field("DA", data["published"].replace("-", "/"))
+    if meta.published:
+        lines += _ris_field("DA", meta.published.replace("-", "/"))
     if paper.abstract:
         lines += _ris_field("AB", paper.abstract)
     # The user's link and the abstract's; a title search only when there is neither.
-    own = [
-        link.url for link in paper_links(paper.title, paper.abstract, data["link"], paper.meta) if link.kind != "lookup"
-    ]
-    for url in own or data["links"][:1]:
+    links = paper_links(paper.title, paper.abstract, a.link or None, paper.meta)
+    own = [link.url for link in links if link.kind != "lookup"]
+    for url in own or [link.url for link in links[:1]]:
         lines += _ris_field("UR", url)
-    for tag in data["tags"]:
+    for tag in a.tags:
         lines += _ris_field("KW", tag)
-    if data["note"]:
-        lines += _ris_field("N1", data["note"])
+    if a.note:
+        lines += _ris_field("N1", a.note)
     lines += ["ER  - ", ""]
     return "\r\n".join(lines)
 
 
-def export(items: Sequence[tuple[Paper, Mapping[str, Any] | None]], fmt: str) -> str:
-    """Render papers with their records in a format of :data:`FORMATS`."""
+def export(items: Sequence[tuple[Paper, Annotation | None]], fmt: str) -> str:
+    """Render papers with their annotations in a format of :data:`FORMATS`."""
     if fmt == "json":
         return json.dumps([paper_record(p, r) for p, r in items], ensure_ascii=False, indent=2) + "\n"
     if fmt == "bibtex":
         return "\n".join(bibtex(p, r) for p, r in items)
     if fmt == "markdown":
         out = []
-        for paper, record in items:
-            data = paper_record(paper, record)
-            out.append(f"- {markdown_link(paper, data['links'][0])}")
-            if data["tags"]:
-                out.append("  tags: " + ", ".join(_code_span(t) for t in data["tags"]))
-            if data["note"]:
-                out.extend("  > " + line for line in data["note"].splitlines())
+        for paper, annotation in items:
+            a = annotation or Annotation(paper.id)
+            out.append(f"- {markdown_link(paper, _links(paper, a)[0])}")
+            if a.tags:
+                out.append("  tags: " + ", ".join(_code_span(t) for t in a.tags))
+            if a.note:
+                out.extend("  > " + line for line in a.note.splitlines())
         return "\n".join(out) + ("\n" if out else "")
     if fmt == "csv":
         buffer = io.StringIO()
@@ -244,24 +245,25 @@ def export(items: Sequence[tuple[Paper, Mapping[str, Any] | None]], fmt: str) ->
             ["id", "title", "bookmarked", "tags", "note", "link", "abstract"]
             + ["arxiv_id", "authors", "published", "submitted", "upvotes", "github_repo", "project_page", "keywords"]
         )
-        for paper, record in items:
-            data = paper_record(paper, record)
+        for paper, annotation in items:
+            a = annotation or Annotation(paper.id)
+            meta = paper.meta or PaperMeta()
             row = [
                 paper.id,
                 paper.title,
-                "yes" if data["bookmarked"] else "",
-                "; ".join(data["tags"]),
-                data["note"],
-                data["links"][0],
+                "yes" if a.bookmarked_at else "",
+                "; ".join(a.tags),
+                a.note,
+                _links(paper, a)[0],
                 paper.abstract,
-                data["arxiv_id"] or "",
-                "; ".join(data["authors"]),
-                data["published"] or "",
-                data["submitted"] or "",
-                "" if data["upvotes"] is None else str(data["upvotes"]),
-                data["github_repo"] or "",
-                data["project_page"] or "",
-                "; ".join(data["keywords"]),
+                meta.arxiv_id or "",
+                "; ".join(meta.authors),
+                meta.published or "",
+                meta.submitted or "",
+                "" if meta.upvotes is None else str(meta.upvotes),
+                meta.github_repo or "",
+                meta.project_page or "",
+                "; ".join(meta.keywords),
             ]
             # A cell starting with = + - @ is a formula to a spreadsheet: quote it as text.
             writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in row])

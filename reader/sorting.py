@@ -4,11 +4,11 @@ upvotes and publication date (from sources that give them)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import numpy as np
 
 from reader.paper import Paper
+from reader.store.records import Annotation
 from reader.text import fold
 
 SORTS = ("relevance", "file", "title", "first-seen", "bookmarked", "upvotes", "date")
@@ -18,7 +18,7 @@ def sort_rows(
     rows: np.ndarray,
     papers: list[Paper],
     mode: str,
-    records: Mapping[str, Mapping[str, Any]],
+    annotations: Mapping[str, Annotation],
     seen: Mapping[str, str],
     title_of: Callable[[Paper], str] = lambda paper: paper.title,
 ) -> np.ndarray:
@@ -37,7 +37,7 @@ def sort_rows(
     if mode == "first-seen":
         dates = [seen.get(papers[i].id, "") for i in rows]
     elif mode == "bookmarked":
-        dates = [(records.get(papers[i].id) or {}).get("bookmarked_at") or "" for i in rows]
+        dates = [(a.bookmarked_at if (a := annotations.get(papers[i].id)) else None) or "" for i in rows]
     elif mode == "date":
         metas = [papers[i].meta for i in rows]
         dates = [(m.published or m.submitted) if m is not None else "" for m in metas]

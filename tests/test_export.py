@@ -13,21 +13,30 @@ from hypothesis import strategies as st
 
 from reader.export import FORMATS, bibtex, export, markdown_link, paper_record
 from reader.paper import Paper
+from reader.store import Annotation
+from reader.store.records import check_record
 
 PAPER = Paper.make("Deep [Residual] Learning: 100% of $x_1$ & {more}", "Code at https://github.com/a/b. " + ABSTRACT)
-RECORD = {
-    "bookmarked_at": "2024-01-02T03:04:05+00:00",
-    "tags": ["ml", "to read"],
-    "note": "first line\nsecond line",
-    "link": "https://my.site/notes",
-}
+RECORD = Annotation(
+    PAPER.id,
+    bookmarked_at="2024-01-02T03:04:05+00:00",
+    tags=("ml", "to read"),
+    note="first line\nsecond line",
+    link="https://my.site/notes",
+)
+
+
+def stored(record: dict[str, object] | None) -> Annotation:
+    """What a record as a hand-edited store holds it becomes once the store has checked it on load."""
+    fixed, _ = check_record({**(record or {}), "id": PAPER.id}, "store.json")
+    return Annotation.of(fixed)
 
 
 def test_json_has_every_field_and_the_user_link_first():
     [data] = json.loads(export([(PAPER, RECORD)], "json"))
     assert data["id"] == PAPER.id and data["title"] == PAPER.title and data["abstract"] == PAPER.abstract
     assert data["links"][:2] == ["https://my.site/notes", "https://github.com/a/b"]
-    assert data["tags"] == ["ml", "to read"] and data["bookmarked"] is True and data["note"] == RECORD["note"]
+    assert data["tags"] == ["ml", "to read"] and data["bookmarked"] is True and data["note"] == RECORD.note
 
 
 def test_json_of_a_paper_without_record():
@@ -64,7 +73,7 @@ def test_csv_and_ris_keep_tex_as_written():
 
 def test_csv_round_trips_and_defuses_formulas():
     evil = Paper.make('=HYPERLINK("http://evil")', ABSTRACT)
-    out = export([(PAPER, RECORD), (evil, {"tags": ["+cmd"], "note": "@SUM(A1)"})], "csv")
+    out = export([(PAPER, RECORD), (evil, Annotation(evil.id, tags=("+cmd",), note="@SUM(A1)"))], "csv")
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0][:7] == ["id", "title", "bookmarked", "tags", "note", "link", "abstract"]
     assert rows[1][:5] == [PAPER.id, PAPER.title, "yes", "ml; to read", "first line\nsecond line"]
@@ -99,9 +108,9 @@ FIELDS = ("tags", "note", "link", "bookmarked_at", "read_at", "first_seen")
     record=st.none() | st.fixed_dictionaries({}, optional=dict.fromkeys(FIELDS, JSONISH)),
 )
 def test_any_paper_and_record_export_in_every_format(title, abstract, record):
-    # A hand-edited store can hold anything: a field of the wrong type reads as absent.
+    # A hand-edited store can hold anything: the load check sets a wrong-typed field aside.
     paper = Paper.make(title, abstract)
-    outs = {fmt: export([(paper, record)], fmt) for fmt in FORMATS}
+    outs = {fmt: export([(paper, stored(record))], fmt) for fmt in FORMATS}
     [data] = json.loads(outs["json"])
     assert data["title"] == title and all(isinstance(t, str) for t in data["tags"])
     assert isinstance(data["note"], str) and isinstance(data["link"], str)
@@ -110,11 +119,12 @@ def test_any_paper_and_record_export_in_every_format(title, abstract, record):
 
 
 def test_a_record_with_fields_of_the_wrong_type_exports():
-    out = export([(PAPER, {"note": 5, "tags": ["ok", 1, None], "link": 7, "bookmarked_at": 3})], "json")
+    record = stored({"note": 5, "tags": ["ok", 1, None], "link": 7, "bookmarked_at": 3})
+    out = export([(PAPER, record)], "json")
     [data] = json.loads(out)
     assert data["note"] == "" and data["tags"] == ["ok"] and data["link"] == "" and data["bookmarked"] is False
 
 
 def test_markdown_tags_with_backticks_stay_one_code_span():
-    out = export([(PAPER, {"tags": ["a`b", "`x`", "plain"]})], "markdown")
+    out = export([(PAPER, Annotation(PAPER.id, tags=("a`b", "`x`", "plain")))], "markdown")
     assert "  tags: ``a`b``, `` `x` ``, `plain`" in out

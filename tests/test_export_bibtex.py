@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from reader.digest import bundled_digest, read_digest
 from reader.export import bib_field, bibtex, bibtex_key, export
 from reader.paper import Paper, PaperMeta
+from reader.store import Annotation
 
-RECORD = {"tags": ["ml", "to read"], "note": "first line\nsecond line", "link": "https://my.site/notes"}
+RECORD = Annotation("p", tags=("ml", "to read"), note="first line\nsecond line", link="https://my.site/notes")
 # Characters that mean something to BibTeX or TeX, plus letters to make commands of.
 PIECES = [*"{}\\%$&#_^~@\n\t ,=\"'abcXé", "@misc{", "\\sc ", "\\%"]
 HOSTILE = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
@@ -89,7 +90,7 @@ def test_every_paper_of_the_bundled_digest_reads_back():
 
 
 def test_hostile_links_stay_inside_the_url_field():
-    [entry] = _parse(bibtex(Paper.make("T", "A"), {"link": "https://x.org/a}b{c d%e\\f"}))
+    [entry] = _parse(bibtex(Paper.make("T", "A"), Annotation("p", link="https://x.org/a}b{c d%e\\f")))
     assert entry["url"] == "https://x.org/a%7Db%7Bc%20d%25e%5Cf"
 
 
@@ -97,7 +98,7 @@ def test_hostile_links_stay_inside_the_url_field():
 @given(title=HOSTILE, abstract=HOSTILE, note=HOSTILE, tags=st.lists(HOSTILE, max_size=3))
 def test_any_text_gives_one_entry_with_every_field(title, abstract, note, tags):
     paper = Paper.make(title or "t", abstract)
-    text = bibtex(paper, {"note": note, "tags": tags})
+    text = bibtex(paper, Annotation(paper.id, note=note, tags=tuple(tags)))
     [entry] = _parse(text)
     assert entry["key"].endswith(paper.id[:6])
     for name, value in entry.items():

@@ -14,14 +14,16 @@ from hypothesis import strategies as st
 from reader.cli import main
 from reader.export import FORMATS, export, ris
 from reader.paper import Paper
+from reader.store import Annotation
 
 PAPER = Paper.make("Deep [Residual] Learning: 100% of $x_1$", "Code at https://github.com/a/b. " + ABSTRACT)
-RECORD = {
-    "bookmarked_at": "2024-01-02T03:04:05+00:00",
-    "tags": ["ml", "to read"],
-    "note": "first line\nER  - not the end\nthird",
-    "link": "https://my.site/notes",
-}
+RECORD = Annotation(
+    PAPER.id,
+    bookmarked_at="2024-01-02T03:04:05+00:00",
+    tags=("ml", "to read"),
+    note="first line\nER  - not the end\nthird",
+    link="https://my.site/notes",
+)
 
 
 def parse_ris(text: str) -> list[list[tuple[str, str]]]:
@@ -69,7 +71,7 @@ def test_ris_of_a_paper_without_links_gets_a_lookup_link_and_no_empty_fields():
 
 def test_ris_of_several_papers_is_one_record_each_with_crlf_lines():
     other = Paper.make("Another Paper About Things", ABSTRACT)
-    out = export([(PAPER, RECORD), (other, {"tags": ["x"]})], "ris")
+    out = export([(PAPER, RECORD), (other, Annotation(other.id, tags=("x",)))], "ris")
     assert [dict(r)["TI"] for r in parse_ris(out)] == [PAPER.title, other.title]
     assert "\n" not in out.replace("\r\n", "")
     assert export([], "ris") == ""
@@ -93,7 +95,7 @@ def test_cli_exports_ris_from_a_real_store(tmp_path, capsys):
 @pytest.mark.parametrize("first", ["=", "+", "-", "@"])
 def test_csv_neutralises_a_title_that_starts_a_formula(first):
     title = first + "cmd|' /C calc'!A0 and a long enough title"
-    out = export([(Paper.make(title, ABSTRACT), {"tags": [first + "tag"], "note": first + "1+1"})], "csv")
+    out = export([(Paper.make(title, ABSTRACT), Annotation("p", tags=(first + "tag",), note=first + "1+1"))], "csv")
     row = list(csv.reader(io.StringIO(out)))[1]
     assert row[1] == "'" + title  # the text is all there, but a spreadsheet reads it as text
     assert row[3] == "'" + first + "tag" and row[4] == "'" + first + "1+1"
@@ -108,7 +110,7 @@ HOSTILE_RIS = st.lists(st.sampled_from(LINE_PIECES), max_size=12).map("".join)
 @given(title=HOSTILE_RIS, abstract=HOSTILE_RIS, note=HOSTILE_RIS, tags=st.lists(HOSTILE_RIS, max_size=3))
 def test_any_text_stays_inside_its_one_ris_record(title, abstract, note, tags):
     paper = Paper.make(title or "t", abstract)
-    records = parse_ris(export([(paper, {"note": note, "tags": tags}), (PAPER, None)], "ris"))
+    records = parse_ris(export([(paper, Annotation(paper.id, note=note, tags=tuple(tags))), (PAPER, None)], "ris"))
     assert len(records) == 2 and [t for t, _ in records[1]][:3] == ["TY", "ID", "TI"]
     assert {tag for tag, _ in records[0]} <= {"TY", "ID", "TI", "AB", "UR", "KW", "N1"}
 
@@ -120,7 +122,8 @@ CELL = st.lists(st.sampled_from(["=", "+", "-", "@", "\t", "\r", "\n", '"', ",",
 @given(title=CELL.map("".join), note=CELL.map("".join), tags=st.lists(CELL.map("".join), max_size=2))
 def test_csv_reads_back_and_no_cell_is_a_formula(title, note, tags):
     paper = Paper.make(title or "t", "abstract")
-    header, row = list(csv.reader(io.StringIO(export([(paper, {"note": note, "tags": tags})], "csv"), newline="")))
+    text = export([(paper, Annotation(paper.id, note=note, tags=tuple(tags)))], "csv")
+    header, row = list(csv.reader(io.StringIO(text, newline="")))
     assert len(row) == len(header)
     assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in row)
     cells = dict(zip(header, row))

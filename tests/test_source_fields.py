@@ -15,6 +15,7 @@ from reader.digest import load_library
 from reader.export import export, paper_record
 from reader.links import has_code, paper_links
 from reader.paper import Paper, PaperMeta
+from reader.store import Annotation
 
 META = PaperMeta(
     arxiv_id="2405.00001",
@@ -119,7 +120,7 @@ def test_show_and_list_json_give_the_fields(day, capsys):
 def test_a_json_export_with_the_new_fields_imports_back(day, tmp_path, capsys):
     papers = load_library([day]).papers
     path = tmp_path / "export.json"
-    path.write_text(export([(p, {"tags": ["keep"]}) for p in papers], "json"))
+    path.write_text(export([(p, Annotation(p.id, tags=("keep",))) for p in papers], "json"))
     assert main(["import", str(path)]) == 0, capsys.readouterr().err
     assert "imported 2 papers" in capsys.readouterr().out
 

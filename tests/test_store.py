@@ -189,8 +189,7 @@ def test_env_var_chooses_the_store(monkeypatch, db_path):
 
 
 def test_tag_counts():
-    records = {"a": {"tags": ["ML", "optics"]}, "b": {"tags": ["ml"]}, "c": {"tags": []}}
-    assert tag_counts(records) == {"ML": 2, "optics": 1}
+    assert tag_counts([["ML", "optics"], ["ml"], []]) == {"ML": 2, "optics": 1}
 
 
 def test_merge_never_drops_what_is_there(db_path):

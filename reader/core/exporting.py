@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from reader.core.results import Exported, ExportScope
 from reader.export import export
 from reader.paper import Paper
+from reader.store import Annotation
 
 SUFFIXES = {"json": "json", "markdown": "md", "bibtex": "bib", "csv": "csv", "ris": "ris"}
 
@@ -65,7 +65,7 @@ def write_export(
     scope: ExportScope,
     fmt: str,
     folder: str | os.PathLike[str],
-    record_of: Callable[[Paper], Mapping[str, Any]],
+    annotation_of: Callable[[Paper], Annotation | None],
     create: bool = False,
 ) -> Exported:
     """Write the scope's papers in ``fmt`` to a new file in ``folder``.
@@ -88,7 +88,7 @@ def write_export(
     path = free_path(target / f"paper-reader-{name}.{SUFFIXES.get(fmt, fmt)}")
     try:
         target.mkdir(parents=True, exist_ok=True)
-        text = export([(p, record_of(p)) for p in scope.papers], fmt)
+        text = export([(p, annotation_of(p)) for p in scope.papers], fmt)
         with open(path, "x", encoding="utf-8") as handle:
             handle.write(text)
     except OSError as err:

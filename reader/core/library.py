@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
@@ -26,7 +25,7 @@ from reader.links import Link
 from reader.paper import Paper
 from reader.query import Query, parse_query
 from reader.sorting import SORTS, sort_rows
-from reader.store import Annotation, Store, is_kept, tag_counts
+from reader.store import Annotation, Store, tag_counts
 
 SIMILAR_LIMIT = 50  # papers in a "more like this" list (besides the paper itself)
 NOTE_CONFLICT = "── the note as it was saved elsewhere meanwhile (both kept) ──"
@@ -76,14 +75,9 @@ class OpenLibrary:
         """The paper with this id or unique prefix (4 characters or more); raises UnknownPaper."""
         return self.collection.find(pid)
 
-    def record(self, paper: Paper) -> dict[str, Any]:
-        """The paper's stored record, cleaned for showing ({} when it has none)."""
-        return self.collection.record(paper)
-
     def annotation(self, paper: Paper) -> Annotation | None:
-        """What the user made of the paper, typed (None when the store holds nothing for it)."""
-        record = self.record(paper)
-        return Annotation.of(record) if record else None
+        """What the user made of the paper, cleaned for showing (None when the store holds nothing for it)."""
+        return self.collection.record(paper)
 
     def tags(self, paper: Paper) -> list[str]:
         """The paper's tags, in the order they were added."""
@@ -91,7 +85,8 @@ class OpenLibrary:
 
     def note(self, paper: Paper) -> str:
         """The paper's note ('' without one)."""
-        return str(self.record(paper).get("note") or "")
+        annotation = self.collection.annotations.get(paper.id)
+        return annotation.note if annotation else ""
 
     def links(self, paper: Paper) -> list[Link]:
         """The paper's links, the user's own first."""
@@ -111,13 +106,13 @@ class OpenLibrary:
 
     def paper_data(self, paper: Paper) -> dict[str, object]:
         """One paper as plain data for JSON: id, title, abstract, links, tags, note, first_seen…"""
-        data: dict[str, object] = dict(paper_record(paper, self.record(paper)))
+        data: dict[str, object] = dict(paper_record(paper, self.annotation(paper)))
         data["first_seen"] = self.first_seen(paper)
         return data
 
     def known_tags(self) -> dict[str, int]:
         """Each tag in use and how many papers carry it, most used first."""
-        return tag_counts(self.collection.records)
+        return tag_counts(a.tags for a in self.collection.annotations.values())
 
     def tagged(self, tag: str) -> list[Paper]:
         """The papers carrying ``tag`` (case-insensitive)."""
@@ -129,11 +124,11 @@ class OpenLibrary:
 
         Records are taken as stored: one with no title snapshot still comes (as its id's paper).
         """
-        out = []
-        for n, (pid, record) in enumerate(self.collection.records.items()):
-            if is_kept(record):
-                out.append(Paper(pid, _text(record.get("title")), _text(record.get("abstract")), "store", n, True))
-        return out
+        return [
+            Paper(pid, a.title, a.abstract, "store", n, True)
+            for n, (pid, a) in enumerate(self.collection.annotations.items())
+            if a.kept
+        ]
 
     def bookmarked(self) -> list[Paper]:
         """The bookmarked papers, in the library's order."""
@@ -200,7 +195,7 @@ class OpenLibrary:
         if sort != "relevance" and len(rows) > 1:
             by_row = dict(zip(rows.tolist(), scores.tolist()))
             c = self.collection
-            rows = sort_rows(rows, c.papers, sort, c.records, c.seen, c.shown_title)
+            rows = sort_rows(rows, c.papers, sort, c.annotations, c.seen, c.shown_title)
             scores = np.fromiter((by_row[r] for r in rows.tolist()), dtype=np.float64, count=len(rows))
         return rows, scores
 
@@ -230,12 +225,9 @@ class OpenLibrary:
 
     def unread_among(self, rows: np.ndarray) -> int:
         """How many of these rows are unread (cheap at 100k rows: it runs on every keystroke)."""
-        read = self.collection.state.read
-        if not read or not len(rows):
+        if not len(rows) or not len(self.collection.state.read):
             return len(rows)
-        is_read = np.zeros(len(self.papers), dtype=bool)
-        by_id = self.collection.by_id
-        is_read[[p.order for pid in read if (p := by_id.get(pid)) is not None and p.order < len(is_read)]] = True
+        is_read = self.collection.read_rows()
         return len(rows) - int(np.count_nonzero(is_read[rows[rows < len(is_read)]]))
 
     # -- actions -------------------------------------------------------------------------------
@@ -280,8 +272,8 @@ class OpenLibrary:
         ``opened_with``: the note as the editor showed it. When the store holds something
         else by now (another terminal saved it meanwhile), both texts are kept, marked.
         """
-        stored = self.store.get(paper.id) or {}
-        on_disk = _text(stored.get("note"))
+        stored = self.store.annotation(paper.id)
+        on_disk = stored.note if stored is not None else ""
         conflict = opened_with is not None and on_disk not in (opened_with, text) and bool(on_disk)
         if conflict:
             text = f"{text}\n\n{NOTE_CONFLICT}\n{on_disk}" if text else on_disk
@@ -312,8 +304,7 @@ class OpenLibrary:
         """
         if self.is_read(paper) or self.readonly:
             return False
-        self.store.mark_read_later(paper)
-        self.collection.state.read.add(paper.id)
+        self.store.mark_read_later(paper)  # the store's read set (the search's too) has it at once
         return True
 
     def flush(self) -> None:
@@ -368,14 +359,14 @@ class OpenLibrary:
                 *(CopyChoice(f"[{n}] {link.label}: {link.url}", "link", link.url) for n, link in enumerate(links, 1)),
                 CopyChoice("Title", "Title", paper.title),
                 CopyChoice("Markdown link  [title](url)", "Markdown link", markdown_link(paper, links[0].url)),
-                CopyChoice("BibTeX entry", "BibTeX entry", bibtex(paper, self.record(paper))),
+                CopyChoice("BibTeX entry", "BibTeX entry", bibtex(paper, self.annotation(paper))),
             ]
         primary = [self.links(p)[0].url for p in papers]
         texts = {
             "links": "\n".join(primary),
             "titles": "\n".join(p.title for p in papers),
             "Markdown links": "\n".join(f"- {markdown_link(p, url)}" for p, url in zip(papers, primary)),
-            "BibTeX entries": "\n".join(bibtex(p, self.record(p)) for p in papers),
+            "BibTeX entries": "\n".join(bibtex(p, self.annotation(p)) for p in papers),
         }
         return [CopyChoice(f"All {len(papers)} {what}", f"{len(papers)} {what}", text) for what, text in texts.items()]
 
@@ -389,18 +380,13 @@ class OpenLibrary:
         self, scope: ExportScope, fmt: str, folder: str | os.PathLike[str], create: bool = False
     ) -> Exported:
         """Write an export file into ``folder`` (see reader.core.exporting.write_export)."""
-        return exporting.write_export(scope, fmt, folder, self.record, create)
+        return exporting.write_export(scope, fmt, folder, self.annotation, create)
 
     def import_file(self, path: str | os.PathLike[str]) -> Imported:
         """Merge a JSON export into the store; raises ImportProblem for a file that is not one."""
         imported = importing.import_export(self.store, path)
         self.collection.reload()
         return imported
-
-
-def _text(value: object) -> str:
-    """A stored field as text ('' for a missing or wrong-typed one)."""
-    return value if isinstance(value, str) else ""
 
 
 def _ids(papers: Iterable[Paper]) -> tuple[str, ...]:

@@ -29,6 +29,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,7 +80,7 @@ class State:
     """What the store knows, as the search needs it (a snapshot: search never reads disk)."""
 
     bookmarked: set[str] = field(default_factory=set)
-    read: set[str] = field(default_factory=set)
+    read: AbstractSet[str] = field(default_factory=set)  # the store's live set: may hold a million ids
     noted: set[str] = field(default_factory=set)
     linked: set[str] = field(default_factory=set)
     tags: dict[str, set[str]] = field(default_factory=dict)  # paper id -> folded tags
@@ -88,12 +89,13 @@ class State:
     @classmethod
     def from_records(cls, records: Mapping[str, Mapping[str, Any]]) -> State:
         """Build from the store's records."""
-        state = cls()
+        read: set[str] = set()
+        state = cls(read=read)
         for pid, r in records.items():
             if r.get("bookmarked_at"):
                 state.bookmarked.add(pid)
             if r.get("read_at"):
-                state.read.add(pid)
+                read.add(pid)
             if r.get("note"):
                 state.noted.add(pid)
             if r.get("link"):
@@ -620,6 +622,8 @@ class SearchEngine:
         if self._index_of is None:
             index_of = {p.id: i for i, p in enumerate(self.papers)}
             self._index_of = index_of if len(index_of) == self.n else {}
+        if isinstance(pids, AbstractSet) and len(pids) > self.n:  # a million read marks: ask per paper
+            return np.fromiter((p.id in pids for p in self.papers), dtype=bool, count=self.n)
         hit = np.zeros(self.n, dtype=bool)
         if self._index_of or not self.n:
             found = [self._index_of[pid] for pid in pids if pid in self._index_of]

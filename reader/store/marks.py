@@ -87,6 +87,7 @@ class Marks:
         self._seen_waiting: list[tuple[np.ndarray, np.ndarray]] = []
         self.unread: dict[str, int] = {}  # latest unread time, to order events merged from elsewhere
         self._stamp: tuple[int, int] | None = None  # (inode, bytes folded in)
+        self.version = 0  # bumped whenever the read marks change (for callers that cache what they derive)
 
     # -- reading ---------------------------------------------------------------------------
     def changed(self) -> bool:
@@ -102,6 +103,7 @@ class Marks:
         if st is None:
             if self._stamp is not None:
                 self.read, self.unread, self._stamp = {}, {}, None
+                self.version += 1
                 self._seen_day, self._seen_waiting = {}, []
                 return True
             return False
@@ -111,6 +113,7 @@ class Marks:
         else:
             self.read, self.unread = {}, {}
             self._seen_day, self._seen_waiting = {}, []
+            self.version += 1
             start = 0
         if start == whole and self._stamp is not None:
             return False
@@ -176,6 +179,7 @@ class Marks:
         last[:-1] = ids[:-1] != ids[1:]
         ids, minutes, kinds = ids[last], minutes[last], kinds[last]
         read, unread = self.read, self.unread
+        self.version += 1
         is_read = kinds == READ
         now_read, now_unread = _names(ids[is_read]), _names(ids[~is_read])
         if unread:
@@ -186,6 +190,12 @@ class Marks:
                 read.pop(pid, None)
         read.update(zip(now_read, minutes[is_read].tolist(), strict=True))
         unread.update(zip(now_unread, minutes[~is_read].tolist(), strict=True))
+
+    def note_read(self, pid: str, minute: int) -> None:
+        """Take a read mark that is not written yet (it is folded in again when it is)."""
+        if pid not in self.read:
+            self.read[pid] = minute
+            self.version += 1
 
     def known(self, pid: str) -> bool:
         """True when the paper was ever marked read or unread."""

@@ -33,16 +33,17 @@ class Annotation:
     @classmethod
     def of(cls, record: dict[str, Any]) -> Annotation:
         """The typed view of a checked record."""
+        get = record.get
         return cls(
-            id=record["id"],
-            title=record.get("title", ""),
-            abstract=record.get("abstract", ""),
-            bookmarked_at=record.get("bookmarked_at"),
-            tags=tuple(record.get("tags", ())),
-            note=record.get("note", ""),
-            link=record.get("link", ""),
-            first_seen=record.get("first_seen"),
-            read_at=record.get("read_at"),
+            record["id"],
+            get("title", ""),
+            get("abstract", ""),
+            get("bookmarked_at"),
+            tuple(get("tags", ())),
+            get("note", ""),
+            get("link", ""),
+            get("first_seen"),
+            get("read_at"),
         )
 
     @property

@@ -24,7 +24,9 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,7 @@ __all__ = [
     "JOURNAL",
     "PAPERS",
     "SEEN",
+    "ReadIds",
     "SETTINGS",
     "Store",
     "clean_tags",
@@ -165,6 +168,27 @@ class _Unwritten(StoreError):
         self.pending = pending
 
 
+class ReadIds(AbstractSet[str]):
+    """The ids of the papers marked read, live: membership is a dict lookup, never a copy of a million ids."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __contains__(self, pid: object) -> bool:
+        return isinstance(pid, str) and self._store.is_read(pid)
+
+    def _long(self) -> list[str]:
+        docs = (self._store.storage.tables or {}).get(PAPERS, {}).values()
+        return [doc["id"] for doc in docs if doc.get("read_at") and not marksfile.fits(doc["id"])]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from list(self._store.marks.read)
+        yield from self._long()
+
+    def __len__(self) -> int:
+        return len(self._store.marks.read) + len(self._long())
+
+
 class Store:
     """Annotations per paper id, safe across processes. Reads never block on the lock."""
 
@@ -178,6 +202,7 @@ class Store:
         self.table = self.db.table(PAPERS, cache_size=0)
         self.warnings: list[str] = []  # one line per field repaired on load
         self._records: tuple[tuple[int, tuple[int, int] | None], dict[str, dict[str, Any]]] | None = None
+        self._typed: dict[str, tuple[dict[str, Any], int | None, Annotation]] = {}
         self._pending: list[tuple[str, int, int]] = []
         self._pending_lock = threading.Lock()
         self._flusher: threading.Timer | None = None
@@ -275,7 +300,9 @@ class Store:
         self.marks.refresh()
 
     def records(self) -> dict[str, dict[str, Any]]:
-        """Every record (annotated or only read), keyed by paper id (a fresh read if another process wrote)."""
+        """Every record (annotated or only read) as plain data, keyed by paper id (a fresh read if another
+        process wrote). For scripts and tests: it builds a dict per read mark (seconds at a million);
+        the program itself reads annotations(), read_ids() and is_read()."""
         self._refresh()
         key = (self.storage.version, self.marks._stamp)
         if self._records is not None and self._records[0] == key:
@@ -294,21 +321,65 @@ class Store:
         return {doc["id"]: doc for doc in self._tables().get(PAPERS, {}).values()}
 
     def annotations(self) -> dict[str, Annotation]:
-        """The papers the user annotated or that have a stored record, as typed records (no read-only marks)."""
+        """The papers with a stored record (annotated, or a snapshot), typed, keyed by paper id.
+
+        Papers only marked read are not here (see read_ids). An unchanged record comes back as
+        the same object as last time, so a caller can tell what changed by identity; building
+        this costs the annotated papers, never the read marks.
+        """
         self._refresh()
-        return {doc["id"]: Annotation.of(self._public(doc)) for doc in self._tables().get(PAPERS, {}).values()}
+        cache = self._typed
+        out: dict[str, Annotation] = {}
+        fresh: dict[str, tuple[dict[str, Any], int | None, Annotation]] = {}
+        read = self.marks.read
+        for key, doc in self._tables().get(PAPERS, {}).items():
+            pid = doc["id"]
+            minute = read.get(pid)
+            known = cache.get(key)
+            if known is not None and known[0] is doc and known[1] == minute:
+                typed = known[2]
+            else:
+                typed = Annotation.of(doc)
+                if marksfile.fits(pid):  # its read mark is in the marks file, not in the document
+                    read_at = marksfile.time_of(minute) if minute is not None else None
+                    typed = typed if typed.read_at == read_at else replace(typed, read_at=read_at)
+            fresh[key] = (doc, minute, typed)
+            out[pid] = typed
+        self._typed = fresh
+        return out
+
+    def annotation(self, pid: str) -> Annotation | None:
+        """One paper's typed record (a paper only marked read has one with just ``read_at``), or None."""
+        record = self.get(pid)
+        return Annotation.of(record) if record is not None else None
 
     def read_marks(self) -> dict[str, int]:
-        """Paper id -> minute (since 1970, UTC) it was marked read; the live dict, do not change it."""
+        """Paper id -> minute (since 1970, UTC) it was marked read; the live dict, do not change it.
+
+        Ids too long for the marks file are not here (their mark is in their record): see read_ids.
+        """
         self.marks.refresh()
         return self.marks.read
+
+    def read_ids(self) -> ReadIds:
+        """The ids of every paper marked read, as a live set (no copy: it follows later marks)."""
+        return ReadIds(self)
+
+    def read_at(self, pid: str) -> str | None:
+        """When the paper was marked read (ISO time, UTC), or None (no file access)."""
+        if marksfile.fits(pid):
+            minute = self.marks.read.get(pid)
+            return marksfile.time_of(minute) if minute is not None else None
+        doc = (self.storage.tables or {}).get(PAPERS, {}).get(str(id_number(pid)))
+        value = doc.get("read_at") if doc is not None and doc["id"] == pid else None
+        return value if isinstance(value, str) else None
 
     def is_read(self, pid: str) -> bool:
         """True when the paper is marked read (no file access)."""
         if marksfile.fits(pid):
             return pid in self.marks.read
         doc = (self.storage.tables or {}).get(PAPERS, {}).get(str(id_number(pid)))
-        return bool(doc and doc.get("read_at"))
+        return bool(doc and doc["id"] == pid and doc.get("read_at"))
 
     def get(self, pid: str) -> dict[str, Any] | None:
         """The record for one paper id, or None."""
@@ -618,7 +689,7 @@ class Store:
                 atexit.register(self.flush)  # a normal exit (quit, SIGTERM handled by the app) writes them
                 self._exit_hook = True
             self._pending.append((pid, marksfile.READ, minute))
-            self.marks.read.setdefault(pid, minute)
+            self.marks.note_read(pid, minute)
             if self._flusher is None:
                 self._flusher = threading.Timer(FLUSH_SECONDS, self._flush_later)
                 self._flusher.daemon = True
@@ -727,6 +798,7 @@ class Store:
         store.table = store.db.table(PAPERS, cache_size=0)
         store.warnings = []
         store._records = None
+        store._typed = {}
         store._pending = []
         store._pending_lock = threading.Lock()
         store._flusher = None
@@ -814,12 +886,12 @@ def _merge_change(item: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
     return change
 
 
-def tag_counts(records: dict[str, dict[str, Any]]) -> dict[str, int]:
-    """How many papers carry each tag (first spelling seen wins), most used first."""
+def tag_counts(tag_lists: Iterable[Iterable[str]]) -> dict[str, int]:
+    """How many papers carry each tag (first spelling seen wins), most used first; one list of tags per paper."""
     counts: dict[str, int] = {}
     names: dict[str, str] = {}
-    for record in records.values():
-        for tag in record.get("tags", []):
+    for tags in tag_lists:
+        for tag in tags:
             key = tag.casefold()
             names.setdefault(key, tag)
             counts[names[key]] = counts.get(names[key], 0) + 1
