@@ -153,7 +153,9 @@ def test_line_breaks_and_nul_inside_texts_keep_papers_apart() -> None:
 
 def test_common_words_kept_as_bitmaps_rank_exactly_as_posting_lists(monkeypatch: pytest.MonkeyPatch) -> None:
     """A big library keeps its common words as bitmaps too (a short prefix stands for hundreds
-    of them); every search answers as it does from the posting lists alone."""
+    of them, a compound typed joined may have common parts); every search, partial matches
+    included, answers as it does from the posting lists alone."""
+    from reader.index import engine as engine_module
     from reader.index import postings
 
     # The bundled digest's papers, repeated into a library big enough for common words to be dense.
@@ -163,27 +165,29 @@ def test_common_words_kept_as_bitmaps_rank_exactly_as_posting_lists(monkeypatch:
         for k in range(30)
         for i, p in enumerate(base)
     ]
+    queries = [
+        *("s", "m", "a", "t", "o", "th", "de", "neural o", "low-rank a", "model", "learn", "apprximation"),
+        *("stepbystep diffusion", "lowrank adaptation tales", "selfattention feedforward", "finetuning silver"),
+        *("math nerosurgr", "scorebased generative", "diffusion modle tutorial", "qwen 2.5", "language m"),
+    ]
     dense = SearchEngine(papers)
     assert any(dense._bitmaps), "no word is common enough to be a bitmap: the test tests nothing"
+    answers = [dense.search(query) for query in queries]
     monkeypatch.setattr(postings, "DENSE_MIN", len(papers) + 1)
+    monkeypatch.setattr(engine_module, "DENSE_PARTS", 0)
     sparse = SearchEngine(papers)
     assert not any(sparse._bitmaps)
-    for query in (
-        "s",
-        "m",
-        "a",
-        "t",
-        "o",
-        "th",
-        "de",
-        "neural o",
-        "low-rank a",
-        "model",
-        "learn",
-        "apprximation",
-        "diffusion m",
-    ):
-        a, b = dense.search(query), sparse.search(query)
+    for query, a in zip(queries, answers):
+        b = sparse.search(query)
         assert a.indices.tolist() == b.indices.tolist(), query
         assert a.scores.tolist() == b.scores.tolist(), query
         assert a.partial.tolist() == b.partial.tolist(), query
+        assert a.missing == b.missing, query
+
+
+@given(st.lists(st.integers(0, 300), min_size=1, max_size=400), st.data())
+def test_kth_largest_key_is_what_sorting_says(keys: list[int], data: st.DataObject) -> None:
+    from reader.index.engine import kth_largest
+
+    k = data.draw(st.integers(1, len(keys)))
+    assert kth_largest(np.array(keys, dtype=np.uint16), k) == sorted(keys, reverse=True)[k - 1]

@@ -59,6 +59,7 @@ FUZZY_FORM = 0.5
 NEAR_FORMS = 10  # words one typo away whose forms are looked up too
 MAX_SPLITS = 3  # ways to cut a compound typed joined that are tried
 MAX_VERIFIED = 500  # papers holding a compound's parts whose text is read to see them side by side
+DENSE_PARTS = 64  # a compound's rarest part in more than 1/DENSE_PARTS of the papers: bitmaps, not lists
 # Fewer papers than this matching every plain word, and those matching all but one follow.
 PARTIAL_BELOW = 10
 MAX_PARTIAL = 200
@@ -397,15 +398,29 @@ class SearchEngine:
         ``step by step``): at JOINED title level when their title does, else at abstract level."""
         wids = sorted({self.vocab[part] for part in parts}, key=lambda wid: int(self.df[wid]))
         first = wids[0]
-        candidates = np.union1d(self.title_postings[first], self.abstract_postings[first])
-        in_title = np.isin(candidates, self.title_postings[first], assume_unique=True)
-        for wid in wids[1:]:
-            if not len(candidates):
-                return
-            title_has = _holds(self.title_postings[wid], candidates)
-            keep = title_has | _holds(self.abstract_postings[wid], candidates)
-            in_title &= title_has
-            candidates, in_title = candidates[keep], in_title[keep]
+        if int(self.df[first]) * DENSE_PARTS > self.n:
+            # Every part is common: AND their bitmaps (a pass over the papers per part).
+            held = np.bitwise_or(self._packed(0, first), self._packed(1, first))
+            title_all = self._packed(0, first).copy()
+            for wid in wids[1:]:
+                in_this_title = self._packed(0, wid)
+                np.bitwise_and(held, np.bitwise_or(in_this_title, self._packed(1, wid)), out=held)
+                np.bitwise_and(title_all, in_this_title, out=title_all)
+            candidates = np.flatnonzero(np.unpackbits(held, count=self.n))
+            in_title = np.unpackbits(title_all, count=self.n).view(bool)[candidates]
+        else:
+            # The rarest part's papers, then those holding each other part (binary searches).
+            both = np.concatenate((self.title_postings[first], self.abstract_postings[first]))
+            both.sort()
+            candidates = both[np.concatenate(([True], both[1:] != both[:-1]))] if len(both) else both
+            in_title = _holds(self.title_postings[first], candidates)
+            for wid in wids[1:]:
+                if not len(candidates):
+                    return
+                title_has = _holds(self.title_postings[wid], candidates)
+                keep = title_has | _holds(self.abstract_postings[wid], candidates)
+                in_title &= title_has
+                candidates, in_title = candidates[keep], in_title[keep]
         # Read the texts of at most MAX_VERIFIED of them, those with every part in the title
         # first; the rest (a big library and common parts) count, unread, below any that were read.
         order = np.argsort(~in_title, kind="stable")
@@ -424,6 +439,16 @@ class SearchEngine:
                 codes[i] = max(codes[i], title_code)
             elif _side_by_side(together, paper.abstract, plain):
                 codes[i] = max(codes[i], abstract_code)
+
+    def _packed(self, which: int, wid: int) -> np.ndarray:
+        """The papers holding a word in their title (``which`` 0) or abstract (1), as a packed
+        bitmap (``np.packbits``; the engine's own for a common word: never change it)."""
+        bitmap = self._bitmaps[which].get(wid)
+        if bitmap is not None:
+            return bitmap
+        bits = np.zeros(self.n, dtype=bool)
+        bits[(self.title_postings if which == 0 else self.abstract_postings)[wid]] = True
+        return np.packbits(bits)
 
     def _joined_codes(self, word: str) -> np.ndarray | None:
         """Scores of the papers holding ``word`` or another form of it, at JOINED level (two query
@@ -521,7 +546,7 @@ class SearchEngine:
             # Only the best ``room`` are kept: those above the room-th best key, then that key's
             # first ones in file order (idx is in file order), before any sorting.
             key = total[idx]
-            threshold = np.partition(key, len(key) - room)[len(key) - room]
+            threshold = kth_largest(key, room)
             above = np.flatnonzero(key > threshold)
             tied = np.flatnonzero(key == threshold)[: room - len(above)]
             idx = idx[np.sort(np.concatenate((above, tied)))]
@@ -692,6 +717,13 @@ def _holds(postings: np.ndarray, papers: np.ndarray) -> np.ndarray:
         return np.zeros(len(papers), dtype=bool)
     where = np.minimum(np.searchsorted(postings, papers), len(postings) - 1)
     return postings[where] == papers
+
+
+def kth_largest(keys: np.ndarray, k: int) -> int:
+    """The ``k``-th largest of ``keys`` (small non-negative integers; 1 <= k <= len(keys)), by
+    counting: np.partition is slow on their many ties. The highest value that at least ``k`` keys reach."""
+    at_or_above = np.cumsum(np.bincount(keys)[::-1])
+    return len(at_or_above) - 1 - int(np.searchsorted(at_or_above, k))
 
 
 def _ranked(idx: np.ndarray, total: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
