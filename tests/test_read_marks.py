@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import random
+import subprocess
+import sys
+import time
 
 from app_support import opened, settle
 
@@ -65,3 +69,59 @@ def test_doctor_counts_each_paper_once_whether_read_annotated_or_both(db_path):
     store.mark_read([PAPERS[10]])  # bookmarked and read: one paper
     status, out, _ = run_cli("doctor", "--db", str(db_path))
     assert f"{len(OLD) + 3 + 2} papers (2 annotated), 1 bookmarks, 1 tags" in out
+
+
+# -- the marks file compacts itself ------------------------------------------------------------
+
+MANY = [f"p{k:07d}" for k in range(23_000)]  # three passes over them: past the 1 MB a compaction waits for
+
+
+def test_a_marks_file_mostly_superseded_is_compacted_and_reads_the_same(db_path):
+    store = Store(db_path)
+    marks = db_path.with_name("store.json.marks")
+    store.mark_read(MANY)
+    store.mark_read(MANY, read=False)
+    assert marks.stat().st_size > 700_000  # every event kept so far
+    store.mark_read(MANY[:21_000])
+    # Three events a paper, one of them live: rewritten with one event a paper.
+    assert marks.stat().st_size == 16 + 16 * len(MANY)
+    again = Store(db_path)
+    assert all(again.is_read(pid) for pid in MANY[:21_000]) and not any(again.is_read(p) for p in MANY[21_000:])
+    assert [p.name for p in db_path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    again.mark_read(MANY[-1:])  # the rewritten file takes appends as before
+    assert Store(db_path).is_read(MANY[-1]) and store.read_marks().get(MANY[-1]) is not None
+
+
+def test_another_process_sees_the_same_marks_after_a_compaction(db_path):
+    store = Store(db_path)
+    other = Store(db_path)
+    store.mark_read(MANY)
+    assert other.is_read(MANY[0]) is False  # not looked yet
+    assert len(other.read_marks()) == len(MANY)
+    store.mark_read(MANY, read=False)
+    store.mark_read(MANY[:5])  # compacts
+    assert set(other.read_marks()) == set(MANY[:5])
+
+
+def test_a_compaction_killed_at_any_moment_leaves_the_old_file_or_the_new(db_path):
+    store = Store(db_path)
+    store.mark_read(MANY[:3000])
+    store.mark_read(MANY[:1000], read=False)
+    read = set(MANY[1000:3000])
+    child = (
+        "import sys\nfrom reader.store import Store\nstore = Store(sys.argv[1])\nprint('ready', flush=True)\n"
+        "while True:\n    store.compact()\n"
+    )
+    rng = random.Random(7)
+    for _ in range(12):
+        proc = subprocess.Popen([sys.executable, "-c", child, str(db_path)], stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+            time.sleep(rng.uniform(0, 0.05))
+        finally:
+            proc.kill()
+            proc.wait(timeout=60)
+        after = Store(db_path)  # opens (cleaning a temp file the kill left)
+        assert set(after.read_marks()) == read
+        assert [p.name for p in db_path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    assert db_path.with_name("store.json.marks").stat().st_size == 16 + 16 * 3000

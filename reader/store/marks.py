@@ -6,7 +6,10 @@ Each event is 16 bytes: the paper id (12 bytes, NUL-padded UTF-8) and one little
 100k-paper digest opened once adds 1.6 MB. On load the events are folded with
 numpy: per paper the last read/unread event in the file wins, and the earliest first-seen
 date. A record cut short by a kill is ignored and cut off
-before the next append. Ids longer than 12 bytes (hand-made ids from imports) do not fit:
+before the next append. When superseded events outnumber the live ones (a paper marked
+read, unread and read again), the file is compacted: one event per paper and kind written
+to a temp file, fsynced, renamed over the file (the folder fsynced), so a kill leaves the
+old file or the new one, never half of either. Ids longer than 12 bytes (hand-made ids from imports) do not fit:
 the store keeps their read marks in their annotation record instead.
 """
 
@@ -14,17 +17,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
 
 from reader.store.errors import StoreCorrupt, StoreError, stat_or_none
+from reader.store.logfile import fsync_dir
 
 MAGIC = b"PRMARKS1" + b"\0" * 8
 RECORD = np.dtype([("id", "S12"), ("v", "<u4")])
 READ, UNREAD, SEEN = 0, 1, 2
 ID_BYTES = 12
+COMPACT_MIN = 1 << 16  # events (1 MB) below which the file is never compacted
 
 
 def fits(pid: str) -> bool:
@@ -78,8 +84,9 @@ def _names(ids: np.ndarray) -> list[str]:
 class Marks:
     """The folded state of a marks file, kept up to date by reading only what was appended."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, temp_prefix: str | None = None) -> None:
         self.path = path
+        self.temp_prefix = temp_prefix or f"~{path.name}-"  # what a compaction's temp file is called
         self.read: dict[str, int] = {}  # paper id -> minute it was read
         self._seen_day: dict[str, str] = {}  # paper id -> ISO date it was first seen
         # First-seen events read but not folded yet: folded on first use of seen_day (the
@@ -88,6 +95,7 @@ class Marks:
         self.unread: dict[str, int] = {}  # latest unread time, to order events merged from elsewhere
         self._stamp: tuple[int, int] | None = None  # (inode, bytes folded in)
         self.version = 0  # bumped whenever the read marks change (for callers that cache what they derive)
+        self.compact_min = COMPACT_MIN
 
     # -- reading ---------------------------------------------------------------------------
     def changed(self) -> bool:
@@ -249,3 +257,77 @@ class Marks:
         self._fold(array)
         if self._stamp is None or self._stamp[1] == size or size == 0:
             self._stamp = (st.st_ino, size + len(payload))
+        if self._stamp is not None and self._stamp[0] == st.st_ino:
+            total = (st.st_size - len(MAGIC)) // RECORD.itemsize
+            if total >= self.compact_min and total > 2 * self.live():
+                self.compact()
+
+    def live(self) -> int:
+        """How many events a compacted file would hold (at most: first-seen dates not folded yet count whole)."""
+        waiting = sum(len(ids) for ids, _ in self._seen_waiting)
+        return len(self.read) + len(self.unread) + len(self._seen_day) + waiting
+
+    def compact(self) -> None:
+        """Rewrite the file with one event per paper and kind (the caller holds the store's lock).
+
+        Temp file, fsync, rename, folder fsync: a kill leaves the old file or the new one.
+        Other processes see a new file (another inode) and read it whole.
+        """
+        try:
+            with open(self.path, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            return
+        except OSError as err:
+            raise StoreError(self.path, f"cannot read read marks: {err.strerror}") from None
+        if data[: len(MAGIC)] != MAGIC:
+            return  # not ours (refresh says so): never rewritten
+        body = data[len(MAGIC) :]
+        events = np.frombuffer(body, RECORD, count=len(body) // RECORD.itemsize)
+        payload = MAGIC + compacted(events).tobytes()
+        folder = self.path.parent
+        tmp: str | None = None
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=self.temp_prefix, suffix=".tmp", dir=folder)
+            try:
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+                os.fchmod(fd, 0o644)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+            tmp = None
+            fsync_dir(folder)
+            st = os.stat(self.path)
+        except OSError as err:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            raise StoreError(self.path, f"could not compact read marks: {err.strerror or err}") from None
+        if self._stamp is not None and self._stamp[1] == len(data) - (len(data) - len(MAGIC)) % RECORD.itemsize:
+            self._stamp = (st.st_ino, len(payload))  # what is folded in is exactly what the new file holds
+        else:
+            self._stamp = None  # read it afresh
+
+
+def compacted(events: np.ndarray) -> np.ndarray:
+    """The events that fold to the same state: per paper its last read/unread event and its earliest first-seen."""
+    kinds = events["v"] & 3
+    out = []
+    latest = events[kinds != SEEN]
+    if len(latest):
+        order = np.lexsort((np.arange(len(latest)), *_keys(latest["id"])))
+        latest = latest[order]
+        last = np.ones(len(latest), bool)
+        last[:-1] = latest["id"][:-1] != latest["id"][1:]
+        out.append(latest[last])
+    seen = events[kinds == SEEN]
+    if len(seen):
+        order = np.lexsort((seen["v"], *_keys(seen["id"])))
+        seen = seen[order]
+        first = np.ones(len(seen), bool)
+        first[1:] = seen["id"][1:] != seen["id"][:-1]
+        out.append(seen[first])
+    return np.concatenate(out) if out else events[:0]

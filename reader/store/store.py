@@ -197,7 +197,7 @@ class Store:
         self.readonly = readonly
         self.target = resolve(self.path)
         self.storage = LogStorage(self.target, readonly)
-        self.marks = marksfile.Marks(self.target.with_name(self.target.name + ".marks"))
+        self.marks = marksfile.Marks(self.target.with_name(self.target.name + ".marks"), self.storage.temp_prefix)
         self.db = TinyDB(storage=lambda: self.storage)
         self.table = self.db.table(PAPERS, cache_size=0)
         self.warnings: list[str] = []  # one line per field repaired on load
@@ -850,10 +850,13 @@ class Store:
             os.close(fd)
 
     def compact(self) -> None:
-        """Rewrite the annotations file whole (temp, fsync, rename), its old version becoming NAME.bak."""
+        """Rewrite the annotations file whole (temp, fsync, rename), its old version becoming NAME.bak,
+        and the read-marks file with one event per paper (they compact themselves when mostly superseded)."""
         with self._lock():
             self.storage.refresh()
             self.storage.compact(self._tables())
+            self.marks.refresh()
+            self.marks.compact()
 
     def write_whole(self, tables: Tables) -> None:
         """Replace the annotations file with these tables (migration and merge use it; the caller holds the lock)."""
