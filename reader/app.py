@@ -242,8 +242,6 @@ class PaperReaderApp(App[int]):
         for n, (papers, progress) in enumerate(loader.batches(self.library)):
             if worker.is_cancelled:
                 return  # the app is quitting: the interpreter waits for this thread, so stop now
-            if self.builder is not None:
-                self.builder.add(papers)
             if n == 0:
                 self.call_from_thread(self._loaded, papers, progress)
                 posted = time.monotonic()

@@ -21,6 +21,7 @@ from reader.core.saved_searches import SavedSearchError
 from reader.digest import STDIN, DigestError, Library, LibraryLoader, bundled_digest
 from reader.export import FORMATS, export
 from reader.index.build import IndexBuilder
+from reader.index.segments import SegmentCache
 from reader.paper import Paper
 from reader.sorting import SORTS
 from reader.sources import fetch
@@ -463,7 +464,7 @@ def cmd_open(args: argparse.Namespace) -> int:
     # Every file is read and checked here, so its errors end the command before the UI starts.
     builder = IndexBuilder.start_for(paths, args.encoding)  # started now, ready by the time the first papers are
     try:
-        loader = LibraryLoader(paths, args.encoding)
+        loader = LibraryLoader(paths, args.encoding, segments=SegmentCache(), builder=builder)
     except DigestError:
         if builder is not None:
             builder.close()
@@ -484,6 +485,7 @@ def cmd_open(args: argparse.Namespace) -> int:
         return run_app(Library(), args.db, readonly=args.readonly, loader=loader, config=config, builder=builder)
     if builder is not None:
         builder.close()
+        loader.builder = None
     library = loader.load()
     for warning in library.warnings:
         print(f"{PROG}: warning: {_safe(warning)}", file=sys.stderr)

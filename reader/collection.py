@@ -18,6 +18,7 @@ from reader.digest import Library
 from reader.index.build import IndexBuilder
 from reader.index.cache import cached_engine, files_signature
 from reader.index.engine import SearchEngine, State
+from reader.index.merge import combine_snapshots
 from reader.links import Link, paper_links
 from reader.paper import Paper
 from reader.store import Annotation, Store, StoreError
@@ -142,21 +143,36 @@ class Collection:
     ) -> SearchEngine:
         """Build the search index, or load it from the on-disk cache (reader.index.cache) when that
         holds a sound index of exactly these papers. Slow for big libraries: the app calls it on a worker.
+        Digests read through segments (reader.index.segments) bring their index: only the store's
+        snapshots are indexed here, and what the open parsed is cached once search is ready.
 
         The engine covers the papers as they are when this starts (it indexes a copy of the list).
         ``ready`` gets the engine as soon as it can search (before a new cache entry is written);
         ``builder``: a reader.index.build.IndexBuilder that was fed the papers as they were parsed.
         """
         self.index_stale = False
-        self.engine = cached_engine(
-            self.papers,
-            ready=ready,
-            content_key=self.library.content_key,
-            file_count=self.file_count,
-            builder=builder,
-            signature=files_signature(self.library.files, self.library.encoding) if self.library.content_key else None,
-        )
-        return self.engine
+        raw = self.library.raw_index()
+        if raw is None:  # papers not read through segments: the whole-library cache
+            self.engine = cached_engine(
+                self.papers,
+                ready=ready,
+                content_key=self.library.content_key,
+                file_count=self.file_count,
+                builder=builder,
+                signature=files_signature(self.library.files, self.library.encoding)
+                if self.library.content_key
+                else None,
+            )
+            return self.engine
+        papers = list(self.papers)
+        engine = self.library.segments.engine if self.library.segments is not None else None
+        if engine is None or len(papers) != engine.n:
+            engine = SearchEngine.from_index(papers, *combine_snapshots(raw, papers, self.file_count))
+        self.engine = engine
+        if ready is not None:
+            ready(engine)
+        self.library.save_segments()
+        return engine
 
     def reload(self) -> bool:
         """Re-read the store; add snapshots of kept papers not in the digests. True if any were added.

@@ -11,11 +11,16 @@ import stat
 import sys
 import unicodedata
 from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass, field
-from itertools import islice
+from dataclasses import dataclass, field, replace
+from itertools import accumulate, islice
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+
+from reader.index.merge import Part, merge, split
+from reader.index.segment import RawIndex, Segment
+from reader.index.segments import SegmentCache, file_hasher, paths_signature, set_key, stat_signature, worth_merging
 from reader.paper import Paper, PaperMeta, paper_id
 from reader.sources import formats, reading
 from reader.sources.folder import DIGEST_SUFFIXES
@@ -54,6 +59,20 @@ class Library:
     # are exactly what LibraryLoader made of them: they follow from it (reader.index.cache).
     content_key: str | None = None
     encoding: str | None = None  # what the digests were read as (None: UTF-8)
+    # The papers' index from the files' segments (reader.index.segments), when they were read that way.
+    segments: Combined | None = field(default=None, repr=False, compare=False)
+
+    def raw_index(self) -> RawIndex | None:
+        """The index of the digests' papers from their segments (built and cached for files that had
+        none), or None when the papers were not read through segments (then build it from them)."""
+        if self.segments is None or self.segments.library is not self:
+            return None
+        return self.segments.index_now()
+
+    def save_segments(self) -> None:
+        """Cache what this open built that the next one can use (a merged run of segments): after search is ready."""
+        if self.segments is not None:
+            self.segments.save()
 
 
 # A line that ends a sentence (or holds a URL) reads as an abstract, however short.
@@ -91,6 +110,25 @@ def add_warning(warnings: list[str], message: str) -> None:
         warnings[-1] = line
     else:
         warnings.append(line)
+
+
+def add_warnings(warnings: list[str], more: list[str]) -> None:
+    """Add another list's warnings, its count of unlisted ones too: what ``add_warning`` gives, one by one.
+
+    A list with a count listed MAX_WARNINGS of its own first, so ``warnings`` is full by its count.
+    """
+    for message in more:
+        counted = _MORE.match(message)
+        if counted is None:
+            add_warning(warnings, message)
+            continue
+        last = _MORE.match(warnings[-1]) if len(warnings) > MAX_WARNINGS else None
+        total = (int(last.group(1)) if last else 0) + int(counted.group(1))
+        line = f"... and {total} more odd entr{'y' if total == 1 else 'ies'} not listed"
+        if last:
+            warnings[-1] = line
+        else:
+            warnings.append(line)
 
 
 def _content_lines(text: str | Iterable[str], cleaned: bool) -> Iterator[tuple[int, str]]:
@@ -413,8 +451,7 @@ def _add_paper(
             known.meta = meta
         if arxiv:
             index.setdefault(arxiv, known)
-        if source != known.source:
-            library.also_in.setdefault(known.id, []).append(source)
+        _also_in(library, known, source)
         return None
     paper = Paper(pid, title, abstract, source, len(library.papers), meta=meta)
     index[pid] = paper
@@ -422,6 +459,13 @@ def _add_paper(
         index[arxiv] = paper
     library.papers.append(paper)
     return paper
+
+
+def _also_in(library: Library, paper: Paper, source: str) -> None:
+    if source != paper.source:
+        others = library.also_in.setdefault(paper.id, [])
+        if source not in others:
+            others.append(source)
 
 
 def _read_structured(path: Path, handle: IO[bytes], encoding: str | None) -> tuple[formats.Parsed, int] | None:
@@ -450,6 +494,268 @@ def _read_structured(path: Path, handle: IO[bytes], encoding: str | None) -> tup
     return parsed, len(data)
 
 
+@dataclass
+class _Part:
+    """A segment in an open: where its papers went (``papers[k]``: the library's number of its paper k;
+    ``first[k]``: whether that copy is the paper's first), and what is left to do with it."""
+
+    segment: Segment
+    papers: np.ndarray
+    first: np.ndarray
+    sig: str | None = None
+    save: bool = False  # to be cached once indexed
+
+
+class Combined:
+    """The segments of an open, combined into one library: the same paper in two files is one paper.
+
+    The rules are ``_add_paper``'s, applied to each segment's papers in file order: a paper
+    keeps its first place and title, the longest abstract (the first of equals) and the first
+    meta; the other files it was in are noted. ``index`` merges the segments' indexes to match.
+    """
+
+    def __init__(self, library: Library, cache: SegmentCache, given: list[str], encoding: str | None) -> None:
+        self.library = library
+        self.cache = cache
+        self.given = given
+        self.encoding = encoding
+        self.index_of: dict[str, Paper] = {}  # by id and by arXiv id, as _add_paper keeps them
+        self.indexed = 0  # how many of the library's papers index_of holds
+        self.parts: list[_Part] = []
+        self.first_part: list[int] = []  # per paper: the part of its first copy, and where in it
+        self.first_local: list[int] = []
+        self.abstract_part: list[int] = []  # per paper: the part whose copy gave its abstract
+        self.abstract_local: list[int] = []
+        self.files: list[tuple[str | None, str]] = []  # per file: stat signature, key
+        self.file_warnings: list[list[str]] = []
+        self.complete = False  # every file has a key: the whole run can be cached merged
+        self.builder: Any = None  # indexes the files parsed, as they are parsed (reader.index.build)
+        self.engine: Any = None  # the engine the helper built, when one part holds every paper
+        self._index: RawIndex | None = None
+        self._together: tuple[list[Segment], RawIndex] | None = None  # files parsed, indexed as one
+
+    @property
+    def index(self) -> dict[str, Paper]:
+        """Papers by id and by arXiv id, for the next segment's copies to be found in."""
+        for paper in self.library.papers[self.indexed :]:
+            self.index_of.setdefault(paper.id, paper)
+            if paper.public_id != paper.id:
+                self.index_of.setdefault(f"arxiv:{paper.public_id.lower()}", paper)
+        self.indexed = len(self.library.papers)
+        return self.index_of
+
+    def add(self, seg: Segment, files: list[tuple[str | None, str]]) -> list[Paper]:
+        """Combine a segment's papers into the library; the papers new to it."""
+        library = self.library
+        for k, path in enumerate(seg.files):
+            library.files.append(path)
+            add_warnings(library.warnings, seg.warnings[k])
+            self.file_warnings.append(seg.warnings[k])
+        self.files.extend(files)
+        s = len(self.parts)
+        m = len(seg.papers)
+        if not library.papers:
+            library.papers.extend(seg.papers)
+            for p, f in seg.also_in:
+                _also_in(library, seg.papers[p], seg.files[f])
+            self._register(s, range(m))
+            self.parts.append(_Part(seg, np.arange(m, dtype=np.int64), np.ones(m, dtype=bool)))
+            return list(seg.papers)
+        index = self.index
+        also: dict[int, list[str]] = {}
+        for p, f in seg.also_in:
+            also.setdefault(p, []).append(seg.files[f])
+        placed = np.empty(m, dtype=np.int64)
+        first = np.zeros(m, dtype=bool)
+        new: list[Paper] = []
+        for local, paper in enumerate(seg.papers):
+            arxiv = f"arxiv:{paper.public_id.lower()}" if paper.public_id != paper.id else ""
+            known = index.get(paper.id) or (index.get(arxiv) if arxiv else None)
+            if known is None:
+                g = paper.order = len(library.papers)
+                library.papers.append(paper)
+                index[paper.id] = paper
+                if arxiv:
+                    index[arxiv] = paper
+                self.indexed = len(library.papers)
+                self._register(s, [local])
+                placed[local] = g
+                first[local] = True
+                new.append(paper)
+                for source in also.get(local, ()):
+                    _also_in(library, paper, source)
+                continue
+            g = placed[local] = known.order
+            longer = len(paper.abstract) > len(known.abstract)
+            meta = known.meta is None and paper.meta is not None
+            if longer or meta:
+                self._detach(g, known)
+            if longer:
+                known.abstract = paper.abstract
+                self.abstract_part[g], self.abstract_local[g] = s, local
+            if meta:
+                known.meta = paper.meta
+            if arxiv:
+                index.setdefault(arxiv, known)
+            for source in (paper.source, *also.get(local, ())):
+                _also_in(library, known, source)
+        self.parts.append(_Part(seg, placed, first))
+        return new
+
+    def add_parsed(self, seg: Segment, sig: str | None, key: str | None, first: bool) -> list[Paper]:
+        """Combine a segment just parsed (``first``: its papers went straight into the library as read);
+        its index is built later, by ``index``, unless the cache has it already (the file was renamed)."""
+        if key is not None:
+            cached = self.cache.load(key, seg.files)
+            if cached is not None and len(cached.papers) == len(seg.papers):
+                seg.index = cached.index
+                self.cache.remember_file(sig, key)
+        if first:
+            m = len(seg.papers)
+            self.file_warnings.append(seg.warnings[0])
+            self.files.append((sig, key or ""))
+            self.indexed = len(self.library.papers)
+            self._register(len(self.parts), range(m))
+            self.parts.append(_Part(seg, np.arange(m, dtype=np.int64), np.ones(m, dtype=bool)))
+            new: list[Paper] = []
+        else:
+            new = self.add(seg, [(sig, key or "")])
+        part = self.parts[-1]
+        part.sig, part.save = sig, key is not None and seg.index is None
+        return new
+
+    def _register(self, s: int, locals_: Iterable[int]) -> None:
+        locals_ = list(locals_)
+        self.first_part.extend([s] * len(locals_))
+        self.first_local.extend(locals_)
+        self.abstract_part.extend([s] * len(locals_))
+        self.abstract_local.extend(locals_)
+
+    def _detach(self, g: int, known: Paper) -> None:
+        """Before a paper takes a later copy's abstract or meta: a segment still to be indexed and
+        cached keeps its own copy as its file has it."""
+        part = self.parts[self.first_part[g]]
+        if part.segment.index is None or part.save:
+            part.segment.papers[self.first_local[g]] = replace(known)
+
+    def finish(self, keys_known: bool) -> None:
+        """Every file is in: note whether the whole run could be cached merged."""
+        self.complete = keys_known or all(key for _sig, key in self.files)
+
+    def index_now(self) -> RawIndex:
+        """The index of the library's papers: the segments' indexes (the files parsed indexed first), merged."""
+        if self._index is not None:
+            return self._index
+        unbuilt = [part.segment for part in self.parts if part.segment.index is None]
+        if unbuilt:
+            papers = [p for seg in unbuilt for p in seg.papers]
+            if self.builder is not None:
+                self.engine = self.builder.engine(papers)
+                together = RawIndex.of(self.engine)
+                self.builder = None
+            else:
+                together = RawIndex.build(papers)
+            if len(unbuilt) == 1:
+                unbuilt[0].index = together
+            else:  # cut apart for the cache once search is ready (see save)
+                self._together = (unbuilt, together)
+        if len(self.parts) == 1:
+            only = self.parts[0].segment.index
+            assert only is not None
+            self._index = only
+            return only
+        self.engine = None
+        self._index = self._merge()
+        return self._index
+
+    def _merge(self) -> RawIndex:
+        papers = self.library.papers
+        n = len(papers)
+        abstract_part = np.array(self.abstract_part, dtype=np.int64)
+        abstract_local = np.array(self.abstract_local, dtype=np.int64)
+        ascii_flags = np.zeros(n, dtype=bool)
+        pieces: list[tuple[RawIndex, list[int]]] = []
+        together = self._together
+        for s, part in enumerate(self.parts):
+            if part.segment.index is not None:
+                pieces.append((part.segment.index, [s]))
+        if together is not None:
+            ids = {id(seg) for seg in together[0]}
+            pieces.append((together[1], [s for s, part in enumerate(self.parts) if id(part.segment) in ids]))
+        parts = []
+        for index, numbers in pieces:
+            placed = np.concatenate([self.parts[s].papers for s in numbers])
+            first = np.concatenate([self.parts[s].first for s in numbers])
+            keep = np.concatenate(
+                [_abstract_keep(abstract_part, abstract_local, s, len(self.parts[s].papers)) for s in numbers]
+            )
+            ascii_flags[placed[first]] = index.ascii[first]
+            parts.append(Part(index, placed, first, keep))
+        for g in np.flatnonzero(abstract_part != np.array(self.first_part, dtype=np.int64)).tolist():
+            ascii_flags[g] = papers[g].title.isascii() and papers[g].abstract.isascii()
+        parts.sort(key=lambda part: int(part.papers.min()) if len(part.papers) else 0)  # lists laid out in order
+        return merge(parts, n, ascii_flags)
+
+    def save(self) -> None:
+        """Cache the segments parsed on this open, and the whole run merged when that pays (see
+        reader.index.segments.worth_merging). Called once search is ready: it only saves time later."""
+        if self._together is not None:
+            segments, together = self._together
+            self._together = None
+            bounds = [0, *accumulate(len(seg.papers) for seg in segments)]
+            for seg, index in zip(segments, split(together, bounds)):
+                seg.index = index
+        for part in self.parts:
+            if part.save and part.segment.index is not None:
+                part.save = False
+                if self.cache.save(part.segment):
+                    self.cache.remember_file(part.sig, part.segment.key)
+        sizes = [len(part.segment.papers) for part in self.parts]
+        if not (self.complete and worth_merging(sizes)):
+            return
+        library = self.library
+        keys = [key for _sig, key in self.files]
+        where = {path: k for k, path in reversed(list(enumerate(library.files)))}
+        also_in = [
+            (p.order, where[source])
+            for p in library.papers
+            for source in library.also_in.get(p.id, ())
+            if source in where
+        ]
+        merged = Segment(
+            set_key(keys),
+            keys,
+            list(library.files),
+            list(library.papers),
+            np.array([where.get(p.source, 0) for p in library.papers], dtype=np.int32),
+            also_in,
+            self.file_warnings,
+            self.index_now(),
+        )
+        if self.cache.save(merged):
+            self.cache.remember_set(paths_signature(self.given, self.encoding), merged.key, self.files)
+
+
+def _abstract_keep(abstract_part: np.ndarray, abstract_local: np.ndarray, s: int, m: int) -> np.ndarray:
+    """Which of part ``s``'s ``m`` copies gave their paper its abstract."""
+    keep = np.zeros(m, dtype=bool)
+    keep[abstract_local[abstract_part == s]] = True
+    return keep
+
+
+@dataclass
+class _File:
+    """A digest to open: checked (``handle`` kept open, or ``parsed`` for a structured file), or
+    recognised by its stat signature as the file of a cached segment (``key``; not read at all)."""
+
+    path: Path
+    handle: IO[bytes] | None
+    size: int
+    parsed: formats.Parsed | None = None
+    sig: str | None = None  # stat signature (None: not a regular file, or no segment cache)
+    key: str | None = None  # the key of its segment, when known
+
+
 class LibraryLoader:
     """Digests checked up front (errors before any UI), then parsed in batches, streaming.
 
@@ -459,48 +765,92 @@ class LibraryLoader:
     the rest load on a worker, and a big file is never held whole in memory. A file
     stays open from its check to its parse, so one deleted in between is still read;
     a pipe or the standard input is read once, at the check, and parsed from memory.
+
+    With a ``segments`` cache (reader.index.segments), a file whose stat signature names a
+    cached segment is neither checked nor parsed: its papers and index come from the segment
+    (it was checked when the segment was built, and has not changed since). The files read
+    are parsed into segments of their own, indexed (``Library.raw_index``) and cached.
     """
 
     def __init__(
-        self, paths: list[str | os.PathLike[str]], encoding: str | None = None, check_whole: bool = True
+        self,
+        paths: list[str | os.PathLike[str]],
+        encoding: str | None = None,
+        check_whole: bool = True,
+        segments: SegmentCache | None = None,
+        builder: Any = None,
     ) -> None:
-        """Check the files (``check_whole`` false: only their start, see ``_check_file``)."""
+        """Check the files (``check_whole`` false: only their start, see ``_check_file``).
+
+        ``builder`` (reader.index.build.IndexBuilder): indexes the one file to parse in a helper process.
+        """
         self.files = expand_paths(paths)
         self.encoding = encoding
         self.size = 0
-        self._pending: list[tuple[Path, IO[bytes] | None, int, formats.Parsed | None]] = []
+        self.segments = segments
+        self.builder = builder
+        self._given = [os.fspath(p) for p in paths]
+        self._pending: list[_File] = []
+        self._last_set: tuple[str, list[tuple[str, str]]] | None = None
         # Hashing the bytes stands for them (reader.index_cache) only where a file can be read again.
         self.regular = True
         try:
+            known: dict[str, str] = {}
+            if segments is not None:
+                self._last_set = segments.last_set(paths_signature(self._given, encoding))
+                known = dict(self._last_set[1]) if self._last_set is not None else {}
             for path in self.files:
+                sig = stat_signature(path, encoding) if segments is not None and str(path) != STDIN else None
+                key = known.get(sig) if sig is not None else None
+                if sig is not None and key is None and segments is not None:
+                    key = segments.file_key(sig)
+                if key is not None:
+                    try:
+                        size = path.stat().st_size
+                    except OSError:
+                        size = 0
+                    self.size += size
+                    self._pending.append(_File(path, None, size, None, sig, key))
+                    continue
                 handle, regular = _open(path)
                 self.regular = self.regular and regular
+                if not regular:
+                    sig = None
                 structured = _read_structured(path, handle, encoding)
                 if structured is not None:
                     parsed, size = structured
                     self.size += size
-                    self._pending.append((path, None, size, parsed))
+                    self._pending.append(_File(path, None, size, parsed, sig))
                     continue
                 size = _check_file(path, encoding, check_whole, handle)
                 self.size += size
+                kept: IO[bytes] | None = handle
                 if regular and len(self._pending) >= KEEP_OPEN:
                     handle.close()
-                    self._pending.append((path, None, size, None))
-                else:
-                    self._pending.append((path, handle, size, None))
+                    kept = None
+                self._pending.append(_File(path, kept, size, None, sig))
         except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
         """Close the files not parsed yet (a loader dropped before :meth:`batches` ran)."""
-        for _path, handle, _size, _parsed in self._pending:
-            if handle is not None:
-                handle.close()
+        for file in self._pending:
+            if file.handle is not None:
+                file.handle.close()
         self._pending = []
 
     def batches(self, library: Library, batch: int = 5000) -> Iterator[tuple[list[Paper], float]]:
         """Parse into ``library``; yield each batch of new papers and the fraction done."""
+        if self.segments is not None and not library.papers:
+            yield from self._segment_batches(library, self.segments, batch)
+            return
+        for new, progress in self._flat_batches(library, batch):
+            if self.builder is not None:
+                self.builder.add(new)
+            yield new, progress
+
+    def _flat_batches(self, library: Library, batch: int) -> Iterator[tuple[list[Paper], float]]:
         index: dict[str, Paper] = {p.id: p for p in library.papers}
         index.update((f"arxiv:{p.public_id.lower()}", p) for p in library.papers if p.public_id != p.id)
         # The content key holds only if this loader makes all of the library's papers.
@@ -512,10 +862,12 @@ class LibraryLoader:
         library.encoding = self.encoding
         done = 0
         while self._pending:
-            path, handle, size, parsed = self._pending.pop(0)
-            if parsed is not None:
-                new = self._add_structured(library, index, path, parsed, content)
+            file = self._pending.pop(0)
+            path, size = file.path, file.size
+            if file.parsed is not None:
+                new = self._add_structured(library, index, path, file.parsed, content)
             else:
+                handle = file.handle
                 if handle is None:
                     handle, _regular = _open(path)
                 with handle:
@@ -524,6 +876,113 @@ class LibraryLoader:
             if not self._pending and content is not None:
                 library.content_key = content.hexdigest()
             yield new, min(1.0, done / max(self.size, 1))
+
+    def _segment_batches(
+        self, library: Library, cache: SegmentCache, batch: int
+    ) -> Iterator[tuple[list[Paper], float]]:
+        """The files' papers from their cached segments, parsing (into new segments) only the files without one."""
+        library.encoding = self.encoding
+        files, self._pending = self._pending, []
+        combined = Combined(library, cache, self._given, self.encoding)
+        library.segments = combined
+        keys = [f.key for f in files]
+        total = max(self.size, 1)
+        run = self._cached_run(files, cache)
+        to_parse = [f for k, f in enumerate(files) if f.key is None or not (run and run[0] <= k < run[1])]
+        combined.builder = self.builder
+        if self.builder is not None and not to_parse:
+            self.builder.close()
+        done = 0
+        k = 0
+        while k < len(files):
+            if run is not None and k == run[0]:
+                start, end, key = run
+                seg = cache.load(key, [str(f.path) for f in files[start:end]], merged=True)
+                if seg is not None:
+                    new = combined.add(seg, [(f.sig, f.key or "") for f in files[start:end]])
+                    done += sum(f.size for f in files[start:end])
+                    for from_ in range(0, max(len(new), 1), batch):
+                        yield new[from_ : from_ + batch], min(1.0, done / total)
+                    k = end
+                    continue
+                run = None  # unsound: its files one by one
+            file = files[k]
+            seg = cache.load(file.key, [str(file.path)]) if file.key is not None else None
+            if seg is not None:
+                if file.handle is not None:
+                    file.handle.close()
+                new = combined.add(seg, [(file.sig, file.key or "")])
+            else:
+                new = yield from self._parse_segment(combined, file, done, total, batch, self.builder)
+            done += file.size
+            yield new, min(1.0, done / total)
+            k += 1
+        combined.finish(keys_known=all(keys))
+
+    def _cached_run(self, files: list[_File], cache: SegmentCache) -> tuple[int, int, str] | None:
+        """Where a cached merged run of segments covers several of the files: (start, end, its key).
+
+        All of them when their merged entry is there; else the run last opened from the same
+        paths (yesterday's folder, before today's file), if its files are unchanged and side by side.
+        """
+        keys = [f.key for f in files]
+        if len(files) > 1 and all(keys):
+            whole = set_key([k for k in keys if k])
+            if cache.has(whole, merged=True):
+                return 0, len(files), whole
+        if self._last_set is None:
+            return None
+        key, members = self._last_set
+        sigs = [f.sig for f in files]
+        wanted = [s for s, _k in members]
+        for start in range(len(files) - len(wanted) + 1):
+            if sigs[start : start + len(wanted)] == wanted:
+                return start, start + len(wanted), key
+        return None
+
+    def _parse_segment(
+        self, combined: Combined, file: _File, done: int, total: int, batch: int, builder: Any
+    ) -> Generator[tuple[list[Paper], float], None, list[Paper]]:
+        """Parse one file into a segment of its own (the first one streams straight into the library)."""
+        path = file.path
+        first = not combined.library.papers and not combined.parts
+        local = combined.library if first else Library()
+        index: dict[str, Paper] = combined.index if first else {}
+        hasher = file_hasher(self.encoding) if file.sig is not None else None
+        start = len(local.papers)
+        if file.parsed is not None:
+            new = self._add_structured(local, index, path, file.parsed, None)
+            if builder is not None:
+                builder.add(local.papers[start:])
+            if hasher is not None:
+                for entry in file.parsed.entries:
+                    hasher.update(f"{entry}\n".encode("utf-8", "surrogatepass"))
+        else:
+            handle = file.handle
+            if handle is None:
+                handle, _regular = _open(path)
+            feed = builder.add if builder is not None else None
+            with handle:
+                new = yield from self._parse(local, index, path, handle, done, batch, None, hasher, feed, total)
+            if builder is not None:
+                builder.add(new)
+        if not first:
+            local.files.clear()
+        warnings = list(local.warnings) if not first else list(combined.library.warnings)
+        papers = local.papers[start:]
+        key = hasher.hexdigest() if hasher is not None else None
+        seg = Segment(
+            key or "",
+            [key or ""],
+            [str(path)],
+            papers,
+            np.zeros(len(papers), dtype=np.int32),
+            [],
+            [warnings],
+            None,
+        )
+        added = combined.add_parsed(seg, file.sig, key, first)
+        return new if first else added
 
     def _parse(
         self,
@@ -534,14 +993,18 @@ class LibraryLoader:
         done: int,
         batch: int,
         content: Any,
+        hasher: Any = None,
+        feed: Any = None,
+        total: int = 0,
     ) -> Generator[tuple[list[Paper], float], None, list[Paper]]:
         """One file's papers into ``library``, a batch at a time; returns the last (partial) batch."""
         source = str(path)
         library.files.append(source)
         new: list[Paper] = []
         consumed = 0
-        file_hash = hashlib.blake2b(digest_size=32)
+        file_hash = hasher if hasher is not None else hashlib.blake2b(digest_size=32)
         lines = _read_lines(path, self.encoding, handle, file_hash)
+        total = total or max(self.size, 1)
         for title, abstract in iter_entries(lines, source, library.warnings, True):
             consumed += len(title) + len(abstract) + 2
             pid = paper_id(title)
@@ -553,7 +1016,9 @@ class LibraryLoader:
             library.papers.append(paper)
             new.append(paper)
             if len(new) >= batch:
-                yield new, min(1.0, (done + consumed) / max(self.size, 1))
+                if feed is not None:
+                    feed(new)
+                yield new, min(1.0, (done + consumed) / total)
                 new = []
         if content is not None:
             content.update(file_hash.digest())
@@ -588,6 +1053,7 @@ def load_library(paths: list[str | os.PathLike[str]], encoding: str | None = Non
     """Load digests (files or folders) as one library; a paper in several files appears once.
 
     ``check_whole``: see LibraryLoader (either way, a file that is not usable raises DigestError).
+    Every file is parsed (no segment cache: see reader.core.opening.read_digests for that).
     """
     return LibraryLoader(paths, encoding, check_whole).load()
 

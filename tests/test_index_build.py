@@ -193,8 +193,8 @@ def test_no_helper_when_the_index_is_probably_cached(tmp_path: Path, monkeypatch
     builder.close()
     assert main(args) == 0
     assert IndexBuilder.start_for([path]) is None
-    for entry in (tmp_path / "cache" / index_cache.SUBFOLDER).glob("*.npz"):
-        entry.unlink()  # the entry went (pruned): the hint leads nowhere
+    for entry in (tmp_path / "cache" / index_cache.SUBFOLDER / "segments").glob("*.seg"):
+        entry.unlink()  # the segment went (pruned): the hint leads nowhere
     builder = IndexBuilder.start_for([path])
     assert builder is not None
     builder.close()

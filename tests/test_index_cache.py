@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from reader import digest
 from reader.digest import bundled_digest, load_library
 from reader.index import cache as index_cache
 from reader.index import storage
@@ -290,6 +291,7 @@ def test_the_key_follows_what_the_parse_made_of_the_digests(real_papers) -> None
 
 
 _KEY_OF_THE_BUNDLED_DIGEST = """
+from reader import digest
 from reader.digest import bundled_digest, load_library
 from reader.index.cache import papers_key
 library = load_library([bundled_digest()])
@@ -356,18 +358,20 @@ def test_old_entries_are_pruned(real_papers, tmp_path, small_threshold, monkeypa
     assert newest.exists()
 
 
-def test_cli_search_uses_the_cache(tmp_path, small_threshold, monkeypatch, capsys) -> None:
+def test_cli_search_uses_the_cache(tmp_path, monkeypatch, capsys) -> None:
     from reader.cli import main
 
     monkeypatch.setenv("PAPER_READER_CACHE", str(tmp_path / "cache"))
     args = ["search", "nueral opertor", "--limit", "5", "--db", str(tmp_path / "store.json")]
     assert main(args) in (0, None)
     first = capsys.readouterr().out
-    [entry] = entries(tmp_path / "cache" / index_cache.SUBFOLDER)
+    segments = tmp_path / "cache" / index_cache.SUBFOLDER / "segments"
+    [entry] = segments.glob("*.seg")  # the sample digest's segment: its papers and their index
     monkeypatch.setattr(SearchEngine, "__init__", lambda self, papers: pytest.fail("rebuilt"))
+    monkeypatch.setattr(digest, "iter_entries", lambda *args: pytest.fail("parsed again"))
     assert main(args) in (0, None)
     assert capsys.readouterr().out == first and len(first.splitlines()) == 5
-    assert entries(tmp_path / "cache" / index_cache.SUBFOLDER) == [entry]
+    assert list(segments.glob("*.seg")) == [entry]
 
 
 def test_an_entry_of_the_layout_before_checksums_is_still_ours_to_prune(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from reader.config import Config
 from reader.core.library import OpenLibrary
 from reader.digest import Library, LibraryLoader, bundled_digest
 from reader.index.build import IndexBuilder
+from reader.index.segments import SegmentCache
 from reader.paper import Paper
 from reader.sources.folder import default_folder, holds_digest
 from reader.store import Store
@@ -27,15 +28,15 @@ def default_digests(config: Config | None) -> list[str | os.PathLike[str]]:
 
 
 def read_digests(paths: Paths, encoding: str | None = None, builder: IndexBuilder | None = None) -> Library:
-    """Parse the digests (warnings in ``Library.warnings``); a ``builder`` gets the papers as they are parsed.
+    """The digests' papers (warnings in ``Library.warnings``), from their cached segments where the
+    files are unchanged, else parsed (a ``builder`` indexes a big one as it is parsed).
 
     Only each file's start is checked up front: nothing is shown before the parse ends anyway.
     """
-    loader = LibraryLoader(list(paths), encoding, check_whole=False)
+    loader = LibraryLoader(list(paths), encoding, check_whole=False, segments=SegmentCache(), builder=builder)
     library = Library()
-    for papers, _progress in loader.batches(library):
-        if builder is not None:
-            builder.add(papers)
+    for _papers, _progress in loader.batches(library):
+        pass
     return library
 
 

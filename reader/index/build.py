@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from reader.digest import DigestError, expand_paths
-from reader.index import cache
 from reader.index.engine import SearchEngine
+from reader.index.segments import SegmentCache
 from reader.index.tokenizer import CHUNK, Collision, Tokenizer, fold_bytes
 from reader.paper import Paper
 
@@ -53,7 +53,7 @@ class IndexBuilder:
             size = sum(path.stat().st_size for path in files)
         except (DigestError, OSError):
             return None
-        if size < MIN_BYTES or cache.probably_cached(cache.files_signature(files, encoding)):
+        if size < MIN_BYTES or SegmentCache().recognises(paths, files, encoding):
             return None
         return cls()
 

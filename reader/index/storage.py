@@ -64,10 +64,10 @@ def save(engine: SearchEngine, file: str | os.PathLike[str] | IO[bytes], key: st
         "words": np.frombuffer("\n".join(engine.words).encode("utf-8", "surrogatepass"), dtype=np.uint8),
         "title_starts": engine.title_postings.starts,
         "title_docs": engine.title_postings.docs,
-        "title_counts": _per_paper(engine.title_postings.docs, n),
+        "title_counts": per_paper(engine.title_postings.docs, n),
         "abstract_starts": engine.abstract_postings.starts,
         "abstract_docs": engine.abstract_postings.docs,
-        "abstract_counts": _per_paper(engine.abstract_postings.docs, n),
+        "abstract_counts": per_paper(engine.abstract_postings.docs, n),
         "ascii": engine.ascii_only,
         "sorted_ids": engine.sorted_ids,
     }
@@ -161,7 +161,7 @@ def _read(npz: zipfile.ZipFile, name: str) -> np.ndarray:
         return np.lib.format.read_array(member, allow_pickle=False)
 
 
-def _per_paper(docs: np.ndarray, n: int) -> np.ndarray:
+def per_paper(docs: np.ndarray, n: int) -> np.ndarray:
     """How many postings each of ``n`` papers has (bincount by slices: no int64 copy of all of ``docs``)."""
     counts = np.zeros(n, dtype=np.int64)
     step = 1 << 20
@@ -183,18 +183,18 @@ def indexes_their_words(engine: SearchEngine, count: int, counts: dict[str, np.n
         return True
     sample = {0, n - 1, *np.random.default_rng().integers(0, n, count).tolist()}
     for which, postings in (("title", engine.title_postings), ("abstract", engine.abstract_postings)):
-        per_paper = counts[which] if counts is not None else _per_paper(postings.docs, n)
+        indexed = counts[which] if counts is not None else per_paper(postings.docs, n)
         for i in sample:
             words = set(fold_words(getattr(engine.papers[i], which)))
-            if len(words) != per_paper[i]:
+            if len(words) != indexed[i]:
                 return False
             wids = [engine.vocab.get(word) for word in words]
-            if None in wids or not _all_hold(postings, np.array(wids, dtype=np.int64), i):
+            if None in wids or not all_hold(postings, np.array(wids, dtype=np.int64), i):
                 return False
     return True
 
 
-def _all_hold(postings: Postings, wids: np.ndarray, paper: int) -> bool:
+def all_hold(postings: Postings, wids: np.ndarray, paper: int) -> bool:
     """Whether the posting list of every word in ``wids`` holds ``paper``: one binary search
     over all the (sorted) lists at once, so a paper's words cost a few numpy calls, not one each."""
     docs = postings.docs

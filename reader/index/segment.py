@@ -1,0 +1,359 @@
+"""A segment: what one digest file (or a run of them) parses to, with its index, as one checked file.
+
+A segment holds a run of digest files' papers (id, title, abstract, meta, file order, the
+other files a paper also appeared in), each file's warnings, and the search index of those
+papers (``RawIndex``: the vocabulary and the two posting tables). Reopening a file whose
+segment is cached skips both the parse and the indexing (reader.index.segments keeps them;
+reader.index.merge combines several into one index).
+
+On disk it is an uncompressed .npz of plain arrays (no pickles) like reader.index.storage's
+entries, with a checksum over every member's name, size and CRC-32: ``load`` reads every
+member (zipfile checks its CRC), then the checksum, format, key, counts, ranges and the
+words of a sample of papers; anything wrong raises SegmentError and the caller rebuilds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from dataclasses import dataclass
+from itertools import accumulate, repeat
+from typing import IO, Any
+
+import numpy as np
+import orjson
+
+from reader.index.postings import Postings, merge_postings
+from reader.index.storage import all_hold, per_paper
+from reader.index.tokenizer import fold_words, tokenize_all
+from reader.paper import Paper, PaperMeta
+
+# Version of the segment layout and of what goes into it: bump it when either changes
+# (reader.index.segments keys entries by it, with storage.INDEX_FORMAT).
+SEGMENT_FORMAT = 1
+SPOT_CHECKS = 16
+KEY_LENGTH = 40  # hex digits of a key
+ARRAYS: dict[str, type[np.generic]] = {
+    "meta": np.int64,  # format, papers, words, files
+    "key": np.uint8,
+    "file_keys": np.uint8,
+    "files": np.uint8,  # the paths the files had when the segment was built (JSON), for warnings
+    "ids": np.uint8,
+    "titles": np.uint8,
+    "title_lengths": np.int64,
+    "abstracts": np.uint8,
+    "abstract_lengths": np.int64,
+    "paper_file": np.int32,
+    "also_in": np.int32,  # pairs: paper, file
+    "metas": np.uint8,  # JSON: [[paper, {field: value}], ...]
+    "warnings": np.uint8,  # JSON: one list per file
+    "words": np.uint8,
+    "title_starts": np.int64,
+    "title_docs": np.int32,
+    "title_counts": np.int32,
+    "abstract_starts": np.int64,
+    "abstract_docs": np.int32,
+    "abstract_counts": np.int32,
+    "ascii": np.bool_,
+    "sorted_ids": np.int64,
+}
+CHECKSUM = "checksum"
+MEMBERS = frozenset({*ARRAYS, CHECKSUM})
+
+
+class SegmentError(ValueError):
+    """A segment file that cannot be used (see ``load``)."""
+
+
+@dataclass
+class RawIndex:
+    """The index of a list of papers, as arrays: what SearchEngine.from_index takes (and the papers)."""
+
+    words: list[str]
+    title: Postings
+    abstract: Postings
+    ascii: np.ndarray  # per paper: title and abstract are ASCII
+    sorted_ids: np.ndarray  # word ids in alphabetical order of the words
+
+    @classmethod
+    def build(cls, papers: list[Paper]) -> RawIndex:
+        """Index ``papers`` (what ``SearchEngine(papers)`` builds, without what it derives for searching)."""
+        title_parts, abstract_parts, words = tokenize_all(papers)
+        size = len(words)
+        title = merge_postings(title_parts, size)
+        abstract = merge_postings(abstract_parts, size)
+        return cls(words, title, abstract, ascii_flags(papers), alphabetical(words))
+
+    @classmethod
+    def of(cls, engine: Any) -> RawIndex:
+        """The index a reader.index.engine.SearchEngine holds."""
+        return cls(engine.words, engine.title_postings, engine.abstract_postings, engine.ascii_only, engine.sorted_ids)
+
+
+def ascii_flags(papers: list[Paper]) -> np.ndarray:
+    return np.fromiter((p.title.isascii() and p.abstract.isascii() for p in papers), dtype=bool, count=len(papers))
+
+
+def alphabetical(words: list[str], hint: list[int] | None = None) -> np.ndarray:
+    """Word ids in alphabetical order of the words; ``hint``: the ids in an almost sorted order (runs sort fast)."""
+    ids = hint if hint is not None else range(len(words))
+    return np.array(sorted(ids, key=words.__getitem__), dtype=np.int64)
+
+
+@dataclass
+class Segment:
+    """A run of digest files, parsed and indexed: papers in file order, each paper once."""
+
+    key: str
+    file_keys: list[str]
+    files: list[str]  # where the files are (saved: where they were, which their warnings name)
+    papers: list[Paper]
+    paper_file: np.ndarray  # per paper: which of the files it is from (its first)
+    also_in: list[tuple[int, int]]  # (paper, file): the other files a paper also appeared in
+    warnings: list[list[str]]  # per file
+    index: RawIndex | None  # None: not built yet
+
+
+_SEP = "\x1f"  # joins texts on disk (when none holds it; else their lengths cut them apart)
+
+
+def _text_blob(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    joined = _SEP.join(texts)
+    blob = joined.encode("utf-8", "surrogatepass")
+    return np.frombuffer(blob, dtype=np.uint8), np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+
+
+def _texts(blob: np.ndarray, lengths: np.ndarray) -> list[str]:
+    """The texts ``_text_blob`` joined, each checked against its length."""
+    n = len(lengths)
+    text = str(blob.data, "utf-8", "surrogatepass") if len(blob) else ""
+    expected = lengths.tolist()
+    texts = text.split(_SEP) if n else []
+    if len(texts) != n or list(map(len, texts)) != expected:  # a text holds the separator: cut by lengths
+        ends = list(accumulate(length + 1 for length in expected))
+        if n and ends[-1] - 1 != len(text):
+            raise SegmentError("bad segment: text lengths")
+        texts = [text[b - 1 - length : b - 1] for b, length in zip(ends, expected)]
+    return texts
+
+
+def _json(value: Any) -> np.ndarray:
+    return np.frombuffer(orjson.dumps(value), dtype=np.uint8)
+
+
+def _meta_json(meta: PaperMeta) -> dict[str, Any]:
+    return {
+        "arxiv_id": meta.arxiv_id,
+        "authors": list(meta.authors),
+        "published": meta.published,
+        "submitted": meta.submitted,
+        "upvotes": meta.upvotes,
+        "github_repo": meta.github_repo,
+        "project_page": meta.project_page,
+        "keywords": list(meta.keywords),
+    }
+
+
+def _meta(data: Any) -> PaperMeta:
+    if not isinstance(data, dict):
+        raise SegmentError("bad segment: meta")
+    try:
+        return PaperMeta(
+            arxiv_id=str(data["arxiv_id"]),
+            authors=tuple(str(a) for a in data["authors"]),
+            published=str(data["published"]),
+            submitted=str(data["submitted"]),
+            upvotes=None if data["upvotes"] is None else int(data["upvotes"]),
+            github_repo=str(data["github_repo"]),
+            project_page=str(data["project_page"]),
+            keywords=tuple(str(k) for k in data["keywords"]),
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise SegmentError(f"bad segment: meta: {err}") from None
+
+
+def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes]) -> None:
+    """Write the segment as an uncompressed .npz of plain arrays, its checksum last."""
+    papers, index = segment.papers, segment.index
+    if index is None:
+        raise ValueError("a segment is saved once indexed")
+    n = len(papers)
+    titles, title_lengths = _text_blob([p.title for p in papers])
+    abstracts, abstract_lengths = _text_blob([p.abstract for p in papers])
+    arrays: dict[str, np.ndarray] = {
+        "meta": np.array([SEGMENT_FORMAT, n, len(index.words), len(segment.file_keys)], dtype=np.int64),
+        "key": np.frombuffer(segment.key.encode("ascii"), dtype=np.uint8),
+        "file_keys": np.frombuffer("".join(segment.file_keys).encode("ascii"), dtype=np.uint8),
+        "files": _json(segment.files),
+        "ids": np.frombuffer("\n".join(p.id for p in papers).encode("ascii"), dtype=np.uint8),
+        "titles": titles,
+        "title_lengths": title_lengths,
+        "abstracts": abstracts,
+        "abstract_lengths": abstract_lengths,
+        "paper_file": segment.paper_file,
+        "also_in": np.array(segment.also_in, dtype=np.int32).reshape(-1),
+        "metas": _json([[k, _meta_json(p.meta)] for k, p in enumerate(papers) if p.meta is not None]),
+        "warnings": _json(segment.warnings),
+        "words": np.frombuffer("\n".join(index.words).encode("utf-8", "surrogatepass"), dtype=np.uint8),
+        "title_starts": index.title.starts,
+        "title_docs": index.title.docs,
+        "title_counts": per_paper(index.title.docs, n),
+        "abstract_starts": index.abstract.starts,
+        "abstract_docs": index.abstract.docs,
+        "abstract_counts": per_paper(index.abstract.docs, n),
+        "ascii": index.ascii,
+        "sorted_ids": index.sorted_ids,
+    }
+    with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as npz:
+        for name, dtype in ARRAYS.items():
+            with npz.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(arrays[name], dtype=dtype), allow_pickle=False)
+        with npz.open(f"{CHECKSUM}.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array(member, np.frombuffer(checksum(npz), dtype=np.uint8), allow_pickle=False)
+
+
+def checksum(npz: zipfile.ZipFile) -> bytes:
+    """blake2b of each array member's name, size and CRC-32 (see reader.index.storage.checksum)."""
+    h = hashlib.blake2b(digest_size=32, person=b"paper-reader-sg")
+    for name in ARRAYS:
+        info = npz.getinfo(f"{name}.npy")
+        h.update(f"{name} {info.file_size} {info.CRC}\n".encode())
+    return h.digest()
+
+
+def is_segment(file: str | os.PathLike[str]) -> bool:
+    """Whether a file holds a segment's members (not whether they are sound)."""
+    try:
+        with zipfile.ZipFile(file) as npz:
+            return {name.removesuffix(".npy") for name in npz.namelist()} == MEMBERS
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
+
+
+def load(file: str | os.PathLike[str] | IO[bytes], key: str, paths: list[str]) -> Segment:
+    """The segment ``save`` wrote under ``key``; its papers' sources are ``paths`` (one per file,
+    where the files are now). Raises SegmentError when the file is not exactly such a segment."""
+
+    def check(ok: bool, what: str) -> None:
+        if not ok:
+            raise SegmentError(f"bad segment: {what}")
+
+    try:
+        with zipfile.ZipFile(file) as npz:
+            check(set(npz.namelist()) == {f"{name}.npy" for name in MEMBERS}, "arrays")
+            data = {name: _read(npz, name) for name in MEMBERS}  # each member's CRC-32 is checked
+            check(data[CHECKSUM].tobytes() == checksum(npz), "checksum")
+    except SegmentError:
+        raise
+    except Exception as err:  # zipfile, OSError, ValueError, EOFError...: all mean "unusable"
+        raise SegmentError(f"unreadable segment: {err}") from err
+    for name, dtype in ARRAYS.items():
+        check(data[name].dtype == dtype and data[name].ndim == 1, f"array {name}")
+    meta = data["meta"]
+    check(len(meta) == 4 and int(meta[0]) == SEGMENT_FORMAT, "format version")
+    n, size, file_count = int(meta[1]), int(meta[2]), int(meta[3])
+    check(data["key"].tobytes() == key.encode("ascii"), "key")
+    check(file_count == len(paths) and file_count >= 1, "file count")
+    try:
+        file_keys_text = data["file_keys"].tobytes().decode("ascii")
+        ids = str(data["ids"].data, "ascii").split("\n") if n else []
+        files = orjson.loads(data["files"].tobytes())
+        metas = orjson.loads(data["metas"].tobytes())
+        warnings = orjson.loads(data["warnings"].tobytes())
+        words = str(data["words"].data, "utf-8", "surrogatepass").split("\n") if size else []
+    except (UnicodeDecodeError, orjson.JSONDecodeError) as err:
+        raise SegmentError(f"bad segment: {err}") from None
+    check(len(file_keys_text) == KEY_LENGTH * file_count, "file keys")
+    file_keys = [file_keys_text[k : k + KEY_LENGTH] for k in range(0, len(file_keys_text), KEY_LENGTH)]
+    check(isinstance(files, list) and len(files) == file_count and all(isinstance(f, str) for f in files), "files")
+    check(
+        isinstance(warnings, list)
+        and len(warnings) == file_count
+        and all(isinstance(w, list) and all(isinstance(m, str) for m in w) for w in warnings),
+        "warnings",
+    )
+    check(len(ids) == n and all(ids), "ids")
+    check(len(data["title_lengths"]) == n and len(data["abstract_lengths"]) == n, "text lengths")
+    titles = _texts(data["titles"], data["title_lengths"])
+    abstracts = _texts(data["abstracts"], data["abstract_lengths"])
+    paper_file = data["paper_file"]
+    check(
+        len(paper_file) == n and (not n or (int(paper_file.min()) >= 0 and int(paper_file.max()) < file_count)),
+        "files of papers",
+    )
+    also = data["also_in"]
+    check(len(also) % 2 == 0, "also in")
+    also_in = list(zip(also[0::2].tolist(), also[1::2].tolist()))
+    check(all(0 <= p < n and 0 <= f < file_count for p, f in also_in), "also in")
+    check(isinstance(metas, list), "metas")
+    sources = list(paths)
+    where = repeat(sources[0], n) if file_count == 1 else map(sources.__getitem__, paper_file.tolist())
+    papers = list(map(Paper, ids, titles, abstracts, where, range(n)))
+    for item in metas:
+        check(isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and 0 <= item[0] < n, "metas")
+        papers[item[0]].meta = _meta(item[1])
+    index = _check_index(data, n, words, size, check)
+    check(
+        spot_check(papers, index, SPOT_CHECKS, data["title_counts"], data["abstract_counts"]),
+        "the papers' words are not what was indexed",
+    )
+    # The warnings name the files where they were when the segment was built: name them where they are now.
+    warnings = [
+        [
+            paths[k] + message[len(files[k]) :] if message.startswith(files[k] + ":") else message
+            for message in file_warnings
+        ]
+        for k, file_warnings in enumerate(warnings)
+    ]
+    return Segment(key, file_keys, list(paths), papers, paper_file, also_in, warnings, index)
+
+
+def _check_index(data: dict[str, np.ndarray], n: int, words: list[str], size: int, check: Any) -> RawIndex:
+    check(len(words) == size and len(set(words)) == size and all(words), "vocabulary")
+    tables = []
+    for which in ("title", "abstract"):
+        starts, docs, counts = data[f"{which}_starts"], data[f"{which}_docs"], data[f"{which}_counts"]
+        check(len(starts) == size + 1 and int(starts[0]) == 0 and int(starts[-1]) == len(docs), f"{which} starts")
+        check(bool(np.all(starts[1:] >= starts[:-1])), f"{which} starts order")
+        check(not len(docs) or (int(docs.min()) >= 0 and int(docs.max()) < n), f"{which} paper numbers")
+        check(len(counts) == n and (not n or int(counts.min()) >= 0), f"{which} counts")
+        check(int(counts.sum(dtype=np.int64)) == len(docs), f"{which} counts")
+        tables.append(Postings(starts, docs))
+    check(len(data["ascii"]) == n, "ascii flags")
+    sorted_ids = data["sorted_ids"]
+    check(len(sorted_ids) == size, "alphabetical order")
+    if size:
+        check(int(sorted_ids.min()) >= 0 and int(sorted_ids.max()) < size, "alphabetical order")
+        check(bool(np.all(np.bincount(sorted_ids, minlength=size) == 1)), "alphabetical order")
+        ordered = [words[i] for i in sorted_ids.tolist()]
+        check(all(a < b for a, b in zip(ordered, ordered[1:])), "alphabetical order")
+    return RawIndex(words, tables[0], tables[1], data["ascii"], sorted_ids)
+
+
+def spot_check(
+    papers: list[Paper], index: RawIndex, count: int, title_counts: np.ndarray, abstract_counts: np.ndarray
+) -> bool:
+    """Whether the first, the last and ``count`` random papers have exactly their words indexed."""
+    n = len(papers)
+    if not n:
+        return True
+    vocab = dict(zip(index.words, range(len(index.words))))
+    sample = {0, n - 1, *np.random.default_rng().integers(0, n, count).tolist()}
+    for which, postings, counts in (
+        ("title", index.title, title_counts),
+        ("abstract", index.abstract, abstract_counts),
+    ):
+        for i in sample:
+            words = set(fold_words(getattr(papers[i], which)))
+            if len(words) != counts[i]:
+                return False
+            wids = [vocab.get(word) for word in words]
+            if None in wids or not all_hold(postings, np.array(wids, dtype=np.int64), i):
+                return False
+    return True
+
+
+def _read(npz: zipfile.ZipFile, name: str) -> np.ndarray:
+    with npz.open(f"{name}.npy") as member:
+        return np.lib.format.read_array(member, allow_pickle=False)
