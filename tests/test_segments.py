@@ -1,0 +1,331 @@
+"""Per-file segments (issue 14): each digest file parsed and indexed once, cached, and combined on open.
+
+Every test opens real files under tmp_path through the path the app and the CLI use
+(``read_digests``: LibraryLoader with a segment cache), and compares what it gets with a
+cold parse (``load_library``, no cache) and a single index built over the same papers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ABSTRACT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reader import digest
+from reader.core.opening import read_digests
+from reader.digest import Library, bundled_digest, load_library
+from reader.index.engine import SearchEngine
+from reader.index.merge import combine_snapshots
+from reader.index.segment import RawIndex
+from reader.index.segments import FILE_SUFFIX, SET_SUFFIX, SegmentCache, default_dir
+from reader.paper import Paper
+
+QUERIES = [
+    "neural operator",
+    "nueral opertor",
+    "mathemat reason",
+    "transf",
+    "'former",
+    '"language model"',
+    "-learning graph",
+    "llm agent",
+    "x",
+    "s",
+    "zzzzqqq",
+    "",
+]
+
+
+def open_engine(paths: list[Path]) -> tuple[Library, SearchEngine]:
+    """The files as the app and the CLI open them (segments), with the engine over their papers, cached after."""
+    library = read_digests(paths)
+    raw = library.raw_index()
+    assert raw is not None
+    engine = SearchEngine.from_index(library.papers, *combine_snapshots(raw, library.papers, len(library.papers)))
+    library.save_segments()
+    return library, engine
+
+
+def cold(paths: list[Path]) -> tuple[Library, SearchEngine]:
+    """A cold parse, no cache at all, and one index built over its papers."""
+    library = load_library(paths)
+    return library, SearchEngine(library.papers)
+
+
+def papers_of(library: Library) -> list[tuple]:
+    return [(p.id, p.title, p.abstract, p.source, p.order, p.meta) for p in library.papers]
+
+
+def assert_same(got: tuple[Library, SearchEngine], want: tuple[Library, SearchEngine], queries=QUERIES) -> None:
+    (library, engine), (expected, single) = got, want
+    assert papers_of(library) == papers_of(expected)
+    assert library.warnings == expected.warnings
+    assert library.also_in == expected.also_in
+    assert library.files == expected.files
+    assert sorted(engine.words) == sorted(single.words)  # no word only a dropped copy had
+    for word, wid in single.vocab.items():  # the same papers under every word, in order
+        mine = engine.vocab[word]
+        assert engine.title_postings[mine].tolist() == single.title_postings[wid].tolist(), word
+        assert engine.abstract_postings[mine].tolist() == single.abstract_postings[wid].tolist(), word
+    assert engine.ascii_only.tolist() == single.ascii_only.tolist()
+    for query in queries:
+        a, b = engine.search(query), single.search(query)
+        assert a.indices.tolist() == b.indices.tolist(), query
+        assert a.scores.tolist() == b.scores.tolist(), query
+        assert a.partial.tolist() == b.partial.tolist(), query
+        assert a.missing == b.missing, query
+
+
+def entries(suffix: str) -> list[Path]:
+    return sorted(default_dir().glob(f"*{suffix}"))
+
+
+def write(path: Path, papers: list[tuple[str, str]]) -> Path:
+    path.write_text("".join(f"{t}\n{a}\n" for t, a in papers), encoding="utf-8")
+    return path
+
+
+def day(k: int, count: int = 30, seed: int = 0) -> list[tuple[str, str]]:
+    rnd = random.Random(seed * 1000 + k)
+    words = ABSTRACT.replace(".", " ").replace(",", " ").split()
+    return [
+        (
+            f"{' '.join(rnd.choice(words) for _ in range(6))} day{k} n{n}",
+            f"{' '.join(rnd.choice(words) for _ in range(40))} word{k}x{n}.",
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    days = tmp_path / "digests"
+    days.mkdir()
+    for k in range(6):
+        write(days / f"2025-01-0{k + 1}.txt", day(k))
+    return days
+
+
+def test_the_real_digest_round_trips_through_its_segment(tmp_path: Path) -> None:
+    sample = tmp_path / "trending.txt"
+    shutil.copy(bundled_digest(), sample)
+    first = open_engine([sample])
+    [segment] = entries(FILE_SUFFIX)
+    assert_same(first, cold([sample]))
+    again = open_engine([sample])  # from the segment now
+    assert_same(again, cold([sample]))
+    assert entries(FILE_SUFFIX) == [segment]
+
+
+def test_reopening_an_unchanged_file_parses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sample = tmp_path / "trending.txt"
+    shutil.copy(bundled_digest(), sample)
+    open_engine([sample])
+    monkeypatch.setattr(digest, "iter_entries", lambda *args: pytest.fail("parsed again"))
+    monkeypatch.setattr(RawIndex, "build", lambda papers: pytest.fail("indexed again"))
+    library, engine = open_engine([sample])
+    assert len(library.papers) == 164 and len(engine.search("neural operator")) > 0
+
+
+HOSTILE = [
+    ("Escapes \x1b[31mred\x1b[0m and \x1b]52;c;aGk=\x07 OSC", "An abstract with \x1b[2J a clear screen. " * 3),
+    ("[b]Markup[/b] [@click=app.quit]x[/] [/", "Brackets [27] and [link=x]y[/link] stay text, of course."),
+    ("Huge", "big " * 250_000 + "needleword."),
+    (
+        "Ünïcödé ﬁ ligature — Ωmega μ café",
+        "Zero\u200bwidth, combining e\u0301, bidi \u202eevil\u202c, CJK 漢字, emoji 🧪.",
+    ),
+    ("Unit\x1fseparator and \x00 nul", "A text holding the joiner \x1f the segment uses on disk, twice \x1f."),
+    ("Surrogate-free but astral 𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "Mathematical 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 letters and a Greek ε φ."),
+    ("Same title twice", "The short one."),
+    ("Same title twice", "The longer abstract of the same paper, which wins."),
+    ("Title with no abstract", ""),
+]
+
+
+def test_hostile_text_round_trips_through_its_segment(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.txt"
+    path.write_text("".join(f"{t}\n{a}\n" for t, a in HOSTILE), encoding="utf-8")
+    queries = [*QUERIES, "needleword", "cafe", "漢字", "evil", "longer", "'[27]", "separator", "mathematical"]
+    open_engine([path])
+    again = open_engine([path])
+    assert_same(again, cold([path]), queries)
+    assert any("1" in w or "title" in w for w in again[0].warnings)  # the odd entries are still reported
+
+
+def test_a_json_lines_file_keeps_its_meta_through_its_segment(tmp_path: Path) -> None:
+    path = tmp_path / "day.jsonl"
+    records = [
+        {
+            "arxiv_id": "2405.00001",
+            "title": "Neural operators",
+            "abstract": "Maps between spaces.",
+            "authors": ["Ada L"],
+        },
+        {"arxiv_id": "2405.00002", "title": "Graph diffusion", "abstract": "Sparse graphs.", "upvotes": 7},
+        {"arxiv_id": "2405.00001", "title": "Neural operators, retitled", "abstract": "A longer abstract, kept."},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    open_engine([path])
+    library, engine = open_engine([path])
+    assert_same((library, engine), cold([path]))
+    assert [p.public_id for p in library.papers] == ["2405.00001", "2405.00002"]
+    assert library.papers[0].meta is not None and library.papers[0].meta.authors == ("Ada L",)
+    assert library.papers[0].abstract == "A longer abstract, kept."
+
+
+@pytest.mark.parametrize("change", ["added", "changed", "removed", "renamed", "reordered"])
+def test_files_changed_between_runs_give_what_a_cold_build_gives(folder: Path, change: str) -> None:
+    open_engine([folder])  # the cache as yesterday left it
+    files = sorted(folder.iterdir())
+    if change == "added":
+        write(folder / "2025-01-07.txt", day(6) + day(2)[:5])  # with papers seen before, too
+    elif change == "changed":
+        text = files[2].read_text(encoding="utf-8")
+        files[2].write_text(text.replace("day2", "dayTWO", 3), encoding="utf-8")
+    elif change == "removed":
+        files[3].unlink()
+    elif change == "renamed":
+        files[1].rename(folder / "2024-12-31.txt")
+    else:
+        os.utime(files[0], ns=(1, 1))
+    got = open_engine([folder])
+    assert_same(got, cold([folder]), [*QUERIES, "dayTWO", "day6", "word3x4"])
+    assert_same(open_engine([folder]), cold([folder]), [*QUERIES, "dayTWO", "day6"])  # and warm after it
+
+
+def test_a_merged_run_is_saved_and_reused_with_the_next_days_file(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_engine([folder])  # six files: saved merged as well
+    [merged] = entries(SET_SUFFIX)
+    write(folder / "2025-01-07.txt", day(6))
+    parsed: list[str] = []
+    real = digest.iter_entries
+
+    def spy(text, source, *args, **kwargs):
+        parsed.append(os.path.basename(source))
+        return real(text, source, *args, **kwargs)
+
+    monkeypatch.setattr(digest, "iter_entries", spy)
+    got = open_engine([folder])
+    assert set(parsed) == {"2025-01-07.txt"}  # yesterday's merged run was read, not its files
+    monkeypatch.setattr(digest, "iter_entries", real)
+    assert_same(got, cold([folder]), [*QUERIES, "day6"])
+    assert merged in entries(SET_SUFFIX)
+
+
+def test_the_same_paper_in_two_files_is_one_paper(tmp_path: Path) -> None:
+    one = write(tmp_path / "a.txt", [("Shared paper", "Short abstract with shortword."), ("Only in a", "Alpha.")])
+    two = write(
+        tmp_path / "b.txt",
+        [("Only in b", "Beta."), ("SHARED   paper", "A longer abstract of the shared paper, with longword in it.")],
+    )
+    open_engine([one, two])
+    library, engine = open_engine([one, two])  # from the segments
+    assert [p.title for p in library.papers] == ["Shared paper", "Only in a", "Only in b"]
+    shared = library.papers[0]
+    assert shared.source == str(one) and "longword" in shared.abstract
+    assert library.also_in == {shared.id: [str(two)]}
+    assert engine.search("'longword").indices.tolist() == [0]
+    assert len(engine.search("'shortword")) == 0  # the shorter copy's words are gone with it
+    assert_same((library, engine), cold([one, two]), [*QUERIES, "longword", "shortword", "shared"])
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "empty", "foreign"])
+def test_a_corrupt_segment_is_rebuilt(tmp_path: Path, damage: str) -> None:
+    sample = tmp_path / "trending.txt"
+    shutil.copy(bundled_digest(), sample)
+    open_engine([sample])
+    [segment] = entries(FILE_SUFFIX)
+    data = segment.read_bytes()
+    if damage == "truncate":
+        segment.write_bytes(data[: len(data) // 2])
+    elif damage == "flip":
+        middle = len(data) // 2
+        segment.write_bytes(data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :])
+    elif damage == "empty":
+        segment.write_bytes(b"")
+    else:
+        other = tmp_path / "other.txt"
+        write(other, day(1))
+        open_engine([other])
+        [mine] = [e for e in entries(FILE_SUFFIX) if e != segment]
+        segment.write_bytes(mine.read_bytes())  # a sound segment, of another file
+    assert SegmentCache().load(segment.name[:40], [str(sample)]) is None  # found out
+    got = open_engine([sample])
+    assert_same(got, cold([sample]))
+    assert SegmentCache().load(segment.name[:40], [str(sample)]) is not None  # rewritten whole
+
+
+def test_other_files_in_the_cache_folder_are_never_touched(tmp_path: Path, folder: Path) -> None:
+    directory = default_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    mine = {
+        directory / ("a" * 40 + FILE_SUFFIX): b"not a segment, but named like one",
+        directory / ("b" * 32 + ".fhint"): b"my notes",
+        directory / "notes.txt": b"keep me",
+    }
+    for path, data in mine.items():
+        path.write_bytes(data)
+        os.utime(path, (1, 1))  # old: first in line if anything were pruned
+    open_engine([folder])
+    SegmentCache().prune()
+    for path, data in mine.items():
+        assert path.read_bytes() == data
+
+
+def test_deleting_the_cache_is_safe(folder: Path) -> None:
+    open_engine([folder])
+    shutil.rmtree(default_dir().parent)
+    assert_same(open_engine([folder]), cold([folder]))
+
+
+# -- searches across segments equal a single index ------------------------------------------
+WORDS = ["neural", "operator", "graph", "diffusion", "sparse", "learning", "maps", "model", "café", "x1", "𝔘"]
+paper_text = st.lists(st.sampled_from(WORDS), min_size=0, max_size=8).map(" ".join)
+file_papers = st.lists(st.tuples(st.integers(0, 12), paper_text), min_size=1, max_size=8)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    files=st.lists(file_papers, min_size=1, max_size=4),
+    query=st.lists(st.sampled_from(WORDS + ["mod", "grap"]), max_size=3),
+)
+def test_searches_across_segments_equal_a_single_index(tmp_path_factory: pytest.TempPathFactory, files, query) -> None:
+    """Files sharing papers (a title number picks the paper; abstracts differ) opened through
+    segments, cold and cached, search exactly as one index over the combined papers."""
+    where = tmp_path_factory.mktemp("prop")
+    os.environ["PAPER_READER_CACHE"] = str(where / "cache")
+    paths = []
+    for k, papers in enumerate(files):
+        lines = [(f"Paper number {n} {WORDS[n % len(WORDS)]}", f"{text} file{k}.") for n, text in papers]
+        paths.append(write(where / f"{k}.txt", lines))
+    text = " ".join(query)
+    want = cold(paths)
+    queries = [text, *query, *(f"'{w}" for w in query), f'"{text}"', f"-{text}"]
+    for _ in range(2):  # built, then from the cache
+        got = open_engine(paths)
+        assert_same(got, want, queries)
+
+
+def test_papers_from_the_store_are_searched_with_the_segments(tmp_path: Path) -> None:
+    sample = tmp_path / "trending.txt"
+    shutil.copy(bundled_digest(), sample)
+    open_engine([sample])
+    library = read_digests([sample])
+    raw = library.raw_index()
+    assert raw is not None
+    kept = Paper("zzzzzzzzzzzz", "A bookmarked paper on quokkadiles", "Gone from the digests.", "store", 164, True)
+    papers = [*library.papers, kept]
+    engine = SearchEngine.from_index(papers, *combine_snapshots(raw, papers, len(library.papers)))
+    single = SearchEngine(papers)
+    for query in [*QUERIES, "quokkadiles", "gone"]:
+        assert engine.search(query).indices.tolist() == single.search(query).indices.tolist(), query
