@@ -377,6 +377,62 @@ def test_two_machines_changes_meet_in_a_merge_that_loses_neither(tmp_path):
     ]
 
 
+def test_a_merge_brings_saved_searches_and_settings_and_undo_takes_them_back(tmp_path):
+    import time
+
+    synced = tmp_path / "Sync"
+    synced.mkdir()
+    a_path = synced / "store.json"
+    assert run_cli("--db", str(a_path), "searches", "save", "ops", "operator")[0] == 0
+    assert run_cli("--db", str(a_path), "searches", "save", "old", "old stuff")[0] == 0
+    Store(a_path).set_setting("theme", "dark")
+    b_folder = tmp_path / "B"
+    shutil.copytree(synced, b_folder)  # machine B's copy; both go on working apart
+    b_path = b_folder / "store.json"
+    time.sleep(1.1)
+    assert run_cli("--db", str(b_path), "searches", "delete", "old")[0] == 0
+    assert run_cli("--db", str(b_path), "searches", "save", "math", "math reasoning")[0] == 0
+    assert run_cli("--db", str(b_path), "searches", "rename", "ops", "b-ops")[0] == 0
+    Store(b_path).set_setting("theme", "light")
+    time.sleep(1.1)  # A renames the same search later: A's name wins
+    assert run_cli("--db", str(a_path), "searches", "rename", "ops", "operators")[0] == 0
+    copy = synced / "store.sync-conflict-20261129-101500-ABCDEFG.json"
+    shutil.copy(b_path, copy)
+
+    status, out, err = run_cli("--db", str(a_path), "merge", str(copy))
+    assert status == 0 and err == "", err
+    assert "saved searches" in out and "theme" in out
+    status, out, _ = run_cli("--db", str(a_path), "searches")
+    assert [line.split()[1:3] for line in out.splitlines()] == [["operators", "operator"], ["math", "math"]]
+    assert Store(a_path).setting("theme") == "light"
+    # The merge is one undo step, saved searches and settings included.
+    status, out, _ = run_cli("--db", str(a_path), "undo")
+    assert status == 0 and "merge" in out
+    status, out, _ = run_cli("--db", str(a_path), "searches")
+    assert [line.split()[1] for line in out.splitlines()] == ["operators", "old"]
+    assert Store(a_path).setting("theme") == "dark"
+    status, out, _ = run_cli("--db", str(a_path), "redo")
+    assert Store(a_path).setting("theme") == "light"
+    # Merged again, nothing changes: the deleted search stays deleted.
+    run_cli("--db", str(a_path), "merge", str(copy))
+    status, out, _ = run_cli("--db", str(a_path), "searches")
+    assert [line.split()[1] for line in out.splitlines()] == ["operators", "math"]
+
+
+def test_a_search_saved_again_after_the_other_copy_deleted_it_comes_back(tmp_path):
+    import time
+
+    a_path, b_path = tmp_path / "a" / "store.json", tmp_path / "b" / "store.json"
+    run_cli("--db", str(a_path), "searches", "save", "ops", "operator")
+    shutil.copytree(a_path.parent, b_path.parent)
+    run_cli("--db", str(b_path), "searches", "delete", "ops")
+    time.sleep(1.1)
+    run_cli("--db", str(a_path), "searches", "save", "ops", "neural operator")  # changed after B deleted it
+    assert run_cli("--db", str(a_path), "merge", str(b_path))[0] == 0
+    status, out, _ = run_cli("--db", str(a_path), "searches")
+    assert [line.split()[1:] for line in out.splitlines()] == [["ops", "neural", "operator"]]
+
+
 def test_merging_a_file_that_is_no_store_is_one_line(db_path, tmp_path):
     junk = tmp_path / "junk.json"
     junk.write_text("not a store", encoding="utf-8")

@@ -158,7 +158,8 @@ async def test_saved_searches_are_kept_in_the_store_and_recalled_with_digits(tmp
         assert isinstance(app.screen, AskScreen)
         await pilot.press("ctrl+u", *"math", "enter")
         await settle(app, pilot)
-        assert Store(db).setting("saved_searches") == [{"name": "math", "query": "math reasoning"}]
+        stored = Store(db).setting("saved_searches")
+        assert [(e["name"], e["query"]) for e in stored] == [("math", "math reasoning")]
     async with opened(db) as (again, pilot):
         await pilot.press("1")
         await settle(again, pilot)

@@ -4,7 +4,10 @@ Per field the later change wins, by the time each side stamped it (``times`` in 
 a note changed on both sides to texts neither of which holds the other keeps both, the
 other copy's marked; tags are merged as sets, each tag's latest add or remove winning
 (``tag_times``); read marks merge the same way (the later read or unread); first-seen dates
-keep the earliest. The whole merge is one undo step.
+keep the earliest. Settings merge the same way, each by the time it was last changed (a
+setting the other copy removed later goes); saved searches merge one by one, each by its
+own time, and one deleted later than it was last changed stays deleted. The whole merge
+(papers and settings) is one undo step.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from typing import Any
 from reader.store import marks as marksfile
 from reader.store.errors import StoreError
 from reader.store.records import ANNOTATION_FIELDS
-from reader.store.store import Store, clean_tags
+from reader.store.store import SettingsChange, Store, clean_tags
+
+SAVED_SEARCHES = "saved_searches"  # a setting that merges entry by entry
 
 # Syncthing: NAME.sync-conflict-20261129-101500-ABCDEFG.EXT; Dropbox: NAME (Host's conflicted copy
 # 2026-11-29).EXT; Nextcloud: NAME (conflicted copy 2026-11-29 101500).EXT or NAME_conflict-20261129-101500.EXT.
@@ -36,11 +41,14 @@ class Merged:
     path: Path
     papers: int  # papers whose annotations or read marks changed
     seen: int  # first-seen dates taken from the other copy
+    settings: tuple[str, ...] = ()  # settings taken from the other copy (saved searches among them)
 
     @property
     def message(self) -> str:
         """What to tell the user."""
         what = f"{self.papers} paper{'s' if self.papers != 1 else ''} changed"
+        if self.settings:
+            what += "; " + ", ".join(name.replace("_", " ") for name in self.settings) + " merged"
         return f"merged {self.path}: {what}; once you have checked, delete it"
 
 
@@ -146,15 +154,68 @@ def merge_copy(store: Store, path: Path) -> Merged:
         head = handle.read(len(marksfile.MAGIC))
     if head == marksfile.MAGIC:
         return _merge_marks(store, path)
-    docs = Store(path, readonly=True).documents()  # checked like our own
+    other = Store(path, readonly=True)
+    docs = other.documents()  # checked like our own
     changes: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
         (pid, _merge_change(doc)) for pid, doc in docs.items()
     ]
-    before = store.records()
+    before = {pid: store.get(pid) for pid in docs}
     label = f"merge · {path.name[:60]}"
-    after = store.transaction(changes, label) if changes else []
+    taken: list[str] = []
+    settings = _settings_change(*other.settings(), taken)
+    after = store.transaction(changes, label, settings=settings)
     changed = sum(1 for record in after if _differs(before.get(record["id"]), record))
-    return Merged(path, changed, 0)
+    return Merged(path, changed, 0, tuple(sorted(taken)))
+
+
+def _settings_change(theirs: dict[str, Any], their_times: dict[str, str], taken: list[str]) -> SettingsChange:
+    """The settings to take from the other copy: each by its later change; saved searches one by one."""
+
+    def change(mine: dict[str, Any], my_times: dict[str, str]) -> dict[str, tuple[Any, str]]:
+        out: dict[str, tuple[Any, str]] = {}
+        for name in sorted(theirs.keys() | their_times.keys()):
+            if name == SAVED_SEARCHES:
+                continue
+            their_at, my_at = their_times.get(name, ""), my_times.get(name, "")
+            # Later wins; a setting only they have, with no time on our side, comes over too.
+            if their_at > my_at or (name not in mine and not my_at and name in theirs):
+                out[name] = (theirs.get(name), their_at)
+        if SAVED_SEARCHES in theirs:
+            merged = merge_entries(mine.get(SAVED_SEARCHES), theirs[SAVED_SEARCHES])
+            if merged != mine.get(SAVED_SEARCHES):
+                stamp = max(my_times.get(SAVED_SEARCHES, ""), their_times.get(SAVED_SEARCHES, ""))
+                out[SAVED_SEARCHES] = (merged, stamp)
+        taken[:] = [name for name, (value, _) in out.items() if value != mine.get(name)]
+        return out
+
+    return change
+
+
+def merge_entries(mine: object, theirs: object) -> list[dict[str, Any]]:
+    """Two lists of entries (saved searches: ``{"id", "name", "at", ...}``, ``"deleted": true`` once
+    deleted) merged one by one: the later ``at`` wins, a deletion included. Ours keep their order,
+    theirs new to us come after; of two live entries of one name, the later stays."""
+
+    def entries(value: object) -> list[dict[str, Any]]:
+        return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+    def key(entry: dict[str, Any]) -> str:
+        return str(entry.get("id") or f"name:{entry.get('name')}")
+
+    def at(entry: dict[str, Any]) -> str:
+        return str(entry.get("at") or "")
+
+    out = {key(e): e for e in entries(mine)}
+    for entry in entries(theirs):
+        ours = out.get(key(entry))
+        if ours is None or at(entry) > at(ours):
+            out[key(entry)] = entry
+    latest: dict[str, dict[str, Any]] = {}
+    for entry in out.values():
+        name = entry.get("name")
+        if not entry.get("deleted") and isinstance(name, str) and (name not in latest or at(entry) > at(latest[name])):
+            latest[name] = entry
+    return [e for e in out.values() if e.get("deleted") or latest.get(str(e.get("name"))) is e]
 
 
 def _differs(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:

@@ -46,7 +46,9 @@ SETTINGS = "settings"
 JOURNAL = "journal"
 SEEN = "seen"  # first-seen dates of ids too long for the marks file
 SET_ASIDE = "set_aside"  # settings and journal steps of the wrong shape, kept for the user
+SETTING_TIMES = "times"  # in the settings document: setting name -> when it was last changed
 SETTING_TYPES: dict[str, tuple[type, str]] = {
+    SETTING_TIMES: (dict, "an object"),
     "theme": (str, "text"),
     "saved_searches": (list, "a list"),
     "sessions": (dict, "an object"),
@@ -158,6 +160,11 @@ def quiet_gc() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+# What a merge does to the settings: given the settings and their times, the ones to change
+# (name -> (new value, or None to remove it; the time it was changed)).
+SettingsChange = Callable[[dict[str, Any], dict[str, str]], dict[str, tuple[Any, str]]]
 
 
 class _Unwritten(StoreError):
@@ -498,9 +505,12 @@ class Store:
         changes: Sequence[tuple[Paper | str, Callable[[dict[str, Any]], None]]],
         step: str | None,
         sync: bool = True,
+        settings: SettingsChange | None = None,
     ) -> list[dict[str, Any]]:
         """Apply each change to its paper's record under the lock; one journal step when ``step`` names one.
 
+        ``settings`` gets the settings and their times as they are under the lock and returns
+        the ones to change (name -> (value or None to remove, its time)): in the same step.
         Returns the records as they are after it, in the order of ``changes``.
         """
         with self._lock(), quiet_gc():
@@ -542,10 +552,25 @@ class Store:
                         before_all.setdefault(key, {"id": pid}).update({f: current.get(f) for f in step_fields})
                         after_all.setdefault(key, {"id": pid}).update({f: changed[f] for f in step_fields})
                 out_keys.append((key, pid))
+            setting_steps: dict[str, dict[str, Any]] = {}
+            if settings is not None:
+                values, times = self.settings()
+                wanted = {k: v for k, v in settings(values, times).items() if values.get(k) != v[0]}
+                if wanted:
+                    self._set_settings(
+                        tables, ops, {k: v for k, (v, _) in wanted.items()}, {k: t for k, (_, t) in wanted.items()}
+                    )
+                    setting_steps = {
+                        "before": {k: values.get(k) for k in wanted},
+                        "after": {k: v for k, (v, _) in wanted.items()},
+                    }
             if ops or events:
                 self.storage.backup()
-            if step is not None and after_all:
-                self._journal_step(tables, ops, {"label": step, "before": before_all, "after": after_all, "at": stamp})
+            if step is not None and (after_all or setting_steps):
+                entry = {"label": step, "before": before_all, "after": after_all, "at": stamp}
+                if setting_steps:
+                    entry["settings"] = setting_steps
+                self._journal_step(tables, ops, entry)
             self.marks.append(events, sync=sync)
             self.storage.commit(ops)
             return [self._record_now(key, pid) for key, pid in out_keys]
@@ -603,6 +628,11 @@ class Store:
             for key, fields in values.items():
                 pid = fields.get("id") or (tables.get(PAPERS, {}).get(key) or {}).get("id", "")
                 self._apply(tables, ops, events, key, pid, {k: v for k, v in fields.items() if k != "id"}, stamp)
+            setting_steps = entry.get("settings")
+            if isinstance(setting_steps, dict) and isinstance(
+                setting_steps.get("before" if side == "undo" else "after"), dict
+            ):
+                self._set_settings(tables, ops, setting_steps["before" if side == "undo" else "after"], stamp)
             moved = {**entry, "side": "redo" if side == "undo" else "undo"}
             ops.append(["r", JOURNAL, str(seq), moved])
             journal[str(seq)] = moved
@@ -767,18 +797,45 @@ class Store:
 
     def setting(self, name: str, default: Any = None) -> Any:
         """A user setting kept in the store (the app's theme, for one)."""
-        return self._tables().get(SETTINGS, {}).get("1", {}).get(name, default)
+        value = self._tables().get(SETTINGS, {}).get("1", {}).get(name)
+        return default if value is None or name == SETTING_TIMES else value
+
+    def settings(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """Every setting (name -> value) and when each was last changed (name -> ISO time; '' unknown)."""
+        doc = self._tables().get(SETTINGS, {}).get("1", {})
+        times = doc.get(SETTING_TIMES)
+        stamps = {k: v for k, v in times.items() if isinstance(v, str)} if isinstance(times, dict) else {}
+        values = {k: v for k, v in doc.items() if k != SETTING_TIMES and v is not None}
+        return values, {name: stamps.get(name, "") for name in values.keys() | stamps.keys()}
 
     def set_setting(self, name: str, value: Any) -> None:
-        """Save a user setting in a transaction."""
+        """Save a user setting in a transaction (stamped with the time, for merging copies)."""
         try:
             orjson.dumps(value)
         except TypeError as err:
             raise InvalidText(self.path, f"setting {name} cannot be saved ({err}); nothing was changed") from None
         with self._lock():
             self.storage.refresh()
-            self._tables()
-            self.storage.commit([["p", SETTINGS, "1", {name: value}]])
+            tables = self._tables()
+            ops: list[list[Any]] = []
+            self._set_settings(tables, ops, {name: value}, now())
+            self.storage.commit(ops)
+
+    def _set_settings(
+        self, tables: Tables, ops: list[list[Any]], values: dict[str, Any], stamp: str | dict[str, str]
+    ) -> None:
+        """Queue the write of these settings (None removes one), each stamped ``stamp`` (or its own time)."""
+        doc = dict(tables.get(SETTINGS, {}).get("1", {}))
+        times = dict(doc.get(SETTING_TIMES) or {})
+        for name, value in values.items():
+            if value is None:
+                doc.pop(name, None)
+            else:
+                doc[name] = value
+            times[name] = stamp if isinstance(stamp, str) else stamp.get(name, now())
+        doc[SETTING_TIMES] = times
+        ops.append(["r", SETTINGS, "1", doc])
+        tables.setdefault(SETTINGS, {})["1"] = doc
 
     @classmethod
     def detached(cls, path: str | os.PathLike[str]) -> Store:
