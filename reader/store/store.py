@@ -254,12 +254,16 @@ class Store:
                         self.warnings.append(warning)
                         _UNTOLD.append(warning)
             if touched is None or any(t in (SETTINGS, JOURNAL) for t, _ in touched):
-                self._check_others(tables)
+                steps = None if touched is None else {k for t, k in touched if t == JOURNAL}
+                self._check_others(tables, steps)
             self.storage.touched = set()
         return tables
 
-    def _check_others(self, tables: Tables) -> None:
-        """Settings and journal steps of the wrong shape: set aside (in the ``set_aside`` table) with a warning."""
+    def _check_others(self, tables: Tables, steps: set[str] | None = None) -> None:
+        """Settings and journal steps of the wrong shape: set aside (in the ``set_aside`` table) with a warning.
+
+        ``steps``: the journal steps to check (the ones a change touched; None: every one).
+        """
         found: list[str] = []
         aside = tables.setdefault(SET_ASIDE, {})
         settings = tables.get(SETTINGS, {}).get("1")
@@ -269,7 +273,7 @@ class Store:
                     found.append(f"{self.path}: setting {name} is not {expected[1]}; set aside")
                     aside.setdefault("settings", {})[name] = settings.pop(name)
         journal = tables.get(JOURNAL, {})
-        for key in list(journal):
+        for key in list(journal) if steps is None else [k for k in steps if k in journal]:
             step = journal[key]
             if not (
                 key.isdigit()
@@ -282,7 +286,7 @@ class Store:
                 found.append(f"{self.path}: undo step {key} is not a list of changes; set aside")
                 aside.setdefault("journal", {})[key] = journal.pop(key)
         if not aside:
-            tables.pop(SET_ASIDE)
+            tables.pop(SET_ASIDE, None)
         for warning in found:
             if warning not in self.warnings:
                 self.warnings.append(warning)
