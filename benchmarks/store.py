@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import store_v1  # noqa: E402
 
 from reader.paper import Paper  # noqa: E402
-from reader.store import Store  # noqa: E402
+from reader.store import Annotation, Store  # noqa: E402
 from reader.store import marks as marksfile  # noqa: E402
 
 ABSTRACT = (
@@ -147,13 +147,7 @@ def bench_new(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     res["digest_bytes"] = path.with_name("store.json.marks").stat().st_size + path.stat().st_size - before
     # Import of a 100k-entry export into the store with 10k annotated.
     entries = [
-        {
-            "id": pid,
-            "title": f"Imported paper {k}",
-            "abstract": ABSTRACT,
-            "tags": ["imported"],
-            "note": "from elsewhere",
-        }
+        Annotation(pid, title=f"Imported paper {k}", abstract=ABSTRACT, tags=("imported",), note="from elsewhere")
         for k, pid in enumerate(fake_ids(args.import_n, "i"))
     ]
     start, cpu = time.perf_counter(), time.process_time()

@@ -21,7 +21,17 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from reader.paper import Paper, paper_id
-from reader.store import SCHEMA, TMP_PREFIX, Store, StoreCorrupt, StoreError, default_path, tag_counts
+from reader.store import (
+    SCHEMA,
+    TMP_PREFIX,
+    Annotation,
+    Store,
+    StoreCorrupt,
+    StoreError,
+    default_path,
+    now,
+    tag_counts,
+)
 
 PAPER = Paper.make("Neural Operator: Learning Maps Between Function Spaces", ABSTRACT)
 OTHER = Paper.make("PAON: A New Neuron Model using Padé Approximants", "Padé " + ABSTRACT)
@@ -196,7 +206,7 @@ def test_merge_never_drops_what_is_there(db_path):
     store = Store(db_path)
     store.add_tags(PAPER, ["mine"])
     store.set_note(PAPER, "my note")
-    store.merge({"id": PAPER.id, "tags": ["theirs", "MINE"], "note": "their note", "bookmarked": True})
+    store.merge(Annotation(PAPER.id, tags=("theirs", "MINE"), note="their note", bookmarked_at=now()))
     record = Store(db_path).get(PAPER.id)
     assert record["tags"] == ["mine", "theirs"]
     assert "my note" in record["note"] and "their note" in record["note"]
@@ -207,7 +217,7 @@ def test_merge_never_drops_what_is_there(db_path):
 @pytest.mark.parametrize("odd_id", ["hello", "ABCDEFGHIJKL", "x!"])
 def test_merge_with_an_odd_id_does_not_crash(db_path, odd_id):
     store = Store(db_path)
-    store.merge({"id": odd_id, "tags": ["t"], "title": "Some title"})
+    store.merge(Annotation(odd_id, tags=("t",), title="Some title"))
     assert [r["tags"] for r in Store(db_path).records().values()] == [["t"]]
 
 
@@ -455,16 +465,16 @@ def test_two_writer_processes_lose_nothing(db_path):
 def test_merge_by_an_upper_case_id_lands_on_the_paper(db_path):
     store = Store(db_path)
     store.add_tags(PAPER, ["mine"])
-    store.merge({"id": PAPER.id.upper(), "tags": ["theirs"]})
+    store.merge(Annotation(PAPER.id.upper(), tags=("theirs",)))
     assert Store(db_path).get(PAPER.id)["tags"] == ["mine", "theirs"]
     assert len(Store(db_path).records()) == 1
 
 
 def test_merge_keeps_the_earliest_first_seen(db_path):
     store = Store(db_path)
-    store.merge({"id": PAPER.id, "tags": ["t"], "first_seen": "2020-01-01T00:00:00+00:00"})
+    store.merge(Annotation(PAPER.id, tags=("t",), first_seen="2020-01-01T00:00:00+00:00"))
     assert Store(db_path).get(PAPER.id)["first_seen"] == "2020-01-01T00:00:00+00:00"
-    store.merge({"id": PAPER.id, "first_seen": "2023-01-01T00:00:00+00:00"})
+    store.merge(Annotation(PAPER.id, first_seen="2023-01-01T00:00:00+00:00"))
     assert Store(db_path).get(PAPER.id)["first_seen"] == "2020-01-01T00:00:00+00:00"
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
 from reader.core.results import Imported
-from reader.store import Store
+from reader.store import Annotation, Store, now
 from reader.text import clean_line
 
 TEXT_FIELDS = ("title", "abstract", "note", "link", "bookmarked_at", "read_at", "first_seen")
@@ -29,8 +28,9 @@ def _utf8(text: str) -> bool:
     return True
 
 
-def read_export(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """The entries of a JSON export, checked (ids, text fields, tags) and cleaned of control characters."""
+def read_export(path: str | os.PathLike[str]) -> list[Annotation]:
+    """The entries of a JSON export as typed records, checked (ids, text fields, tags) and cleaned of
+    control characters. An entry marked ``bookmarked`` without a time is bookmarked now."""
     name = os.fspath(path)
     try:
         with open(path, encoding="utf-8") as handle:
@@ -58,10 +58,27 @@ def read_export(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
                     f"{name}: paper {n}: {key} is not valid UTF-8 text (a lone surrogate); nothing was imported"
                 )
     out = []
+    stamp = now()
+
+    def text(item: dict[str, object], key: str) -> str:
+        value = item.get(key)
+        return _clean(value) if isinstance(value, str) else ""
+
     for item in data:
-        cleaned = {k: _clean(v) if isinstance(v, str) else v for k, v in item.items()}
-        cleaned["tags"] = [clean_line(str(t)) for t in item.get("tags") or []]
-        out.append(cleaned)
+        bookmarked_at = text(item, "bookmarked_at") or (stamp if item.get("bookmarked") else "")
+        out.append(
+            Annotation(
+                text(item, "id").strip().lower(),
+                title=text(item, "title"),
+                abstract=text(item, "abstract"),
+                bookmarked_at=bookmarked_at or None,
+                tags=tuple(clean_line(str(t)) for t in item.get("tags") or []),
+                note=text(item, "note"),
+                link=text(item, "link"),
+                first_seen=text(item, "first_seen") or None,
+                read_at=text(item, "read_at") or None,
+            )
+        )
     return out
 
 
@@ -69,9 +86,9 @@ def import_export(store: Store, path: str | os.PathLike[str]) -> Imported:
     """Merge a JSON export into the store (tags united, nothing there dropped)."""
     entries = read_export(path)
     for n, entry in enumerate(entries, 1):
-        if not (entry.get("title") or "").strip() and store.get(entry["id"].strip().lower()) is None:
+        if not entry.title.strip() and store.annotation(entry.id) is None:
             raise ImportProblem(
-                f"{os.fspath(path)}: paper {n} ({entry['id'][:40]}) has no title and is not in the store; "
+                f"{os.fspath(path)}: paper {n} ({entry.id[:40]}) has no title and is not in the store; "
                 "nothing was imported"
             )
     store.import_records(entries)  # one transaction, one undo step

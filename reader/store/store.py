@@ -108,7 +108,7 @@ def clean_tags(tags: list[str]) -> list[str]:
     return out
 
 
-def label(what: str, papers: list[Paper] | list[Paper | str]) -> str:
+def label(what: str, papers: Sequence[Paper | str]) -> str:
     """What a journal step did, for the undo notice: 'bookmark · Title' or 'tag #x · 3 papers'."""
     if len(papers) == 1:
         paper = papers[0]
@@ -758,15 +758,15 @@ class Store:
         """Write what is waiting; the store stays usable."""
         self.flush()
 
-    def import_records(self, items: list[dict[str, Any]], step: str | None = None) -> list[dict[str, Any]]:
+    def import_records(self, items: Sequence[Annotation], step: str | None = None) -> list[dict[str, Any]]:
         """Merge exported records in, all in one transaction and one undo step (nothing here is dropped)."""
-        changes = [(item["id"].strip().lower(), _merge_change(item)) for item in items]
+        changes = [(item.id.strip().lower(), _merge_change(item)) for item in items]
         name = step or f"import · {len(items)} paper{'s' if len(items) != 1 else ''}"
         return self.transaction(changes, name) if changes else []
 
-    def merge(self, record: dict[str, Any]) -> dict[str, Any]:
+    def merge(self, record: Annotation) -> dict[str, Any]:
         """Merge one exported record in (one undo step): tags united, nothing that is here dropped."""
-        return self.import_records([record], step=label("import", [record["id"].strip().lower()]))[0]
+        return self.import_records([record], step=label("import", [record.id.strip().lower()]))[0]
 
     def seen(self) -> dict[str, str]:
         """When each paper was first seen in a digest: paper id -> ISO date (the live dict: do not change it)."""
@@ -925,27 +925,27 @@ class Store:
         self.storage.compact(tables)
 
 
-def _merge_change(item: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+def _merge_change(item: Annotation) -> Callable[[dict[str, Any]], None]:
     """The change that folds one exported record into a stored one: nothing that is here is dropped."""
 
     def change(r: dict[str, Any]) -> None:
-        r["tags"] = clean_tags(r.get("tags", []) + list(item.get("tags") or []))
-        if item.get("bookmarked") or item.get("bookmarked_at"):
-            r["bookmarked_at"] = r.get("bookmarked_at") or item.get("bookmarked_at") or now()
-        note = item.get("note")
+        r["tags"] = clean_tags(r.get("tags", []) + list(item.tags))
+        if item.bookmarked_at:
+            r["bookmarked_at"] = r.get("bookmarked_at") or item.bookmarked_at
+        note = item.note
         if note and not r.get("note"):
             r["note"] = note
         elif note and note not in r["note"]:
             r["note"] = r["note"] + "\n\n" + note
-        if item.get("link") and not r.get("link"):
-            r["link"] = item["link"]
-        if item.get("read_at") and not r.get("read_at"):
-            r["read_at"] = item["read_at"]
-        theirs = item.get("first_seen")
-        if isinstance(theirs, str) and theirs and theirs < (r.get("first_seen") or "~"):
+        if item.link and not r.get("link"):
+            r["link"] = item.link
+        if item.read_at and not r.get("read_at"):
+            r["read_at"] = item.read_at
+        theirs = item.first_seen
+        if theirs and theirs < (r.get("first_seen") or "~"):
             r["first_seen"] = theirs  # the earliest sighting wins
         if not r.get("title"):
-            r["title"], r["abstract"] = item.get("title") or "", item.get("abstract") or ""
+            r["title"], r["abstract"] = item.title, item.abstract
 
     return change
 
