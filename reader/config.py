@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 import tomllib
 import unicodedata
@@ -22,12 +21,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from platformdirs import user_config_dir
-
+from reader import locations
 from reader.commands import ACTIONS  # the actions [keys] can rebind, from the command table
 
-CONFIG_NAME = "config.toml"
-ENV_VAR = "PAPER_READER_CONFIG"
 KNOWN = ("theme", "digests", "fetch_max", "keys")
 FETCH_MAX = 500  # papers fetched at most for one day (paper-reader fetch)
 MAX_BYTES = 1_000_000  # a config file is a few lines; more is a wrong path (a digest, /dev/zero)
@@ -59,11 +55,8 @@ class Config:
 
 
 def config_path() -> Path:
-    """Where the config file is read from: ``$PAPER_READER_CONFIG`` or the user config folder."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    return Path(user_config_dir("paper-reader", appauthor=False)) / CONFIG_NAME
+    """Where the config file is read from: ``$PAPER_READER_CONFIG`` or the user config folder (reader.locations)."""
+    return locations.config_path()
 
 
 def load_config(path: Path | None = None) -> Config:

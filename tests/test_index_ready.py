@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from reader import locations
 from reader.collection import Collection
 from reader.digest import bundled_digest, load_library
 from reader.index import cache as index_cache
@@ -152,7 +153,7 @@ def test_a_raising_callback_is_not_called_again(real_papers, tmp_path, small_thr
 
 def test_the_app_path_miss_then_hit(built, tmp_path, small_threshold, monkeypatch) -> None:
     # As the app does it: a Collection over the loaded digests builds its index with ``ready``.
-    monkeypatch.setenv(index_cache.ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setenv(locations.CACHE_ENV, str(tmp_path / "cache"))
     events: list[tuple[str, int]] = []
 
     def start() -> tuple[Collection, SearchEngine]:

@@ -54,12 +54,12 @@ from typing import Protocol
 import numpy as np
 
 import reader
+from reader import locations
 from reader.index import storage
 from reader.index.engine import SearchEngine
 from reader.paper import Paper
 
-ENV_VAR = "PAPER_READER_CACHE"
-SUBFOLDER = "paper-reader-index"  # the folder of entries inside $PAPER_READER_CACHE
+SUBFOLDER = locations.CACHE_SUBFOLDER  # the folder of entries inside $PAPER_READER_CACHE
 MIN_PAPERS = 20_000
 KEEP = 5
 MAX_BYTES = 2 * 1024**3  # ~3.5M papers of index; the newest entry is kept whatever its size
@@ -88,13 +88,8 @@ class Builder(Protocol):
 
 
 def default_cache_dir() -> Path:
-    """``$PAPER_READER_CACHE/paper-reader-index``, or ``index`` in the user cache folder."""
-    override = os.environ.get(ENV_VAR)
-    if override:
-        return Path(override).expanduser() / SUBFOLDER
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("paper-reader", appauthor=False)) / "index"
+    """``$PAPER_READER_CACHE/paper-reader-index``, or ``index`` in the user cache folder (reader.locations)."""
+    return locations.index_cache_dir()
 
 
 @functools.cache

@@ -6,9 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from platformdirs import user_data_dir
+from reader import locations
 
-ENV_VAR = "PAPER_READER_DIGESTS"
 # What a folder of digests is read for (a text digest, JSON lines, a feed, an email or mbox);
 # an .xml file opens when named, but a folder's .xml files may be anything.
 DIGEST_SUFFIXES = (".txt", ".jsonl", ".rss", ".atom", ".eml", ".mbox")
@@ -16,10 +15,7 @@ DIGEST_SUFFIXES = (".txt", ".jsonl", ".rss", ".atom", ".eml", ".mbox")
 
 def default_folder() -> Path:
     """The digests folder when the config names none: ``$PAPER_READER_DIGESTS`` or the user data folder's."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    return Path(user_data_dir("paper-reader", appauthor=False)) / "digests"
+    return locations.digests_folder()
 
 
 def digests_folder(configured: Path | None) -> Path:

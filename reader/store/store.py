@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from platformdirs import user_data_dir
 from tinydb import TinyDB
 
+from reader import locations
 from reader.paper import Paper, id_number
 from reader.store import marks as marksfile
 from reader.store.errors import InvalidText, StoreCorrupt, StoreError, check_text
@@ -54,7 +54,6 @@ SETTING_TYPES: dict[str, tuple[type, str]] = {
     "sessions": (dict, "an object"),
 }
 JOURNAL_LENGTH = 100  # undo steps kept
-ENV_VAR = "PAPER_READER_DB"
 STEP_FIELDS = (*ANNOTATION_FIELDS, "read_at")  # what undo and redo restore
 FLUSH_SECONDS = 0.5  # how long a read mark from a cursor move may wait before it is written
 
@@ -85,10 +84,7 @@ def take_warnings() -> list[str]:
 
 def default_path() -> Path:
     """Where the store lives: ``$PAPER_READER_DB`` or the user data folder."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    return Path(user_data_dir("paper-reader", appauthor=False)) / "store.json"
+    return locations.store_path()
 
 
 def now() -> str:
