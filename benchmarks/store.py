@@ -100,7 +100,7 @@ def new_store(folder: Path, annotated: list[Paper], marks: int) -> Path:
     if marks:
         ids = fake_ids(marks, "r")
         minute = int(time.time()) // 60
-        with store._lock():  # the benchmark's own bulk fill: one append of every event
+        with store.lock():  # the benchmark's own bulk fill: one append of every event
             store.marks.append([(pid, marksfile.READ, minute) for pid in ids])
             store.marks.append([(pid, marksfile.SEEN, minute - minute % 1440) for pid in ids])
     return path

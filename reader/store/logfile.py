@@ -113,10 +113,19 @@ class LogStorage(Storage):
         self.canonical = True  # the file is in the line form (else the next write compacts it)
         # Documents changed since the Store last checked them; None: every one (a whole load).
         self.touched: set[tuple[str, str]] | None = None
+        self.held = False  # see hold()
 
     # -- reading ---------------------------------------------------------------------------
+    def hold(self, tables: Tables) -> None:
+        """Keep these tables in memory and never read the file again (a store that is only shown:
+        a read-only open of a schema-1 store, or one that could not be read)."""
+        self.tables, self.touched, self.held = tables, None, True
+        self.version += 1
+
     def changed(self) -> bool:
         """True when the file holds changes this process has not folded in."""
+        if self.held:
+            return False
         st = stat_or_none(self.path, "store")
         if self.tables is None:
             return True
@@ -142,6 +151,8 @@ class LogStorage(Storage):
 
     def refresh(self) -> bool:
         """Fold in new lines (or re-read a compacted or replaced file); True when anything changed."""
+        if self.held:
+            return False
         st = stat_or_none(self.path, "store")
         if st is None:
             if self.tables is None or self.ino is not None:

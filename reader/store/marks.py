@@ -96,10 +96,19 @@ class Marks:
         self._stamp: tuple[int, int] | None = None  # (inode, bytes folded in)
         self.version = 0  # bumped whenever the read marks change (for callers that cache what they derive)
         self.compact_min = COMPACT_MIN
+        self._held = False  # see hold()
 
     # -- reading ---------------------------------------------------------------------------
+    def hold(self, events: list[tuple[str, int, int]]) -> None:
+        """Fold these (paper id, kind, minute) events in memory and never read the file (a store that
+        is only shown: a read-only open of a schema-1 store, or one that could not be read)."""
+        self._held = True
+        self._fold(np.frombuffer(encode(events), RECORD) if events else np.empty(0, RECORD))
+
     def changed(self) -> bool:
         """True when the file holds events not folded in yet."""
+        if self._held:
+            return False
         st = stat_or_none(self.path, "read marks")
         if st is None:
             return self._stamp is not None
@@ -107,6 +116,8 @@ class Marks:
 
     def refresh(self) -> bool:
         """Fold in what was appended since the last look (all of it after a compaction); True if anything."""
+        if self._held:
+            return False
         st = stat_or_none(self.path, "read marks")
         if st is None:
             if self._stamp is not None:

@@ -11,19 +11,35 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Protocol
 
 import orjson
 
-from reader.store import marks as marksfile
+import reader.store.marks as marksfile
 from reader.store.errors import StoreCorrupt
-from reader.store.logfile import SCHEMA, NeedsMigration, Tables, check_tables, is_log
-
-if TYPE_CHECKING:
-    from reader.store.store import Store
+from reader.store.logfile import SCHEMA, LogStorage, NeedsMigration, Tables, check_tables, is_log
 
 
-def parse_schema1(store: Store, raw: bytes) -> Tables:
+class Opening(Protocol):
+    """What migrating needs of the store being opened (reader.store.store.Store is one)."""
+
+    target: Path  # the file (a symlink's target)
+    readonly: bool
+    storage: LogStorage
+    marks: marksfile.Marks
+
+    def lock(self) -> AbstractContextManager[None]:
+        """Hold the store's lock."""
+        ...
+
+    def write_whole(self, tables: Tables) -> None:
+        """Replace the annotations file with these tables (the caller holds the lock)."""
+        ...
+
+
+def parse_schema1(store: Opening, raw: bytes) -> Tables:
     """The tables of a schema-1 store, refused as corrupt when they do not parse."""
     path = store.target
     try:
@@ -86,18 +102,15 @@ def convert(tables: Tables) -> tuple[Tables, list[tuple[str, int, int]]]:
     return out, events
 
 
-def migrate(store: Store, raw: bytes) -> None:
+def migrate(store: Opening, raw: bytes) -> None:
     """Open a schema-1 store: in memory when read-only, else converted on disk once (old file kept)."""
     tables = parse_schema1(store, raw)
     converted, events = convert(tables)
     if store.readonly:
-        store.storage.tables = converted
-        store.storage.touched = None
-        store.marks._fold(marksfile.np.frombuffer(marksfile.encode(events), marksfile.RECORD))
-        store.marks.refresh = lambda: False  # type: ignore[method-assign]
-        store.storage.refresh = lambda: False  # type: ignore[method-assign]
+        store.storage.hold(converted)
+        store.marks.hold(events)
         return
-    with store._lock():
+    with store.lock():
         current = store.target.read_bytes()
         if is_log(current):
             store.storage.tables = None  # another process migrated it meanwhile

@@ -34,9 +34,9 @@ from typing import Any
 import orjson
 from tinydb import TinyDB
 
+import reader.store.marks as marksfile
 from reader import locations
 from reader.paper import Paper, id_number
-from reader.store import marks as marksfile
 from reader.store.errors import InvalidText, StoreCorrupt, StoreError, check_text
 from reader.store.logfile import TMP_PREFIX, LogStorage, NeedsMigration, Tables, check_tables
 from reader.store.records import ANNOTATION_FIELDS, Annotation, check_record, empty_record, is_kept
@@ -407,7 +407,8 @@ class Store:
 
     # -- writing -------------------------------------------------------------------
     @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
+    def lock(self) -> Iterator[None]:
+        """Hold the store's lock (every change is made holding it; reads never take it)."""
         if self.readonly:
             raise StoreError(self.path, "store is open read-only")
         path = lock_path(self.target)
@@ -513,7 +514,7 @@ class Store:
         the ones to change (name -> (value or None to remove, its time)): in the same step.
         Returns the records as they are after it, in the order of ``changes``.
         """
-        with self._lock(), quiet_gc():
+        with self.lock(), quiet_gc():
             self.storage.refresh()
             tables = self._tables()
             self.marks.refresh()
@@ -610,7 +611,7 @@ class Store:
         return self._replay("redo")
 
     def _replay(self, side: str) -> str | None:
-        with self._lock():
+        with self.lock():
             self.storage.refresh()
             tables = self._tables()
             self.marks.refresh()
@@ -745,7 +746,7 @@ class Store:
         if pending:
             # Only written here (this may be the timer's thread): the owner's next read folds them in.
             try:
-                with self._lock():
+                with self.lock():
                     self.marks.append(pending, fold=False)
             except StoreError as err:
                 raise _Unwritten(err, pending) from None
@@ -787,7 +788,7 @@ class Store:
             if minute is None:
                 minute = minutes[day] = marksfile.minute_of(day[:10])
             events.append((pid, marksfile.SEEN, minute))
-        with self._lock():
+        with self.lock():
             self.marks.append(events)
             if long_new:
                 self.storage.refresh()
@@ -814,7 +815,7 @@ class Store:
             orjson.dumps(value)
         except TypeError as err:
             raise InvalidText(self.path, f"setting {name} cannot be saved ({err}); nothing was changed") from None
-        with self._lock():
+        with self.lock():
             self.storage.refresh()
             tables = self._tables()
             ops: list[list[Any]] = []
@@ -845,12 +846,10 @@ class Store:
         store.target = store.path
         store.readonly = True
         store.storage = LogStorage(store.path, readonly=True)
-        store.storage.tables = {}
-        store.storage.refresh = lambda: False  # type: ignore[method-assign]
-        store.storage.changed = lambda: False  # type: ignore[method-assign]
+        store.storage.hold({})
+        store.storage.touched = set()
         store.marks = marksfile.Marks(store.path.with_name(store.path.name + ".marks"))
-        store.marks.refresh = lambda: False  # type: ignore[method-assign]
-        store.marks.changed = lambda: False  # type: ignore[method-assign]
+        store.marks.hold([])
         store.db = TinyDB(storage=lambda: store.storage)
         store.table = store.db.table(PAPERS, cache_size=0)
         store.warnings = []
@@ -909,7 +908,7 @@ class Store:
     def compact(self) -> None:
         """Rewrite the annotations file whole (temp, fsync, rename), its old version becoming NAME.bak,
         and the read-marks file with one event per paper (they compact themselves when mostly superseded)."""
-        with self._lock():
+        with self.lock():
             self.storage.refresh()
             self.storage.compact(self._tables())
             self.marks.refresh()
