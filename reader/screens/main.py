@@ -11,6 +11,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
+from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
@@ -51,23 +52,33 @@ class MainScreen(Screen[None]):
 
     BINDINGS = bindings_for("main")  # from the command table (reader.commands)
 
+    # The screen's UI state. The list's border and marks and the filter chips follow it
+    # (computed below, data_bind to the widgets): change the state, never the widgets.
+    query_text: var[str] = var("")  # the query in the box
+    sort: var[str] = var("relevance")
+    bookmarks_only: var[bool] = var(False)  # the bookmarks view
+    similar_to: var[Paper | None] = var(None)  # "more like this": the paper whose likes are shown
+    shown: var[int] = var(0)  # papers shown (full matches)
+    unread: var[int] = var(0)  # unread among them
+    total: var[int] = var(0)  # papers searched
+    lacking: var[int] = var(0)  # partial matches shown after them
+    marked: var[frozenset[str]] = var(frozenset())  # marked papers (ids): the working set of bulk actions
+    load_progress: var[float] = var(1.0)  # the digests parsed so far (the app's messages say)
+    indexing: var[bool] = var(False)  # the search index is being built
+    errors_shown: var[tuple[str, ...]] = var(())  # what the border says is wrong with the query
+    list_title: var[str] = var("")  # computed: the list's border title
+    list_counts: var[str] = var("")  # computed: "shown / total · unread …" under the list
+    chips: var[tuple[tuple[str, str], ...]] = var(())  # computed: (token, label) of each active filter
+    BOOKMARKS_CHIP, SIMILAR_CHIP = "\0bookmarks", "\0similar"  # chips that are not in the query
+
     def __init__(self, host: ReaderHost) -> None:
+        self.host = host  # first: the computed state reads it
         super().__init__()
-        self.host = host
-        self.bookmarks_only = False
-        self.query_text = ""
         self._generation = 0
         self._applied_text = ""
-        self.shown = 0
-        self.unread = 0
-        self.total = 0
-        # "More like this": the paper whose similar papers the list shows, or None.
-        self.similar_to: Paper | None = None
-        self.sort = "relevance"
         self._restore_at: tuple[str | None, int] | None = None
         self._picked = False  # a result was picked with ctrl+n / ctrl+p in the search box
         self._query_errors: list[str] = []  # what is wrong with the query in the box
-        self._shown_errors: list[str] = []  # the part of it the border shows (after a pause)
         self._error_timer: Timer | None = None
         self._keep: str | None = None  # the paper to keep selected when the query is changed for the user
 
@@ -87,9 +98,11 @@ class MainScreen(Screen[None]):
             id="search",
             select_on_focus=False,
         )
-        yield FilterChips(id="chips")
+        yield FilterChips(id="chips").data_bind(MainScreen.chips)
         with Horizontal(id="panes"):
-            yield PaperList(self.collection.papers, id="papers")
+            yield PaperList(self.collection.papers, id="papers").data_bind(
+                MainScreen.marked, heading=MainScreen.list_title, counts=MainScreen.list_counts
+            )
             yield PaperDetail(id="detail")
         yield KeyBar(self.host.key_overrides, id="keys")
 
@@ -97,6 +110,7 @@ class MainScreen(Screen[None]):
         # Background work reaches this screen as messages (handled below), the state so far read once.
         self.host.library_signal.subscribe(self, self._news, immediate=True)
         self.host.hangup_signal.subscribe(self, lambda _: self.save_now(), immediate=True)
+        self.load_progress, self.indexing = self.host.load_progress, self.host.indexing
         papers = self.query_one(PaperList)
         papers.is_bookmarked = self.collection.is_bookmarked
         papers.is_read = self.collection.is_read
@@ -204,9 +218,9 @@ class MainScreen(Screen[None]):
         else:
             papers.show(found.rows, lambda paper: [], keep)
         self.shown, self.unread, self.total = len(found), found.unread, found.total
+        self.lacking = len(papers.partial)  # partial matches: shown after, not counted with the others
         self._note_query_errors(list(found.warnings))
         papers.empty_text = self._empty_text(found.total)
-        self._update_border()
         if self._restore_at is not None and keep is not None and keep == self._restore_at[0]:
             scroll = self._restore_at[1]
             if scroll <= papers.cursor < scroll + papers.scrollable_content_region.height:
@@ -216,32 +230,38 @@ class MainScreen(Screen[None]):
     def _count_unread(self) -> None:
         self.unread = self.core.unread_among(self.query_one(PaperList).rows)
 
-    def _update_border(self) -> None:
-        papers = self.query_one(PaperList)
+    def compute_list_title(self) -> str:
         title = "Bookmarks" if self.bookmarks_only else "Papers"
         if self.similar_to is not None:
-            name = self.similar_to.title
-            title = "Like: " + _short(name, 40)
-        if self.host.load_progress < 1:
-            title += f" · loading {self.host.load_progress:.0%}"
-        elif self.host.indexing:
+            title = "Like: " + _short(self.similar_to.title, 40)
+        if self.load_progress < 1:
+            title += f" · loading {self.load_progress:.0%}"
+        elif self.indexing:
             title += " · indexing…"
         if self.sort != "relevance" and self.similar_to is None:
             title += f" · by {self.sort}"
         if self.host.readonly:
             title += " · read-only"
-        papers.border_title = title
-        self._show_chips()
-        marked = len(papers.marked)
+        if self.errors_shown:
+            title += " · ⚠ " + "; ".join(self.errors_shown)
+        return title
+
+    def compute_list_counts(self) -> str:
         total = max(self.total, self.collection.file_count)
-        lacking = len(papers.partial)  # partial matches: shown after, not counted with the others
-        papers.border_subtitle = (
+        return (
             f"{self.shown} / {total} · {self.unread} unread"
-            + (f" · {marked} marked" if marked else "")
-            + (f" · {lacking} lack a word" if lacking else "")
+            + (f" · {len(self.marked)} marked" if self.marked else "")
+            + (f" · {self.lacking} lack a word" if self.lacking else "")
         )
-        if self._shown_errors:
-            papers.border_title = title + " · ⚠ " + "; ".join(self._shown_errors)
+
+    def compute_chips(self) -> tuple[tuple[str, str], ...]:
+        if self.similar_to is not None:
+            # The similar-papers view ignores the query; its one filter is the paper.
+            return ((self.SIMILAR_CHIP, "like: " + _short(self.similar_to.title, 30)),)
+        chips = [(token, token) for token in filter_tokens(self.query_text)]
+        if self.bookmarks_only:
+            chips.append((self.BOOKMARKS_CHIP, "bookmarks only"))
+        return tuple(chips)
 
     def _empty_text(self, total: int) -> list[str]:
         """What the list says when nothing is shown: why, and the way out."""
@@ -259,7 +279,7 @@ class MainScreen(Screen[None]):
         Not as a notice per keystroke: typing ``has:code`` passes through ``has:c``.
         """
         self._query_errors = errors
-        self._shown_errors = [e for e in self._shown_errors if e in errors]  # fixed ones go at once
+        self.errors_shown = tuple(e for e in self.errors_shown if e in errors)  # fixed ones go at once
         if self._error_timer is not None:
             self._error_timer.stop()
             self._error_timer = None
@@ -268,8 +288,7 @@ class MainScreen(Screen[None]):
 
     def _show_query_errors(self) -> None:
         self._error_timer = None
-        self._shown_errors = list(self._query_errors)
-        self._update_border()
+        self.errors_shown = tuple(self._query_errors)
 
     def _news(self, news: LibraryNews) -> None:
         self.post_message(news)
@@ -283,7 +302,7 @@ class MainScreen(Screen[None]):
     @on(IndexReady)
     def index_done(self) -> None:
         """The search index is ready: the border stops saying "indexing"."""
-        self._update_border()
+        self.indexing = False
 
     @on(ComparisonReady)
     def comparison_done(self) -> None:
@@ -292,15 +311,15 @@ class MainScreen(Screen[None]):
             self.run_search(keep=self.paper.id if self.paper else None)
 
     @on(PapersLoaded)
-    def papers_added(self) -> None:
+    def papers_added(self, loaded: PapersLoaded) -> None:
         """A big digest is loading: grow the file-order list in place."""
         if parse_query(self._wanted()).is_empty:
             papers = self.query_one(PaperList)
             papers.extend(self.core.search("").rows)
-            self.shown = len(papers.rows)
+            self.shown, self.lacking = len(papers.rows), 0
             self.total = self.collection.file_count
             self._count_unread()
-        self._update_border()
+        self.load_progress = loaded.progress
 
     # -- moving between widgets ---------------------------------------------------------
     def action_to_list(self, top: bool) -> None:
@@ -380,7 +399,6 @@ class MainScreen(Screen[None]):
             return
         if visited:
             self.unread = max(0, self.unread - 1)
-            self._update_border()
         self.query_one(PaperList).refresh_rows()
 
     def _show_detail(self, paper: Paper | None) -> None:
@@ -452,7 +470,6 @@ class MainScreen(Screen[None]):
     def action_bookmarks_only(self) -> None:
         self.bookmarks_only = not self.bookmarks_only
         self.run_search(keep=self.paper.id if self.paper else None)
-        self._update_border()
 
     def _single_or_bulk(self, bulk: Callable[[list[Paper]], None]) -> Paper | None:
         """The one paper to act on, or None after handing several marked papers to ``bulk``."""
@@ -593,13 +610,15 @@ class MainScreen(Screen[None]):
 
     # -- daily triage ------------------------------------------------------------------
     def action_mark(self) -> None:
+        """Mark or unmark the selected paper, then move down."""
         papers = self.query_one(PaperList)
-        papers.toggle_mark()
-        self._update_border()
+        paper = papers.paper
+        if paper is not None:
+            self.marked = self.marked ^ {paper.id}
+            papers.move_to(papers.cursor + 1)
 
     def action_clear_marks(self) -> None:
-        self.query_one(PaperList).clear_marks()
-        self._update_border()
+        self.marked = frozenset()
 
     def action_read_on(self) -> None:
         """Scroll the abstract; at its end, go to the next unread paper (newsboat's space)."""
@@ -638,7 +657,6 @@ class MainScreen(Screen[None]):
     def _read_marks_changed(self, result: Changed) -> None:
         self.query_one(PaperList).refresh_rows()
         self._count_unread()
-        self._update_border()
         self._show_detail(self.paper)
         self.notify(result.message, markup=False, timeout=3)
         if any(t.kind == "filter" for t in parse_query(self._wanted()).terms):
@@ -661,7 +679,6 @@ class MainScreen(Screen[None]):
         paper = self.paper
         self.query_one(PaperList).refresh_rows()
         self._count_unread()
-        self._update_border()
         self._show_detail(paper)
         if paper is not None:
             self._changed(paper)
@@ -743,7 +760,6 @@ class MainScreen(Screen[None]):
         self._generation += 1
         self._apply(found, paper.id, self._generation)
         self.similar_to = paper
-        self._update_border()
         self.set_focus(self.query_one(PaperList))
 
     def action_export(self) -> None:
@@ -789,30 +805,14 @@ class MainScreen(Screen[None]):
         self.notify(str(done.path), title=f"Exported {done.count} papers ({fmt})", markup=False, timeout=8)
 
     # -- filter chips ------------------------------------------------------------------
-    BOOKMARKS_CHIP, SIMILAR_CHIP = "\0bookmarks", "\0similar"
-
-    def _chips(self) -> list[tuple[str, str]]:
-        if self.similar_to is not None:
-            # The similar-papers view ignores the query; its one filter is the paper.
-            name = self.similar_to.title
-            return [(self.SIMILAR_CHIP, "like: " + _short(name, 30))]
-        chips = [(token, token) for token in filter_tokens(self.query_text)]
-        if self.bookmarks_only:
-            chips.append((self.BOOKMARKS_CHIP, "bookmarks only"))
-        return chips
-
-    def _show_chips(self) -> None:
-        self.query_one(FilterChips).show(self._chips())
-
     @on(Chip.Remove)
     def chip_removed(self, event: Chip.Remove) -> None:
         self._remove_filter(event.token)
 
     def action_remove_filter(self) -> None:
         """Remove the last active filter (x)."""
-        chips = self._chips()
-        if chips:
-            self._remove_filter(chips[-1][0])
+        if self.chips:
+            self._remove_filter(self.chips[-1][0])
 
     def _remove_filter(self, token: str) -> None:
         keep = self.paper.id if self.paper else None
@@ -825,13 +825,11 @@ class MainScreen(Screen[None]):
             search = self.query_one(SearchBox)
             self._keep = keep  # the selected paper stays selected
             search.value = without_token(search.value, token)  # Input.Changed searches
-        self._update_border()
 
     def action_cycle_sort(self) -> None:
         """Next sort order: relevance, file, title, first seen, bookmarked time."""
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
         self.run_search(keep=self.paper.id if self.paper else None)
-        self._update_border()
         self.notify(f"Sorted by {self.sort}", markup=False, timeout=2)
 
 

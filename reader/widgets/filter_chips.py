@@ -6,6 +6,7 @@ from textual import events
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
+from textual.reactive import var
 from textual.widgets import Static
 
 from reader.query import split_terms
@@ -69,13 +70,16 @@ class Chip(Static):
 class FilterChips(Horizontal):
     """The row of chips; hidden when no filter is active."""
 
-    shown: list[tuple[str, str]] = []
+    chips: var[tuple[tuple[str, str], ...]] = var(())  # (token, label) pairs (bound to the screen's)
 
-    def show(self, tokens: list[tuple[str, str]]) -> None:
-        """Show chips for (token, label) pairs."""
-        if tokens == self.shown:
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.shown: tuple[tuple[str, str], ...] = ()
+
+    def watch_chips(self, chips: tuple[tuple[str, str], ...]) -> None:
+        if chips == self.shown:
             return
-        self.shown = list(tokens)
+        self.shown = chips
         self.remove_children()
-        self.mount_all([Chip(token, label) for token, label in tokens])
-        self.display = bool(tokens)
+        self.mount_all([Chip(token, label) for token, label in chips])
+        self.display = bool(chips)

@@ -9,7 +9,7 @@ from textual import events
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -46,6 +46,11 @@ class PaperList(ScrollView, can_focus=True):
     BINDINGS = bindings_for("list")  # from the command table (reader.commands)
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
+    # Bound to the screen's state (MainScreen.data_bind): marked papers (ids) for bulk actions,
+    # the user's working set, not stored; the border's title and counts.
+    marked: var[frozenset[str]] = var(frozenset())
+    heading: var[str] = var("")
+    counts: var[str] = var("")
 
     class Highlighted(Message):
         """The paper under the cursor changed (None: the list is empty); shown, not yet read."""
@@ -92,8 +97,6 @@ class PaperList(ScrollView, can_focus=True):
         self._span_cache: dict[int, list[tuple[int, int]]] = {}
         # What an empty list says, a line each (the screen sets it: no match, or no papers at all).
         self.empty_text: list[str] = []
-        # Marked papers (ids) for bulk actions; the marks are the user's working set, not stored.
-        self.marked: set[str] = set()
 
     # -- content -----------------------------------------------------------------------
     def show(
@@ -163,6 +166,15 @@ class PaperList(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.Highlighted(self.paper))
 
+    def watch_marked(self) -> None:
+        self.refresh()
+
+    def watch_heading(self, heading: str) -> None:
+        self.border_title = Content(heading)  # titles and queries in it are text, never markup
+
+    def watch_counts(self, counts: str) -> None:
+        self.border_subtitle = Content(counts)
+
     def refresh_rows(self) -> None:
         """Redraw (marks or tags changed)."""
         self.refresh()
@@ -196,20 +208,6 @@ class PaperList(ScrollView, can_focus=True):
 
     def action_page_up(self) -> None:
         self.move_to(self.cursor - max(1, self.scrollable_content_region.height - 1))
-
-    def toggle_mark(self) -> None:
-        """Mark or unmark the paper under the cursor, then move down."""
-        paper = self.paper
-        if paper is None:
-            return
-        self.marked.symmetric_difference_update({paper.id})
-        self.move_to(self.cursor + 1)
-        self.refresh()
-
-    def clear_marks(self) -> None:
-        """Unmark every paper."""
-        self.marked.clear()
-        self.refresh()
 
     def marked_papers(self) -> list[Paper]:
         """Marked papers in list order (marked papers no longer shown come last)."""
