@@ -149,8 +149,7 @@ class PaperReaderApp(App[int]):
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
         if self._store is None:
-            message = str(self.store_error) if self.store_error else "The store cannot be read."
-            self.push_screen(StoreProblemScreen(message), self._after_store_problem)
+            self._store_problem()
             return
         self._start(self._store)
 
@@ -167,8 +166,11 @@ class PaperReaderApp(App[int]):
         watchdog.start()
         self.exit()
 
-    def _after_store_problem(self, readonly: bool | None) -> None:
-        if not readonly:
+    @work(group="dialog")
+    async def _store_problem(self) -> None:
+        """The store cannot be read: go on read-only (nothing saved) or quit, as the user says."""
+        message = str(self.store_error) if self.store_error else "The store cannot be read."
+        if not await self.push_screen_wait(StoreProblemScreen(message)):
             self.exit(return_code=2, message=f"paper-reader: error: {self.store_error}")
             return
         self.readonly = True

@@ -42,7 +42,10 @@ async def settle(app: PaperReaderApp, pilot: Pilot[None]) -> None:
 
     async def done() -> None:
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        # Not the actions waiting for an answer in a dialog (their worker group): they wait for the user.
+        busy = [w for w in app.workers if w.group != "dialog"]
+        if busy:  # (an empty list would wait for every worker)
+            await app.workers.wait_for_complete(busy)
         await pilot.pause()
 
     await asyncio.wait_for(done(), timeout=HANG)

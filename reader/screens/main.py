@@ -19,7 +19,7 @@ from textual.widgets import Input
 from reader.collection import Collection
 from reader.core.exporting import ExportError, FolderMissing, default_folder
 from reader.core.library import NotReady, OpenLibrary
-from reader.core.results import Changed, ExportScope, Found, Replayed
+from reader.core.results import Changed, Found, Replayed
 from reader.core.saved_searches import SavedSearchError
 from reader.export import FORMATS
 from reader.index.highlight import matched
@@ -45,6 +45,7 @@ T = TypeVar("T")
 NARROW = 100  # below this many columns the detail pane goes under the list
 QUERY_ERROR_PAUSE = 0.6  # seconds without typing before the border says what is wrong with the query
 DEBOUNCE = 0.02
+DIALOG = "dialog"  # the worker group of actions waiting for an answer in a dialog (push_screen_wait)
 
 
 class MainScreen(Screen[None]):
@@ -511,21 +512,19 @@ class MainScreen(Screen[None]):
         known = list(self.core.known_tags())
         self.app.push_screen(TagsScreen(papers, [], known, add, None))
 
-    def action_tag_filter(self) -> None:
+    @work(group=DIALOG)
+    async def action_tag_filter(self) -> None:
         counts = self.core.known_tags()
         if not counts:
             self.notify("No tags yet: press t to tag a paper.", markup=False)
             return
         items = [(f"#{tag}  ({count})", tag) for tag, count in counts.items()]
-
-        def chosen(tag: str | None) -> None:
-            if tag:
-                token = f"#{tag}" if " " not in tag else f'#"{tag}"'
-                search = self.query_one(SearchBox)
-                search.value = (search.value.strip() + " " + token).strip()
-                self.query_one(PaperList).focus()
-
-        self.app.push_screen(ChooseScreen("Filter by tag", items, "enter filter · escape close"), chosen)
+        tag = await self.app.push_screen_wait(ChooseScreen("Filter by tag", items, "enter filter · escape close"))
+        if tag:
+            token = f"#{tag}" if " " not in tag else f'#"{tag}"'
+            search = self.query_one(SearchBox)
+            search.value = (search.value.strip() + " " + token).strip()
+            self.query_one(PaperList).focus()
 
     def action_note(self) -> None:
         paper = self._need_paper()
@@ -545,24 +544,22 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(NoteScreen(paper, self.core.note(paper), save, self.host.hangup_signal))
 
-    def action_set_link(self) -> None:
+    @work(group=DIALOG)
+    async def action_set_link(self) -> None:
         """Set the paper's own link (shown, copied and exported first); an empty answer clears it."""
         paper = self._need_paper()
         if paper is None:
             return
         annotation = self.core.annotation(paper)
         current = annotation.link if annotation is not None else ""
-
-        def answered(url: str | None) -> None:
-            if url is None or url == current:
-                return  # escape, or nothing changed
-            result = self._act(lambda: self.core.set_link(paper, url))
-            if result is not None:
-                self.notify(result.message, markup=False, timeout=3)
-                self._changed(paper)
-
         ask = AskScreen("Your own link for this paper", current, "enter save (empty: clear) · escape cancel")
-        self.app.push_screen(ask, answered)
+        url = await self.app.push_screen_wait(ask)
+        if url is None or url == current:
+            return  # escape, or nothing changed
+        result = self._act(lambda: self.core.set_link(paper, url))
+        if result is not None:
+            self.notify(result.message, markup=False, timeout=3)
+            self._changed(paper)
 
     def action_copy_link(self) -> None:
         papers = self._targets()
@@ -572,22 +569,19 @@ class MainScreen(Screen[None]):
         elif papers:
             self.host.copy_text(self.core.links(papers[0])[0].url, "link")
 
-    def action_copy_choose(self) -> None:
+    @work(group=DIALOG)
+    async def action_copy_choose(self) -> None:
         papers = self._targets()
         if not papers:
             return
         choices = self.core.copy_choices(papers)
         items = [(choice.label, str(n)) for n, choice in enumerate(choices)]
-
-        def chosen(value: str | None) -> None:
-            if value:
-                choice = choices[int(value)]
-                self.host.copy_text(choice.text, choice.what)
-
         title = "Copy" if len(papers) == 1 else f"Copy {len(papers)} marked papers"
-        self.app.push_screen(
-            ChooseScreen(title, items, "enter copy · escape close" if len(papers) == 1 else ""), chosen
-        )
+        hint = "enter copy · escape close" if len(papers) == 1 else ""
+        value = await self.app.push_screen_wait(ChooseScreen(title, items, hint))
+        if value:
+            choice = choices[int(value)]
+            self.host.copy_text(choice.text, choice.what)
 
     def action_open_link(self) -> None:
         paper = self._need_paper()
@@ -683,20 +677,18 @@ class MainScreen(Screen[None]):
         if paper is not None:
             self._changed(paper)
 
-    def action_save_search(self) -> None:
+    @work(group=DIALOG)
+    async def action_save_search(self) -> None:
         text = self.query_one(SearchBox).value.strip()
         if not text:
             self.notify("Type a search first, then ctrl+s saves it.", markup=False, timeout=3)
             return
-
-        def named(name: str | None) -> None:
-            if not name:
-                return
-            slot = self._act(lambda: self.core.save_search(name, text))
-            if slot is not None:
-                self.notify(f"{name}: {text}", title=f"Saved search {slot}", markup=False, timeout=4)
-
-        self.app.push_screen(AskScreen("Save search as", text), named)
+        name = await self.app.push_screen_wait(AskScreen("Save search as", text))
+        if not name:
+            return
+        slot = self._act(lambda: self.core.save_search(name, text))
+        if slot is not None:
+            self.notify(f"{name}: {text}", title=f"Saved search {slot}", markup=False, timeout=4)
 
     def action_saved_search(self, number: int) -> None:
         try:
@@ -708,33 +700,28 @@ class MainScreen(Screen[None]):
         search.value = entry.query
         self.notify(entry.query, title=f"Saved search {number}: {entry.name}", markup=False, timeout=3)
 
-    def action_saved_searches(self) -> None:
+    @work(group=DIALOG)
+    async def action_saved_searches(self) -> None:
         """List the saved searches; the one picked can be recalled, renamed or deleted."""
         saved = self.core.saved_searches()
         if not saved:
             self.notify("No saved searches yet: ctrl+s saves the current search.", markup=False, timeout=3)
             return
         items = [(f"{n}  {entry.name}: {entry.query}", str(n)) for n, entry in enumerate(saved, 1)]
-
-        def picked(number: str | None) -> None:
-            if number:
-                entry = saved[int(number) - 1]
-                what = [("Recall", "recall"), ("Rename …", "rename"), ("Delete", "delete")]
-                self.app.push_screen(ChooseScreen(f"{number}  {entry.name}", what), lambda do: act(int(number), do))
-
-        def act(number: int, do: str | None) -> None:
-            if do == "recall":
-                self.action_saved_search(number)
-            elif do == "delete":
-                gone = self._act(lambda: self.core.delete_search(number))
-                if gone is not None:
-                    self.notify(f"{gone.name}: {gone.query}", title="Deleted saved search", markup=False, timeout=4)
-            elif do == "rename":
-                self.app.push_screen(
-                    AskScreen("Rename saved search", saved[number - 1].name), lambda name: rename(number, name)
-                )
-
-        def rename(number: int, name: str | None) -> None:
+        picked = await self.app.push_screen_wait(ChooseScreen("Saved searches", items, "enter choose · escape close"))
+        if not picked:
+            return
+        number, entry = int(picked), saved[int(picked) - 1]
+        what = [("Recall", "recall"), ("Rename …", "rename"), ("Delete", "delete")]
+        do = await self.app.push_screen_wait(ChooseScreen(f"{number}  {entry.name}", what))
+        if do == "recall":
+            self.action_saved_search(number)
+        elif do == "delete":
+            gone = self._act(lambda: self.core.delete_search(number))
+            if gone is not None:
+                self.notify(f"{gone.name}: {gone.query}", title="Deleted saved search", markup=False, timeout=4)
+        elif do == "rename":
+            name = await self.app.push_screen_wait(AskScreen("Rename saved search", entry.name))
             if not name:
                 return
             try:
@@ -744,8 +731,6 @@ class MainScreen(Screen[None]):
                 return
             if renamed is not None:
                 self.notify(f"{renamed.name}: {renamed.query}", title=f"Saved search {number}", markup=False, timeout=4)
-
-        self.app.push_screen(ChooseScreen("Saved searches", items, "enter choose · escape close"), picked)
 
     def action_similar(self) -> None:
         """List the papers most like the selected one, by likeness whatever the sort (escape goes back)."""
@@ -762,7 +747,8 @@ class MainScreen(Screen[None]):
         self.similar_to = paper
         self.set_focus(self.query_one(PaperList))
 
-    def action_export(self) -> None:
+    @work(group=DIALOG)
+    async def action_export(self) -> None:
         """Export bookmarked, marked, shown or tagged papers to a file in a folder the user names."""
         papers = self.query_one(PaperList)
         scopes = self.core.export_scopes(shown=[papers.papers[i] for i in papers.rows], marked=papers.marked_papers())
@@ -770,35 +756,26 @@ class MainScreen(Screen[None]):
             self.notify("Nothing to export yet: bookmark, mark or tag some papers.", markup=False)
             return
         by_key = {scope.key: scope for scope in scopes}
-
-        def scope_chosen(key: str | None) -> None:
-            if key:
-                formats = [(fmt, fmt) for fmt in FORMATS]
-                self.app.push_screen(
-                    ChooseScreen(f"Export {len(by_key[key].papers)} papers as", formats),
-                    lambda fmt: ask_folder(by_key[key], fmt) if fmt else None,
-                )
-
-        def ask_folder(scope: ExportScope, fmt: str) -> None:
-            self.app.push_screen(
-                AskScreen("Export to folder", str(default_folder()), "enter write · escape cancel"),
-                lambda folder: self._write_export(scope, fmt, folder) if folder else None,
-            )
-
-        self.app.push_screen(ChooseScreen("Export which papers", [(s.label, s.key) for s in scopes]), scope_chosen)
-
-    def _write_export(self, scope: ExportScope, fmt: str, folder: str, create: bool = False) -> None:
-        try:
-            done = self.core.write_export(scope, fmt, folder, create)
-        except FolderMissing as missing:
-
-            def answered(yes: str | None) -> None:
-                if yes == "yes":
-                    self._write_export(scope, fmt, folder, create=True)
-
-            items = [(f"Create {missing.folder} and export there", "yes"), ("Cancel", "no")]
-            self.app.push_screen(ChooseScreen(f"No folder {missing.folder}", items), answered)
+        key = await self.app.push_screen_wait(ChooseScreen("Export which papers", [(s.label, s.key) for s in scopes]))
+        if not key:
             return
+        scope = by_key[key]
+        formats = [(fmt, fmt) for fmt in FORMATS]
+        fmt = await self.app.push_screen_wait(ChooseScreen(f"Export {len(scope.papers)} papers as", formats))
+        if not fmt:
+            return
+        ask = AskScreen("Export to folder", str(default_folder()), "enter write · escape cancel")
+        folder = await self.app.push_screen_wait(ask)
+        if not folder:
+            return
+        try:
+            try:
+                done = self.core.write_export(scope, fmt, folder)
+            except FolderMissing as missing:
+                items = [(f"Create {missing.folder} and export there", "yes"), ("Cancel", "no")]
+                if await self.app.push_screen_wait(ChooseScreen(f"No folder {missing.folder}", items)) != "yes":
+                    return
+                done = self.core.write_export(scope, fmt, folder, create=True)
         except ExportError as err:
             self.notify(str(err), title="Export failed", severity="error", markup=False, timeout=8)
             return
