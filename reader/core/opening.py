@@ -61,21 +61,20 @@ def open_library(paths: Paths, store: Store, encoding: str | None = None, index:
 
 def _stored_paper(store: Store, pid: str) -> Paper | None:
     """A paper known to the store by a title snapshot (id or unique prefix); raises UnknownPaper if ambiguous."""
-    records = store.records()
-    if pid in records:
+    annotations = store.annotations()  # the papers with a record; read marks have no title
+    if pid in annotations:
         found = [pid]
     elif len(pid) >= 4:
-        found = [key for key in records if key.startswith(pid)]
+        found = [key for key in annotations if key.startswith(pid)]
     else:
         return None
-    titled = [key for key in found if isinstance(records[key].get("title"), str) and records[key]["title"].strip()]
+    titled = [key for key in found if annotations[key].title.strip()]
     if len(titled) > 1:
         raise AmbiguousId(f"{pid}: id prefix matches {len(titled)} papers; give more of it")
     if not titled:
         return None
-    record = records[titled[0]]
-    abstract = record.get("abstract")
-    return Paper(titled[0], record["title"], abstract if isinstance(abstract, str) else "", "store", 0, True)
+    annotation = annotations[titled[0]]
+    return Paper(titled[0], annotation.title, annotation.abstract, "store", 0, True)
 
 
 def locate(pid: str, store: Store, sources: Sequence[Paths], encoding: str | None = None) -> tuple[OpenLibrary, Paper]:
@@ -87,7 +86,7 @@ def locate(pid: str, store: Store, sources: Sequence[Paths], encoding: str | Non
     a paper is never made up from an id alone (no record with an empty title).
     """
     key = pid.strip().lower()
-    if len(key) < 4 and key not in store.records():
+    if len(key) < 4 and store.annotation(key) is None:
         raise UnknownPaper(f"{key}: give at least 4 characters of a paper id")
     stored = _stored_paper(store, key)
     if stored is not None:
