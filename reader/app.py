@@ -25,7 +25,7 @@ from textual.worker import get_current_worker
 
 from reader.clipboard import copy_system, open_url
 from reader.collection import Collection
-from reader.commands import ACTIONS, COMMANDS, keymap, keys_text
+from reader.commands import COMMANDS, keymap, keys_text
 from reader.config import Config
 from reader.core.library import OpenLibrary
 from reader.digest import Library, LibraryLoader, bundled_digest
@@ -183,30 +183,14 @@ class PaperReaderApp(App[int]):
         collection = Collection(self.library, store, index=False, loading=self.loader is not None)
         # The comparison is built on a worker after the index (see _build_index), never on the UI thread.
         self.core = OpenLibrary(collection, compare_on_demand=False)
-        # The config file's theme wins; otherwise the one last picked in the app.
+        # The config file's theme wins; otherwise the one last picked in the app. A theme or a
+        # [keys] action that does not exist was named at start-up already (config.check_config,
+        # before the app runs; paper-reader doctor names it too), so here it is simply not used.
         theme = self.config.theme or store.setting("theme")
         if theme and theme in self.available_themes:
             self.theme = theme
-        elif self.config.theme:
-            self.notify(
-                f"{self.config.theme!r} is not a theme; try ctrl+p → theme",
-                title="Config",
-                severity="warning",
-                markup=False,
-            )
         if self.config.keys:
-            # Config actions name commands of the table ("bookmark", "similar", ...).
-            known = set(ACTIONS)
-            unknown = sorted(set(self.config.keys) - known)
-            if unknown:
-                self.notify(
-                    f"unknown action {unknown[0]!r} in [keys]; known: {', '.join(sorted(known))}",
-                    title="Config",
-                    severity="warning",
-                    markup=False,
-                    timeout=10,
-                )
-            self.set_keymap(keymap(self.config.keys))
+            self.set_keymap(keymap(self.config.keys))  # config actions name commands of the table
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.sample and not self.readonly and not store.setting("sample_hint_shown"):
             # Once, on the first run: what this is and how to open one's own digests.
@@ -409,7 +393,7 @@ def run_app(
     config: Config | None = None,
     builder: IndexBuilder | None = None,
 ) -> int:
-    """Open the store and run the app; returns the exit status."""
+    """Open the store and run the app; returns the exit status. ``config`` was checked by the caller."""
     store: Store | None = None
     error: StoreError | None = None
     try:
