@@ -322,9 +322,9 @@ class PaperReaderApp(App[int]):
             pass  # losing the place in the list is not worth an error on the way out
 
     def _remember_theme(self, theme: object) -> None:
-        if not self.readonly:
+        if not self.readonly and self._store is not None:
             try:
-                self._store.set_setting("theme", self.theme)  # type: ignore[union-attr]
+                self._store.set_setting("theme", self.theme)
             except StoreError as err:
                 self.notify(str(err), severity="error", markup=False)
 
@@ -369,7 +369,7 @@ class PaperReaderApp(App[int]):
             self._copy_here(url, "link", ("Cannot open a browser", f"{result.detail}: copying the link instead."))
 
     # -- command palette -------------------------------------------------------------------
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for system in super().get_system_commands(screen):
             if system.title != "Keys":  # Textual's key panel: our Help lists every key
                 yield system
