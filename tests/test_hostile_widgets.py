@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from textual.content import Content
 from textual.widgets import OptionList
 
 from reader.paper import Paper
@@ -93,4 +96,19 @@ async def test_ten_thousand_tags_on_one_paper(tmp_path, digest):
         await pilot.resize_terminal(1, 1)
         await pilot.resize_terminal(100, 30)
         await settle(app, pilot)
+        assert app.is_running
+
+
+async def test_the_list_border_shows_a_title_and_a_query_as_text(tmp_path, digest):
+    # "More like this" names the paper in the border, and query errors quote the query there:
+    # both are text, never markup (a [@click=...] in a title is not a live action on the border).
+    async with opened(tmp_path / "store.json", digest) as (app, pilot):
+        await pilot.press("s")
+        await settle(app, pilot)
+        papers = app.screen.query_one(PaperList)
+        assert Content.from_markup(papers.border_title or "").plain == "Like: Evil [bold red]x[/] [@click=app.quit]q[…"
+        await pilot.press("escape", "slash", *"has:[b]x[/b]")
+        await asyncio.sleep(1.0)  # query errors show once typing pauses
+        await settle(app, pilot)
+        assert "unknown filter 'has:[b]x[/b]'" in Content.from_markup(papers.border_title or "").plain
         assert app.is_running
