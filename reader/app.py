@@ -306,15 +306,17 @@ class PaperReaderApp(App[int]):
 
     def session(self) -> dict[str, object]:
         """What was saved when these same digests were last closed ({} if nothing)."""
-        sessions = self._store.setting("sessions", {}) if self._store is not None else {}
-        return dict((sessions or {}).get(self.session_key) or {})
+        sessions = self._store.setting("sessions") if self._store is not None else None
+        saved = sessions.get(self.session_key) if isinstance(sessions, dict) else None
+        return dict(saved) if isinstance(saved, dict) else {}
 
     def save_session(self, state: dict[str, object]) -> None:
         """Remember where the user was in these digests (the 20 most recent sets of files)."""
         if self.readonly or self._store is None:
             return
         try:
-            sessions = dict(self._store.setting("sessions", {}) or {})
+            stored = self._store.setting("sessions")
+            sessions: dict[str, object] = dict(stored) if isinstance(stored, dict) else {}
             sessions.pop(self.session_key, None)
             sessions[self.session_key] = state
             self._store.set_setting("sessions", dict(list(sessions.items())[-20:]))

@@ -73,14 +73,14 @@ def test_new_store_is_empty_and_creates_nothing(db_path):
 def test_bookmark_keeps_time_and_a_snapshot(db_path):
     store = Store(db_path)
     record = store.set_bookmark(PAPER, True)
-    assert record["bookmarked_at"]
+    assert record.bookmarked_at
     saved = disk_records(db_path)[PAPER.id]
     assert (saved["title"], saved["abstract"]) == (PAPER.title, PAPER.abstract)
-    assert saved["bookmarked_at"] == record["bookmarked_at"]
+    assert saved["bookmarked_at"] == record.bookmarked_at
     # Bookmarking again keeps the first time; off clears it.
     again = store.set_bookmark(PAPER, True)
-    assert again["bookmarked_at"] == record["bookmarked_at"]
-    assert store.set_bookmark(PAPER, False)["bookmarked_at"] is None
+    assert again.bookmarked_at == record.bookmarked_at
+    assert store.set_bookmark(PAPER, False).bookmarked_at is None
     assert Store(db_path).get(PAPER.id)["bookmarked_at"] is None
 
 
@@ -110,7 +110,7 @@ def test_note_link_and_read(db_path):
     assert record["link"] == "https://example.org/mine"
     assert record["read_at"] and Store(db_path).get(OTHER.id)["read_at"]
     first = record["read_at"]
-    assert store.mark_read([PAPER])[0]["read_at"] == first
+    assert store.mark_read([PAPER])[0].read_at == first
     store.mark_read([PAPER], read=False)
     store.set_note(PAPER, "")
     assert Store(db_path).get(PAPER.id)["read_at"] is None

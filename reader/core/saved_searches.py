@@ -8,10 +8,10 @@ another copy of the store (reader.store.merge) does not bring it back.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from dataclasses import dataclass, replace
 
 from reader.core.results import SavedSearch
-from reader.store import Store, now
+from reader.store import JSON, Store, now
 
 SETTING = "saved_searches"
 SLOTS = 9  # recalled with the keys 1-9
@@ -22,40 +22,65 @@ class SavedSearchError(LookupError):
     """No saved search by this name or number, or a name or query that cannot be saved."""
 
 
-def _live(entry: object) -> bool:
-    return (
-        isinstance(entry, dict)
-        and not entry.get("deleted")
-        and isinstance(entry.get("name"), str)
-        and isinstance(entry.get("query"), str)
-    )
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One stored entry: a saved search, or the mark that one was deleted."""
+
+    id: str
+    name: str
+    query: str
+    at: str  # when it was last changed ('' in stores from before times were kept)
+    deleted: bool = False
+
+    @classmethod
+    def parse(cls, raw: JSON) -> _Entry | None:
+        """The entry, or None for one a hand edit left malformed (skipped, and gone at the next write)."""
+        if not isinstance(raw, dict):
+            return None
+        name, query, at, key = raw.get("name"), raw.get("query", ""), raw.get("at", ""), raw.get("id")
+        if not isinstance(name, str) or not isinstance(query, str):
+            return None
+        deleted = raw.get("deleted") is True
+        if not deleted and not isinstance(raw.get("query"), str):
+            return None
+        return cls(
+            key if isinstance(key, str) and key else secrets.token_hex(4),
+            name,
+            query,
+            at if isinstance(at, str) else "",
+            deleted,
+        )
+
+    def data(self) -> JSON:
+        if self.deleted:
+            return {"id": self.id, "name": self.name, "at": self.at, "deleted": True}
+        return {"id": self.id, "name": self.name, "query": self.query, "at": self.at}
+
+    def gone(self) -> _Entry:
+        """This entry deleted now."""
+        return replace(self, query="", at=now(), deleted=True)
 
 
-def _stored(store: Store) -> list[dict[str, Any]]:
-    raw = store.setting(SETTING, []) or []
-    return [dict(e) for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
+def _stored(store: Store) -> list[_Entry]:
+    raw = store.setting(SETTING)
+    entries = [_Entry.parse(item) for item in raw] if isinstance(raw, list) else []
+    return [e for e in entries if e is not None]
 
 
 def saved_searches(store: Store) -> list[SavedSearch]:
     """The saved searches in slot order (entries a hand edit left malformed are skipped)."""
-    return [SavedSearch(e["name"], e["query"]) for e in _stored(store) if _live(e)]
+    return [SavedSearch(e.name, e.query) for e in _stored(store) if not e.deleted]
 
 
-def _write(store: Store, entries: list[dict[str, Any]]) -> None:
-    live = [e for e in entries if _live(e)]
-    gone = [e for e in entries if not _live(e) and e.get("deleted")][-DELETED_KEPT:]
-    for entry in live:
-        entry.setdefault("id", secrets.token_hex(4))
-    store.set_setting(SETTING, live + gone)
+def _write(store: Store, entries: list[_Entry]) -> None:
+    live = [e for e in entries if not e.deleted]
+    gone = [e for e in entries if e.deleted][-DELETED_KEPT:]
+    store.set_setting(SETTING, [e.data() for e in live + gone])
 
 
-def _deleted(entry: dict[str, Any]) -> dict[str, Any]:
-    return {"id": entry.get("id") or secrets.token_hex(4), "name": entry["name"], "at": now(), "deleted": True}
-
-
-def _number(entries: list[dict[str, Any]], number: int) -> int:
+def _number(entries: list[_Entry], number: int) -> int:
     """The index in ``entries`` of the live entry in slot ``number``."""
-    return [k for k, e in enumerate(entries) if _live(e)][number - 1]
+    return [k for k, e in enumerate(entries) if not e.deleted][number - 1]
 
 
 def save_search(store: Store, name: str, query: str) -> int:
@@ -67,13 +92,12 @@ def save_search(store: Store, name: str, query: str) -> int:
     if not name or not query:
         raise SavedSearchError("a saved search needs a name and a query")
     entries = _stored(store)
-    same = [e for e in entries if _live(e) and e["name"] == name]
-    entries = [e for e in entries if not (_live(e) and e["name"] == name)]
-    entry = {"id": same[0].get("id") if same else secrets.token_hex(4), "name": name, "query": query, "at": now()}
-    live = [k for k, e in enumerate(entries) if _live(e)]
+    same = [e for e in entries if not e.deleted and e.name == name]
+    entries = [e for e in entries if e.deleted or e.name != name]
+    live = [k for k, e in enumerate(entries) if not e.deleted]
     for k in live[: max(0, len(live) - (SLOTS - 1))]:
-        entries[k] = _deleted(entries[k])  # the oldest make room
-    entries.append(entry)
+        entries[k] = entries[k].gone()  # the oldest make room
+    entries.append(_Entry(same[0].id if same else secrets.token_hex(4), name, query, now()))
     _write(store, entries)
     return len(saved_searches(store))
 
@@ -102,7 +126,7 @@ def rename_search(store: Store, which: str | int, new_name: str) -> SavedSearch:
         raise SavedSearchError(f"a saved search is named {new_name!r} already")
     entries = _stored(store)
     k = _number(entries, number)
-    entries[k] = {**entries[k], "name": new_name, "at": now()}
+    entries[k] = replace(entries[k], name=new_name, at=now())
     _write(store, entries)
     return SavedSearch(new_name, entry.query)
 
@@ -112,6 +136,6 @@ def delete_search(store: Store, which: str | int) -> SavedSearch:
     number, entry = find_saved(store, which)
     entries = _stored(store)
     k = _number(entries, number)
-    entries[k] = _deleted(entries[k])
+    entries[k] = entries[k].gone()
     _write(store, entries)
     return entry

@@ -2,11 +2,12 @@
 
 from reader.store.errors import InvalidText, StoreCorrupt, StoreError
 from reader.store.logfile import META, SCHEMA, TMP_PREFIX
-from reader.store.records import Annotation, empty_record, is_kept
+from reader.store.records import JSON, Annotation, empty_record, is_kept
 from reader.store.store import JOURNAL, PAPERS, SEEN, SETTINGS, Store, default_path, now, tag_counts, take_warnings
 
 __all__ = [
     "JOURNAL",
+    "JSON",
     "META",
     "PAPERS",
     "SCHEMA",

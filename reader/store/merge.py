@@ -20,7 +20,7 @@ from typing import Any
 
 from reader.store import marks as marksfile
 from reader.store.errors import StoreError
-from reader.store.records import ANNOTATION_FIELDS
+from reader.store.records import ANNOTATION_FIELDS, JSON
 from reader.store.store import SettingsChange, Store, clean_tags
 
 SAVED_SEARCHES = "saved_searches"  # a setting that merges entry by entry
@@ -168,11 +168,11 @@ def merge_copy(store: Store, path: Path) -> Merged:
     return Merged(path, changed, 0, tuple(sorted(taken)))
 
 
-def _settings_change(theirs: dict[str, Any], their_times: dict[str, str], taken: list[str]) -> SettingsChange:
+def _settings_change(theirs: dict[str, JSON], their_times: dict[str, str], taken: list[str]) -> SettingsChange:
     """The settings to take from the other copy: each by its later change; saved searches one by one."""
 
-    def change(mine: dict[str, Any], my_times: dict[str, str]) -> dict[str, tuple[Any, str]]:
-        out: dict[str, tuple[Any, str]] = {}
+    def change(mine: dict[str, JSON], my_times: dict[str, str]) -> dict[str, tuple[JSON, str]]:
+        out: dict[str, tuple[JSON, str]] = {}
         for name in sorted(theirs.keys() | their_times.keys()):
             if name == SAVED_SEARCHES:
                 continue
@@ -191,18 +191,18 @@ def _settings_change(theirs: dict[str, Any], their_times: dict[str, str], taken:
     return change
 
 
-def merge_entries(mine: object, theirs: object) -> list[dict[str, Any]]:
+def merge_entries(mine: JSON, theirs: JSON) -> list[JSON]:
     """Two lists of entries (saved searches: ``{"id", "name", "at", ...}``, ``"deleted": true`` once
     deleted) merged one by one: the later ``at`` wins, a deletion included. Ours keep their order,
     theirs new to us come after; of two live entries of one name, the later stays."""
 
-    def entries(value: object) -> list[dict[str, Any]]:
+    def entries(value: JSON) -> list[dict[str, JSON]]:
         return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
 
-    def key(entry: dict[str, Any]) -> str:
+    def key(entry: dict[str, JSON]) -> str:
         return str(entry.get("id") or f"name:{entry.get('name')}")
 
-    def at(entry: dict[str, Any]) -> str:
+    def at(entry: dict[str, JSON]) -> str:
         return str(entry.get("at") or "")
 
     out = {key(e): e for e in entries(mine)}
@@ -210,7 +210,7 @@ def merge_entries(mine: object, theirs: object) -> list[dict[str, Any]]:
         ours = out.get(key(entry))
         if ours is None or at(entry) > at(ours):
             out[key(entry)] = entry
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, dict[str, JSON]] = {}
     for entry in out.values():
         name = entry.get("name")
         if not entry.get("deleted") and isinstance(name, str) and (name not in latest or at(entry) > at(latest[name])):

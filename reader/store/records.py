@@ -9,7 +9,10 @@ the paper and the field. Nothing after this point needs to guard against a bad t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
+
+# A value as JSON holds it: what a setting read back from the store is.
+JSON: TypeAlias = "str | int | float | bool | None | list[JSON] | dict[str, JSON]"
 
 ANNOTATION_FIELDS = ("bookmarked_at", "tags", "note", "link")
 TEXT_FIELDS = ("title", "abstract", "note", "link")

@@ -39,7 +39,7 @@ from reader import locations
 from reader.paper import Paper, id_number
 from reader.store.errors import InvalidText, StoreCorrupt, StoreError, check_text
 from reader.store.logfile import TMP_PREFIX, LogStorage, NeedsMigration, Tables, check_tables
-from reader.store.records import ANNOTATION_FIELDS, Annotation, check_record, empty_record, is_kept
+from reader.store.records import ANNOTATION_FIELDS, JSON, Annotation, check_record, empty_record, is_kept
 
 PAPERS = "papers"
 SETTINGS = "settings"
@@ -160,7 +160,7 @@ def quiet_gc() -> Iterator[None]:
 
 # What a merge does to the settings: given the settings and their times, the ones to change
 # (name -> (new value, or None to remove it; the time it was changed)).
-SettingsChange = Callable[[dict[str, Any], dict[str, str]], dict[str, tuple[Any, str]]]
+SettingsChange = Callable[[dict[str, JSON], dict[str, str]], dict[str, tuple[JSON, str]]]
 
 
 class _Unwritten(StoreError):
@@ -586,7 +586,7 @@ class Store:
 
     def update_many(
         self,
-        papers: list[Paper | str],
+        papers: Sequence[Paper | str],
         change: Callable[[dict[str, Any]], None],
         label: str | None = None,
     ) -> list[dict[str, Any]]:
@@ -647,48 +647,52 @@ class Store:
         redo = [str(doc["label"]) for _, doc in reversed(steps) if doc.get("side") == "redo"]
         return {"undo": undo, "redo": redo}
 
-    def set_bookmark(self, paper: Paper | str, on: bool) -> dict[str, Any]:
+    def set_bookmark(self, paper: Paper | str, on: bool) -> Annotation:
         """Bookmark a paper (keeping the first bookmark time) or remove the bookmark."""
         return self.set_bookmarks([paper], on)[0]
 
-    def set_bookmarks(self, papers: list[Paper | str], on: bool) -> list[dict[str, Any]]:
+    def set_bookmarks(self, papers: Sequence[Paper | str], on: bool) -> list[Annotation]:
         """Bookmark several papers (or remove their bookmarks) in one undoable step."""
 
         def change(r: dict[str, Any]) -> None:
             r["bookmarked_at"] = (r.get("bookmarked_at") or now()) if on else None
 
-        return self.update_many(papers, change, label("bookmark" if on else "bookmark removed", papers))
+        return _typed(self.update_many(papers, change, label("bookmark" if on else "bookmark removed", papers)))
 
-    def add_tags(self, paper: Paper | str, tags: list[str]) -> dict[str, Any]:
+    def add_tags(self, paper: Paper | str, tags: list[str]) -> Annotation:
         """Add tags (case-insensitively unique, order kept)."""
         return self.add_tags_many([paper], tags)[0]
 
-    def add_tags_many(self, papers: list[Paper | str], tags: list[str]) -> list[dict[str, Any]]:
+    def add_tags_many(self, papers: Sequence[Paper | str], tags: list[str]) -> list[Annotation]:
         """Add tags to several papers in one undoable step."""
         tags = [self._check("tag", t) for t in tags]
         name = label("tag " + " ".join("#" + t for t in clean_tags(tags)), papers)
-        return self.update_many(papers, lambda r: r.__setitem__("tags", clean_tags(r.get("tags", []) + tags)), name)
+        return _typed(
+            self.update_many(papers, lambda r: r.__setitem__("tags", clean_tags(r.get("tags", []) + tags)), name)
+        )
 
-    def remove_tags(self, paper: Paper | str, tags: list[str]) -> dict[str, Any]:
+    def remove_tags(self, paper: Paper | str, tags: list[str]) -> Annotation:
         """Remove tags, matched case-insensitively."""
         tags = [self._check("tag", t) for t in tags]
         gone = {t.casefold() for t in clean_tags(tags)}
         name = label("untag " + " ".join("#" + t for t in clean_tags(tags)), [paper])
-        return self.update(
-            paper, lambda r: r.__setitem__("tags", [t for t in r.get("tags", []) if t.casefold() not in gone]), name
+        return Annotation.of(
+            self.update(
+                paper, lambda r: r.__setitem__("tags", [t for t in r.get("tags", []) if t.casefold() not in gone]), name
+            )
         )
 
-    def set_note(self, paper: Paper | str, note: str) -> dict[str, Any]:
+    def set_note(self, paper: Paper | str, note: str) -> Annotation:
         """Replace the paper's note ('' clears it)."""
         self._check("note", note)
-        return self.update(paper, lambda r: r.__setitem__("note", note), label("note", [paper]))
+        return Annotation.of(self.update(paper, lambda r: r.__setitem__("note", note), label("note", [paper])))
 
-    def set_link(self, paper: Paper | str, link: str) -> dict[str, Any]:
+    def set_link(self, paper: Paper | str, link: str) -> Annotation:
         """Attach the user's own link ('' clears it)."""
         self._check("link", link)
-        return self.update(paper, lambda r: r.__setitem__("link", link.strip()), label("link", [paper]))
+        return Annotation.of(self.update(paper, lambda r: r.__setitem__("link", link.strip()), label("link", [paper])))
 
-    def mark_read(self, papers: list[Paper | str], read: bool = True, undoable: bool = False) -> list[dict[str, Any]]:
+    def mark_read(self, papers: Sequence[Paper | str], read: bool = True, undoable: bool = False) -> list[Annotation]:
         """Mark papers read (keeping the first read time) or unread; on disk before this returns.
 
         ``undoable``: one journal step that undo reverses (``R``, marking unread), unlike the
@@ -700,7 +704,7 @@ class Store:
             r["read_at"] = (r.get("read_at") or now()) if read else None
 
         name = label("read" if read else "unread", papers) if undoable else None
-        return self.update_many(papers, change, name)
+        return _typed(self.update_many(papers, change, name))
 
     def mark_read_later(self, paper: Paper | str) -> None:
         """Mark one paper read now in memory; written within FLUSH_SECONDS on a background thread.
@@ -755,13 +759,13 @@ class Store:
         """Write what is waiting; the store stays usable."""
         self.flush()
 
-    def import_records(self, items: Sequence[Annotation], step: str | None = None) -> list[dict[str, Any]]:
+    def import_records(self, items: Sequence[Annotation], step: str | None = None) -> list[Annotation]:
         """Merge exported records in, all in one transaction and one undo step (nothing here is dropped)."""
         changes = [(item.id.strip().lower(), _merge_change(item)) for item in items]
         name = step or f"import · {len(items)} paper{'s' if len(items) != 1 else ''}"
-        return self.transaction(changes, name) if changes else []
+        return _typed(self.transaction(changes, name)) if changes else []
 
-    def merge(self, record: Annotation) -> dict[str, Any]:
+    def merge(self, record: Annotation) -> Annotation:
         """Merge one exported record in (one undo step): tags united, nothing that is here dropped."""
         return self.import_records([record], step=label("import", [record.id.strip().lower()]))[0]
 
@@ -796,12 +800,12 @@ class Store:
                 self.storage.commit([["p", SEEN, "1", long_new]])
         return self.seen()
 
-    def setting(self, name: str, default: Any = None) -> Any:
+    def setting(self, name: str, default: JSON = None) -> JSON:
         """A user setting kept in the store (the app's theme, for one)."""
         value = self._tables().get(SETTINGS, {}).get("1", {}).get(name)
         return default if value is None or name == SETTING_TIMES else value
 
-    def settings(self) -> tuple[dict[str, Any], dict[str, str]]:
+    def settings(self) -> tuple[dict[str, JSON], dict[str, str]]:
         """Every setting (name -> value) and when each was last changed (name -> ISO time; '' unknown)."""
         doc = self._tables().get(SETTINGS, {}).get("1", {})
         times = doc.get(SETTING_TIMES)
@@ -809,7 +813,7 @@ class Store:
         values = {k: v for k, v in doc.items() if k != SETTING_TIMES and v is not None}
         return values, {name: stamps.get(name, "") for name in values.keys() | stamps.keys()}
 
-    def set_setting(self, name: str, value: Any) -> None:
+    def set_setting(self, name: str, value: object) -> None:
         """Save a user setting in a transaction (stamped with the time, for merging copies)."""
         try:
             orjson.dumps(value)
@@ -918,6 +922,10 @@ class Store:
         """Replace the annotations file with these tables (migration and merge use it; the caller holds the lock)."""
         check_tables(self.target, tables)
         self.storage.compact(tables)
+
+
+def _typed(records: list[dict[str, Any]]) -> list[Annotation]:
+    return [Annotation.of(r) for r in records]
 
 
 def _merge_change(item: Annotation) -> Callable[[dict[str, Any]], None]:
