@@ -110,9 +110,10 @@ class Collection:
             for p in self.papers[: self.file_count]
         }
         try:
-            self.seen = self.store.record_seen(dates) if not self.store.readonly else {**dates, **self.store.seen()}
+            seen = self.store.record_seen(dates) if not self.store.readonly else {**dates, **self.store.seen_of(dates)}
         except StoreError:
-            self.seen = {**dates, **self.store.seen()}
+            seen = {**dates, **self.store.seen_of(dates)}
+        self.seen = {**self.seen, **seen}  # the stored papers' dates (reload) stay
         new = {pid for pid in dates if self.seen.get(pid, self.newest) >= self.newest}
         self.state.new = new
         self._new = new
@@ -191,12 +192,16 @@ class Collection:
         added = False
         if self.loading:
             return added  # a snapshot now could duplicate a paper further down the file
+        stored = []
         for pid, annotation in self.annotations.items():
             if pid not in self.by_id and annotation.kept and annotation.title:
                 paper = Paper(pid, annotation.title, annotation.abstract, "store", len(self.papers), True)
                 self.papers.append(paper)
                 self.by_id[pid] = paper
+                stored.append(pid)
                 added = True
+        if stored:  # when they were first seen, for the first-seen order and "seen ... ago"
+            self.seen = {**self.store.seen_of(stored), **self.seen}
         if added and self.engine is not None:
             # The index covers the papers it was built on; the caller rebuilds it (the app on a worker).
             self.index_stale = True

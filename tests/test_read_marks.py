@@ -125,3 +125,18 @@ def test_a_compaction_killed_at_any_moment_leaves_the_old_file_or_the_new(db_pat
         assert set(after.read_marks()) == read
         assert [p.name for p in db_path.parent.iterdir() if p.name.endswith(".tmp")] == []
     assert db_path.with_name("store.json.marks").stat().st_size == 16 + 16 * 3000
+
+
+def test_first_seen_dates_among_thousands_come_from_the_store(db_path):
+    store = Store(db_path)
+    store.record_seen(dict.fromkeys(OLD, "2020-01-01"))
+    store.record_seen({PAPERS[0].id: "2021-06-01"})
+    store.record_seen({PAPERS[0].id: "2023-01-01"})  # later: the earlier date stays
+    status, out, _ = run_cli("show", PAPERS[0].id, "--json", "--db", str(db_path))
+    assert status == 0 and '"first_seen": "2021-06-01"' in out
+    status, out, _ = run_cli("show", PAPERS[1].id, "--json", "--db", str(db_path))
+    assert status == 0 and '"first_seen": "20' in out and "2021-06-01" not in out and "2020-01-01" not in out
+    assert Store(db_path).seen_of([OLD[7], PAPERS[0].id, "unknown"]) == {
+        OLD[7]: "2020-01-01",
+        PAPERS[0].id: "2021-06-01",
+    }

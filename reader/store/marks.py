@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -71,6 +72,13 @@ def _keys(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The 12-byte ids as two integers (minor, major): exact sort keys much faster than byte strings."""
     raw = np.ascontiguousarray(ids).view(np.dtype([("a", "<u8"), ("b", "<u4")]))
     return raw["b"], raw["a"]
+
+
+def _hash(ids: np.ndarray) -> np.ndarray:
+    """One 64-bit integer per 12-byte id (equal ids, equal integers; rarely two ids share one)."""
+    minor, major = _keys(ids)
+    hashed: np.ndarray = major ^ (minor.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    return hashed
 
 
 def _names(ids: np.ndarray) -> list[str]:
@@ -172,6 +180,28 @@ class Marks:
             waiting, self._seen_waiting = self._seen_waiting, []
             self._fold_min(np.concatenate([w[0] for w in waiting]), np.concatenate([w[1] for w in waiting]))
         return self._seen_day
+
+    def seen_of(self, pids: Iterable[str]) -> dict[str, str]:
+        """The first-seen dates of these papers (those that have one), without folding every date:
+        opening a digest asks for its own papers, not for the million seen over the years."""
+        wanted = [pid for pid in pids if fits(pid)]
+        known = self._seen_day
+        out = {pid: day for pid in wanted if (day := known.get(pid)) is not None}
+        if not self._seen_waiting or not wanted:
+            return out
+        ids = np.concatenate([w[0] for w in self._seen_waiting])
+        minutes = np.concatenate([w[1] for w in self._seen_waiting])
+        asked = np.array([pid.encode("utf-8") for pid in wanted], dtype=RECORD["id"])
+        hit = np.isin(_hash(ids), _hash(asked))  # integers: fast; a collision is weeded out below
+        earliest: dict[bytes, int] = {}
+        for raw, minute in zip(ids[hit].tolist(), minutes[hit].tolist(), strict=True):
+            if minute < earliest.get(raw, minute + 1):
+                earliest[raw] = minute
+        for raw in set(asked.tolist()) & earliest.keys():
+            pid, day = raw.decode("utf-8", "replace"), date_of(earliest[raw])
+            if pid not in out or day < out[pid]:
+                out[pid] = day
+        return out
 
     def _fold_min(self, ids: np.ndarray, minutes: np.ndarray) -> None:
         order = np.lexsort((minutes, *_keys(ids)))

@@ -775,16 +775,25 @@ class Store:
         long_ids = self._tables().get(SEEN, {}).get("1", {})
         return {**self.marks.seen_day, **long_ids} if long_ids else self.marks.seen_day
 
-    def record_seen(self, dates: dict[str, str]) -> dict[str, str]:
-        """Remember first-seen dates, keeping the earliest known; returns every first-seen date."""
+    def seen_of(self, pids: Iterable[str]) -> dict[str, str]:
+        """When each of these papers was first seen (paper id -> ISO date; those the store knows)."""
         self.marks.refresh()
-        known = self.marks.seen_day
+        pids = list(pids)
+        out = self.marks.seen_of(pids)
+        long_ids = self._tables().get(SEEN, {}).get("1", {})
+        if long_ids:
+            out.update((pid, long_ids[pid]) for pid in pids if pid in long_ids)
+        return out
+
+    def record_seen(self, dates: dict[str, str]) -> dict[str, str]:
+        """Remember first-seen dates, keeping the earliest known; returns the first-seen dates of these papers."""
+        known = self.seen_of(dates)
         new = {pid: day for pid, day in dates.items() if (pid not in known or day < known[pid]) and marksfile.fits(pid)}
         long_ids = {pid: day for pid, day in dates.items() if not marksfile.fits(pid)}
         stored_long = self._tables().get(SEEN, {}).get("1", {})
         long_new = {pid: day for pid, day in long_ids.items() if pid not in stored_long or day < stored_long[pid]}
         if not new and not long_new:
-            return self.seen()
+            return {**dates, **known}
         minutes: dict[str, int] = {}
         events = []
         for pid, day in new.items():
@@ -798,7 +807,7 @@ class Store:
                 self.storage.refresh()
                 self._tables()
                 self.storage.commit([["p", SEEN, "1", long_new]])
-        return self.seen()
+        return {pid: min(day, known.get(pid, day)) for pid, day in dates.items()}
 
     def setting(self, name: str, default: JSON = None) -> JSON:
         """A user setting kept in the store (the app's theme, for one)."""
