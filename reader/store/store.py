@@ -204,7 +204,6 @@ class Store:
         self.db = TinyDB(storage=lambda: self.storage)
         self.table = self.db.table(PAPERS, cache_size=0)
         self.warnings: list[str] = []  # one line per field repaired on load
-        self._records: tuple[tuple[int, tuple[int, int] | None], dict[str, dict[str, Any]]] | None = None
         self._typed: dict[str, tuple[dict[str, Any], int | None, Annotation]] = {}
         self._pending: list[tuple[str, int, int]] = []
         self._pending_lock = threading.Lock()
@@ -311,16 +310,12 @@ class Store:
         process wrote). For scripts and tests: it builds a dict per read mark (seconds at a million);
         the program itself reads annotations(), read_ids() and is_read()."""
         self._refresh()
-        key = (self.storage.version, self.marks._stamp)
-        if self._records is not None and self._records[0] == key:
-            return self._records[1]
         out = {doc["id"]: self._public(doc) for doc in self._tables().get(PAPERS, {}).values()}
         for pid, minute in self.marks.read.items():
             if pid not in out:
                 record = empty_record(pid)
                 record["read_at"] = marksfile.time_of(minute)
                 out[pid] = record
-        self._records = (key, out)
         return out
 
     def documents(self) -> dict[str, dict[str, Any]]:
@@ -866,7 +861,6 @@ class Store:
         store.db = TinyDB(storage=lambda: store.storage)
         store.table = store.db.table(PAPERS, cache_size=0)
         store.warnings = []
-        store._records = None
         store._typed = {}
         store._pending = []
         store._pending_lock = threading.Lock()
