@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,24 @@ def test_a_helper_that_dies_costs_only_time() -> None:
     assert builder._proc is not None
     builder._proc.kill()
     builder.add(papers[CHUNK:])
+    engine = builder.engine(papers)
+    assert builder.fallback
+    assert_same_index(engine, SearchEngine(papers))
+
+
+def test_feeding_a_dead_helper_never_waits_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # More chunks than the queue holds, sent after the helper died (it could not even import us).
+    monkeypatch.setattr(index_build, "CHUNK", 10)
+    monkeypatch.setattr(index_build, "_BACKLOG", 2)
+    papers = many_papers(400)
+    builder = IndexBuilder()
+    assert builder._proc is not None
+    builder._proc.kill()
+    done = threading.Event()
+    feeder = threading.Thread(target=lambda: (builder.add(papers), done.set()), daemon=True)
+    feeder.start()
+    feeder.join(timeout=60)  # a hang, not a duration: the old writer left a full queue nobody took from
+    assert done.is_set()
     engine = builder.engine(papers)
     assert builder.fallback
     assert_same_index(engine, SearchEngine(papers))

@@ -43,17 +43,19 @@ class IndexBuilder:
 
     @classmethod
     def start_for(cls, paths: list[str | os.PathLike[str]], encoding: str | None = None) -> IndexBuilder | None:
-        """A builder when these digests are big enough to be worth it and their index is
-        probably not in the cache already (None if not, or if they cannot be read).
+        """A builder when the digests to parse (those without a cached segment, by their stat
+        signature) are big enough to be worth it (None if not, or if they cannot be read).
 
         Called before the digests are checked, so the helper starts while they are.
         """
         try:
             files = expand_paths(paths)
-            size = sum(path.stat().st_size for path in files)
+            # Files whose segments are cached are not parsed: only the others' size counts.
+            to_parse = SegmentCache().unrecognised(paths, files, encoding)
+            size = sum(path.stat().st_size for path in to_parse)
         except (DigestError, OSError):
             return None
-        if size < MIN_BYTES or SegmentCache().recognises(paths, files, encoding):
+        if not to_parse or size < MIN_BYTES:
             return None
         return cls()
 
@@ -66,7 +68,7 @@ class IndexBuilder:
         self._frames: queue.Queue[bytes | None] = queue.Queue(_BACKLOG)
         self._writer: threading.Thread | None = None
         package_parent = str(Path(__file__).resolve().parent.parent)
-        code = f"import sys; sys.path[0] = {package_parent!r}; from reader.index.build import serve; serve()"
+        code = f"import sys; sys.path.insert(0, {package_parent!r}); from reader.index.build import serve; serve()"
         try:
             self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
                 [sys.executable, "-c", code],
@@ -166,6 +168,8 @@ class IndexBuilder:
                     view = view[os.write(fd, view) :]
         except OSError as err:  # the helper died: the index is built in this process
             self.fallback = self.fallback or f"helper stopped reading: {err}"
+            while self._frames.get() is not None:
+                pass  # frames still come: take them, so the parser never waits on a dead helper
         finally:
             try:
                 stdin.close()

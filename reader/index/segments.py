@@ -129,16 +129,17 @@ class SegmentCache:
             return None
         return lines[0], files
 
-    def recognises(self, given: list[str | os.PathLike[str]], files: list[Path], encoding: str | None) -> bool:
-        """Whether every file is known by its stat signature (a guess made before reading them: the
-        segments are still checked when loaded)."""
+    def unrecognised(self, given: list[str | os.PathLike[str]], files: list[Path], encoding: str | None) -> list[Path]:
+        """The files not known by their stat signature: those an open will read (a guess made before
+        reading them: the segments of the others are still checked when loaded)."""
         last = self.last_set(paths_signature([os.fspath(p) for p in given], encoding))
         known = dict(last[1]) if last is not None else {}
+        unknown = []
         for path in files:
             sig = stat_signature(path, encoding)
             if sig is None or (sig not in known and self.file_key(sig) is None):
-                return False
-        return True
+                unknown.append(path)
+        return unknown
 
     def remember_file(self, sig: str | None, key: str) -> None:
         if sig is not None:
