@@ -74,6 +74,10 @@ class Terminal:
 
     def start(self, shell_command: str) -> None:
         # One tmux invocation: the clipboard option is set before the app's process exists.
+        # The pane's terminal starts at tmux's default size and is resized after; on a busy
+        # machine an app started at once can read the old size and miss the resize, so the
+        # command waits until the terminal has the session's size.
+        wait = f'while [ "$(stty size)" != "{HEIGHT} {WIDTH}" ]; do sleep 0.05; done; '
         self.tmux(
             "start-server",
             ";",
@@ -90,7 +94,7 @@ class Terminal:
             str(WIDTH),
             "-y",
             str(HEIGHT),
-            shell_command,
+            wait + shell_command,
         )
         self.socket_path = self.tmux("display-message", "-p", "#{socket_path}").stdout.strip() or None
         assert self.tmux("show-options", "-s", "set-clipboard").stdout.split() == ["set-clipboard", "on"]
