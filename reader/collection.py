@@ -104,11 +104,11 @@ class Collection:
             except OSError:
                 file_dates[source] = (today or date.today()).isoformat()
         self.newest = max(file_dates.values(), default=(today or date.today()).isoformat())
-        also_in = self.library.also_in
-        dates = {
-            p.id: min(file_dates.get(source, self.newest) for source in [p.source, *also_in.get(p.id, ())])
-            for p in self.papers[: self.file_count]
-        }
+        newest = self.newest
+        dates = {p.id: file_dates.get(p.source, newest) for p in self.papers[: self.file_count]}
+        for pid, sources in self.library.also_in.items():  # the few papers in several files: their oldest
+            if pid in dates:
+                dates[pid] = min(dates[pid], *(file_dates.get(source, newest) for source in sources))
         try:
             seen = self.store.record_seen(dates) if not self.store.readonly else {**dates, **self.store.seen_of(dates)}
         except StoreError:
