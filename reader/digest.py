@@ -561,30 +561,37 @@ class Combined:
             self._register(s, range(m))
             self.parts.append(_Part(seg, np.arange(m, dtype=np.int64), np.ones(m, dtype=bool)))
             return list(seg.papers)
-        index = self.index
+        index = self.index  # every paper before this segment's
         also: dict[int, list[str]] = {}
         for p, f in seg.also_in:
             also.setdefault(p, []).append(seg.files[f])
+        keys = [
+            f"arxiv:{p.meta.arxiv_id.lower()}" if p.meta is not None and p.meta.arxiv_id else "" for p in seg.papers
+        ]
+        # A segment's papers are each other's copies never (its own parse kept one of each): only
+        # copies of earlier papers are merged one by one; the others go in at once, in order.
+        seen = [k for k, (p, key) in enumerate(zip(seg.papers, keys)) if p.id in index or (key and key in index)]
         placed = np.empty(m, dtype=np.int64)
-        first = np.zeros(m, dtype=bool)
-        new: list[Paper] = []
-        for local, paper in enumerate(seg.papers):
-            arxiv = f"arxiv:{paper.public_id.lower()}" if paper.public_id != paper.id else ""
-            known = index.get(paper.id) or (index.get(arxiv) if arxiv else None)
-            if known is None:
-                g = paper.order = len(library.papers)
-                library.papers.append(paper)
-                index[paper.id] = paper
-                if arxiv:
-                    index[arxiv] = paper
-                self.indexed = len(library.papers)
-                self._register(s, [local])
-                placed[local] = g
-                first[local] = True
-                new.append(paper)
-                for source in also.get(local, ()):
-                    _also_in(library, paper, source)
-                continue
+        first = np.ones(m, dtype=bool)
+        first[seen] = False
+        fresh = np.flatnonzero(first)
+        start = len(library.papers)
+        new = [seg.papers[k] for k in fresh.tolist()] if seen else list(seg.papers)
+        for order, paper in enumerate(new, start):
+            paper.order = order
+        library.papers.extend(new)
+        placed[fresh] = np.arange(start, start + len(new))
+        fresh_list = fresh.tolist()
+        self.first_part.extend([s] * len(new))
+        self.first_local.extend(fresh_list)
+        self.abstract_part.extend([s] * len(new))
+        self.abstract_local.extend(fresh_list)
+        for local in also.keys() & set(fresh_list):
+            for source in also[local]:
+                _also_in(library, seg.papers[local], source)
+        for local in seen:
+            paper, arxiv = seg.papers[local], keys[local]
+            known = index.get(paper.id) or index[arxiv]
             g = placed[local] = known.order
             longer = len(paper.abstract) > len(known.abstract)
             meta = known.meta is None and paper.meta is not None
@@ -693,7 +700,6 @@ class Combined:
             parts.append(Part(index, placed, first, keep))
         for g in np.flatnonzero(abstract_part != np.array(self.first_part, dtype=np.int64)).tolist():
             ascii_flags[g] = papers[g].title.isascii() and papers[g].abstract.isascii()
-        parts.sort(key=lambda part: int(part.papers.min()) if len(part.papers) else 0)  # lists laid out in order
         return merge(parts, n, ascii_flags)
 
     def save(self) -> None:

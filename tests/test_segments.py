@@ -329,3 +329,13 @@ def test_papers_from_the_store_are_searched_with_the_segments(tmp_path: Path) ->
     single = SearchEngine(papers)
     for query in [*QUERIES, "quokkadiles", "gone"]:
         assert engine.search(query).indices.tolist() == single.search(query).indices.tolist(), query
+
+
+def test_a_new_days_longer_abstract_of_an_old_paper_wins_over_the_merged_run(folder: Path) -> None:
+    open_engine([folder])  # six files, saved merged
+    old = day(3)[7]
+    write(folder / "2025-01-07.txt", [*day(6)[:3], (old[0], old[1] + " Now longer, with quokkadile in it.")])
+    got = open_engine([folder])
+    assert_same(got, cold([folder]), [*QUERIES, "quokkadile", "day3", "day6"])
+    assert len(got[1].search("'quokkadile")) == 1
+    assert_same(open_engine([folder]), cold([folder]), [*QUERIES, "quokkadile"])

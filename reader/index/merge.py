@@ -32,7 +32,13 @@ class Part:
 
 
 def merge(parts: list[Part], n: int, ascii_flags: np.ndarray) -> RawIndex:
-    """The index of the ``n`` combined papers (``ascii_flags``: theirs, per paper)."""
+    """The index of the ``n`` combined papers (``ascii_flags``: theirs, per paper).
+
+    The biggest part goes first (its word ids stay); when it is whole (no copy of it left
+    out) and its papers keep their order, the others' postings are inserted into its lists
+    (one pass over its postings) rather than every list being laid out again.
+    """
+    parts = sorted(parts, key=lambda part: -len(part.papers))
     words: list[str] = []
     vocab: dict[str, int] = {}
     maps = []
@@ -57,9 +63,16 @@ def merge(parts: list[Part], n: int, ascii_flags: np.ndarray) -> RawIndex:
         hint.extend(ordered[ordered >= before].tolist())  # the words new here, alphabetically: one run
     size = len(words)
     tables = []
+    whole = len(parts) > 1 and _in_place(parts[0])
     for which in ("title", "abstract"):
         pieces = [_piece(getattr(p.index, which), wmap, p.papers, getattr(p, which)) for p, wmap in zip(parts, maps)]
-        postings = merge_postings(pieces, size)
+        if whole:
+            tables.append(
+                _insert(getattr(parts[0].index, which), int(parts[0].papers[0]), len(parts[0].papers), pieces[1:], size)
+            )
+            continue
+        in_order = sorted(range(len(parts)), key=lambda k: int(parts[k].papers.min()) if len(parts[k].papers) else 0)
+        postings = merge_postings([pieces[k] for k in in_order], size)  # lists laid out in paper order
         _sort_lists(postings, n)
         tables.append(postings)
     title, abstract = tables
@@ -73,6 +86,41 @@ def merge(parts: list[Part], n: int, ascii_flags: np.ndarray) -> RawIndex:
         words = [words[i] for i in kept.tolist()]
         hint = [w for w in new_id[hint].tolist() if w >= 0]
     return RawIndex(words, title, abstract, ascii_flags, alphabetical(words, hint))
+
+
+def _in_place(part: Part) -> bool:
+    """Whether a part's papers are all kept and keep their order, as one run: paper k at start + k."""
+    papers = part.papers
+    return (
+        len(papers) > 0
+        and bool(part.title.all() and part.abstract.all())
+        and int(papers[-1]) - int(papers[0]) == len(papers) - 1
+        and bool(np.all(papers[1:] > papers[:-1]))
+    )
+
+
+def _insert(
+    base: Postings, shift: int, count: int, pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]], size: int
+) -> Postings:
+    """``base``'s lists (its papers numbered from ``shift``) with the pieces' postings inserted in order."""
+    words = np.concatenate([np.repeat(w, c) for w, c, _d in pieces]) if pieces else np.zeros(0, dtype=np.int64)
+    docs = np.concatenate([d for _w, _c, d in pieces]).astype(np.int32) if pieces else np.zeros(0, dtype=np.int32)
+    known = len(base)
+    starts = np.concatenate([base.starts, np.full(size - known, base.starts[-1], dtype=np.int64)])
+    lo, hi = starts[words], starts[words + 1]
+    where = np.where(docs < shift, lo, hi)
+    inside = np.flatnonzero((docs >= shift) & (docs < shift + count))  # a copy's abstract that won: rare
+    for k in inside.tolist():
+        where[k] = lo[k] + int(np.searchsorted(base.docs[lo[k] : hi[k]], docs[k] - shift))
+    order = np.lexsort((docs, words, where))
+    base_docs = base.docs + np.int32(shift) if shift else base.docs
+    merged = np.insert(base_docs, where[order], docs[order])
+    lengths = np.zeros(size, dtype=np.int64)
+    lengths[:known] = base.lengths()
+    lengths += np.bincount(words, minlength=size)
+    out = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out[1:])
+    return Postings(out, merged)
 
 
 def _piece(

@@ -31,11 +31,11 @@ from reader.paper import Paper, PaperMeta
 
 # Version of the segment layout and of what goes into it: bump it when either changes
 # (reader.index.segments keys entries by it, with storage.INDEX_FORMAT).
-SEGMENT_FORMAT = 1
+SEGMENT_FORMAT = 2
 SPOT_CHECKS = 16
 KEY_LENGTH = 40  # hex digits of a key
 ARRAYS: dict[str, type[np.generic]] = {
-    "meta": np.int64,  # format, papers, words, files
+    "meta": np.int64,  # format, papers, words, files, whether titles / abstracts split at _SEP
     "key": np.uint8,
     "file_keys": np.uint8,
     "files": np.uint8,  # the paths the files had when the segment was built (JSON), for warnings
@@ -118,24 +118,27 @@ class Segment:
 _SEP = "\x1f"  # joins texts on disk (when none holds it; else their lengths cut them apart)
 
 
-def _text_blob(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _text_blob(texts: list[str]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The texts joined by _SEP, as UTF-8, their lengths, and whether splitting at _SEP gives them back."""
     joined = _SEP.join(texts)
-    blob = joined.encode("utf-8", "surrogatepass")
-    return np.frombuffer(blob, dtype=np.uint8), np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    blob = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    return blob, lengths, joined.count(_SEP) == max(len(texts) - 1, 0)
 
 
-def _texts(blob: np.ndarray, lengths: np.ndarray) -> list[str]:
-    """The texts ``_text_blob`` joined, each checked against its length."""
+def _texts(blob: np.ndarray, lengths: np.ndarray, split: bool) -> list[str]:
+    """The texts ``_text_blob`` joined: split at _SEP when none holds it (``split``), else cut by their lengths."""
     n = len(lengths)
     text = str(blob.data, "utf-8", "surrogatepass") if len(blob) else ""
-    expected = lengths.tolist()
-    texts = text.split(_SEP) if n else []
-    if len(texts) != n or list(map(len, texts)) != expected:  # a text holds the separator: cut by lengths
-        ends = list(accumulate(length + 1 for length in expected))
-        if n and ends[-1] - 1 != len(text):
-            raise SegmentError("bad segment: text lengths")
-        texts = [text[b - 1 - length : b - 1] for b, length in zip(ends, expected)]
-    return texts
+    if split:
+        texts = text.split(_SEP) if n else []
+        if len(texts) != n:
+            raise SegmentError("bad segment: texts")
+        return texts
+    ends = list(accumulate(length + 1 for length in lengths.tolist()))
+    if n and ends[-1] - 1 != len(text):
+        raise SegmentError("bad segment: text lengths")
+    return [text[b - 1 - length : b - 1] for b, length in zip(ends, lengths.tolist())]
 
 
 def _json(value: Any) -> np.ndarray:
@@ -179,10 +182,12 @@ def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes]) -> None:
     if index is None:
         raise ValueError("a segment is saved once indexed")
     n = len(papers)
-    titles, title_lengths = _text_blob([p.title for p in papers])
-    abstracts, abstract_lengths = _text_blob([p.abstract for p in papers])
+    titles, title_lengths, titles_split = _text_blob([p.title for p in papers])
+    abstracts, abstract_lengths, abstracts_split = _text_blob([p.abstract for p in papers])
     arrays: dict[str, np.ndarray] = {
-        "meta": np.array([SEGMENT_FORMAT, n, len(index.words), len(segment.file_keys)], dtype=np.int64),
+        "meta": np.array(
+            [SEGMENT_FORMAT, n, len(index.words), len(segment.file_keys), titles_split, abstracts_split], dtype=np.int64
+        ),
         "key": np.frombuffer(segment.key.encode("ascii"), dtype=np.uint8),
         "file_keys": np.frombuffer("".join(segment.file_keys).encode("ascii"), dtype=np.uint8),
         "files": _json(segment.files),
@@ -251,7 +256,7 @@ def load(file: str | os.PathLike[str] | IO[bytes], key: str, paths: list[str]) -
     for name, dtype in ARRAYS.items():
         check(data[name].dtype == dtype and data[name].ndim == 1, f"array {name}")
     meta = data["meta"]
-    check(len(meta) == 4 and int(meta[0]) == SEGMENT_FORMAT, "format version")
+    check(len(meta) == 6 and int(meta[0]) == SEGMENT_FORMAT, "format version")
     n, size, file_count = int(meta[1]), int(meta[2]), int(meta[3])
     check(data["key"].tobytes() == key.encode("ascii"), "key")
     check(file_count == len(paths) and file_count >= 1, "file count")
@@ -275,8 +280,8 @@ def load(file: str | os.PathLike[str] | IO[bytes], key: str, paths: list[str]) -
     )
     check(len(ids) == n and all(ids), "ids")
     check(len(data["title_lengths"]) == n and len(data["abstract_lengths"]) == n, "text lengths")
-    titles = _texts(data["titles"], data["title_lengths"])
-    abstracts = _texts(data["abstracts"], data["abstract_lengths"])
+    titles = _texts(data["titles"], data["title_lengths"], bool(meta[4]))
+    abstracts = _texts(data["abstracts"], data["abstract_lengths"], bool(meta[5]))
     paper_file = data["paper_file"]
     check(
         len(paper_file) == n and (not n or (int(paper_file.min()) >= 0 and int(paper_file.max()) < file_count)),
