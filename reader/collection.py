@@ -74,6 +74,8 @@ class Collection:
         # The stored annotations, cleaned for showing (read marks are the store's: see is_read).
         self.annotations: dict[str, Annotation] = {}
         self._raw: dict[str, Annotation] = {}
+        self._raw_state = False  # the state was built from the annotations at least once
+        self._snapshots_due = True  # every record is to be looked at for papers known only from the store
         self._read_rows: tuple[tuple[int, int, int, int], np.ndarray] | None = None
         self.papers: list[Paper] = list(library.papers)
         self.by_id: dict[str, Paper] = {p.id: p for p in self.papers}
@@ -178,23 +180,42 @@ class Collection:
     def reload(self) -> bool:
         """Re-read the store; add snapshots of kept papers not in the digests. True if any were added.
 
-        Costs the annotated papers (an unchanged one keeps its cleaned copy), never the read
-        marks: those stay the store's, looked up one at a time.
+        Costs what changed (an unchanged record keeps its cleaned copy and its place in the
+        search's state), never the read marks: those stay the store's, looked up one at a time.
         """
         raw = self.store.annotations()
-        previous, cleaned = self._raw, self.annotations
-        self.annotations = {
-            pid: cleaned[pid] if previous.get(pid) is a and pid in cleaned else clean_annotation(a)
-            for pid, a in raw.items()
-        }
+        previous = self._raw
+        changed = [pid for pid, a in raw.items() if previous.get(pid) is not a]
+        # Records removed (an undo of a paper's first annotation): only when the sizes say some were.
+        gone = [pid for pid in previous if pid not in raw] if len(previous) + len(changed) != len(raw) else []
         self._raw = raw
-        self.state = self._state()
+        if len(changed) + len(gone) > max(64, len(raw) // 8) or not self._raw_state:
+            cleaned, redo = self.annotations, set(changed)
+            self.annotations = {
+                pid: clean_annotation(a) if pid in redo or pid not in cleaned else cleaned[pid]
+                for pid, a in raw.items()
+            }
+            self.state = self._state()
+            self._raw_state = True
+            self._snapshots_due = True
+        elif changed or gone:
+            annotations = dict(self.annotations)
+            for pid in gone:
+                annotations.pop(pid, None)
+            for pid in changed:
+                annotations[pid] = clean_annotation(raw[pid])
+            self.annotations = annotations
+            self.state = self._state_changed(changed + gone)
         added = False
         if self.loading:
+            self._snapshots_due = True
             return added  # a snapshot now could duplicate a paper further down the file
+        candidates = self.annotations if self._snapshots_due else changed
+        self._snapshots_due = False
         stored = []
-        for pid, annotation in self.annotations.items():
-            if pid not in self.by_id and annotation.kept and annotation.title:
+        for pid in candidates:
+            annotation = self.annotations.get(pid)
+            if annotation is not None and pid not in self.by_id and annotation.kept and annotation.title:
                 paper = Paper(pid, annotation.title, annotation.abstract, "store", len(self.papers), True)
                 self.papers.append(paper)
                 self.by_id[pid] = paper
@@ -206,6 +227,35 @@ class Collection:
             # The index covers the papers it was built on; the caller rebuilds it (the app on a worker).
             self.index_stale = True
         return added
+
+    def _state_changed(self, pids: list[str]) -> State:
+        """The search's state with these papers' entries redone (a new State: a search on a worker
+        may be reading the old one)."""
+        old = self.state
+        state = State(
+            bookmarked=set(old.bookmarked),
+            read=self.store.read_ids(),
+            noted=set(old.noted),
+            linked=set(old.linked),
+            tags=dict(old.tags),
+            new=self._new,
+        )
+        for pid in pids:
+            a = self.annotations.get(pid)
+            for group, on in (
+                (state.bookmarked, a is not None and a.bookmarked_at),
+                (state.noted, a is not None and a.note),
+                (state.linked, a is not None and a.link),
+            ):
+                if on:
+                    group.add(pid)
+                else:
+                    group.discard(pid)
+            if a is not None and a.tags:
+                state.tags[pid] = {t.casefold() for t in a.tags}
+            else:
+                state.tags.pop(pid, None)
+        return state
 
     def _state(self) -> State:
         """What the search needs to know of the annotations; read marks are the store's live set."""

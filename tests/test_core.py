@@ -147,3 +147,26 @@ def test_import_is_checked_before_anything_is_written(library, tmp_path, db_path
     good.write_text(json.dumps([{"id": library.papers[0].id, "title": library.papers[0].title, "tags": ["x"]}]))
     assert library.import_file(good).message == f"imported 1 paper into {db_path}"
     assert library.tags(library.papers[0]) == ["x"]
+
+
+def test_filters_follow_each_change_its_undo_and_changes_made_elsewhere(library, db_path):
+    a, b, c = library.papers[:3]
+
+    def shown(query: str) -> set[str]:
+        return set(ids(library, library.search(query).rows))
+
+    library.set_bookmark([a], True)
+    library.add_tags([b], ["ml"])
+    library.set_note(c, "a note")
+    assert shown("is:bookmarked") == {a.id} and shown("#ml") == {b.id} and shown("has:note") == {c.id}
+    library.undo()  # the note: c's first annotation, its record goes
+    assert shown("has:note") == set() and shown("#ml") == {b.id}
+    library.redo()
+    assert shown("has:note") == {c.id}
+    library.remove_tags(b, ["ml"])
+    assert shown("#ml") == set() and shown("has:tags") == set()
+    Store(db_path).set_link(a, "https://example.org/mine")  # another process
+    library.reload()
+    assert shown("has:link") == {a.id} and library.annotation(a).link == "https://example.org/mine"
+    library.mark_read([a, c])
+    assert shown("is:read") == {a.id, c.id} and library.search("").unread == len(library.papers) - 2

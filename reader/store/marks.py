@@ -32,6 +32,7 @@ RECORD = np.dtype([("id", "S12"), ("v", "<u4")])
 READ, UNREAD, SEEN = 0, 1, 2
 ID_BYTES = 12
 COMPACT_MIN = 1 << 16  # events (1 MB) below which the file is never compacted
+TOUCHED_KEPT = 4096  # changed ids remembered one by one (beyond: "any may have changed")
 
 
 def fits(pid: str) -> bool:
@@ -104,6 +105,8 @@ class Marks:
         self._stamp: tuple[int, int] | None = None  # (inode, bytes folded in)
         self.version = 0  # bumped whenever the read marks change (for callers that cache what they derive)
         self.compact_min = COMPACT_MIN
+        # Ids whose read state changed since take_touched() was last called (None: any may have).
+        self._touched: set[str] | None = None
         self._held = False  # see hold()
 
     # -- reading ---------------------------------------------------------------------------
@@ -131,6 +134,7 @@ class Marks:
             if self._stamp is not None:
                 self.read, self.unread, self._stamp = {}, {}, None
                 self.version += 1
+                self._touched = None
                 self._seen_day, self._seen_waiting = {}, []
                 return True
             return False
@@ -141,6 +145,7 @@ class Marks:
             self.read, self.unread = {}, {}
             self._seen_day, self._seen_waiting = {}, []
             self.version += 1
+            self._touched = None
             start = 0
         if start == whole and self._stamp is not None:
             return False
@@ -239,12 +244,26 @@ class Marks:
                 read.pop(pid, None)
         read.update(zip(now_read, minutes[is_read].tolist(), strict=True))
         unread.update(zip(now_unread, minutes[~is_read].tolist(), strict=True))
+        self._note_touched(now_read)
+        self._note_touched(now_unread)
 
     def note_read(self, pid: str, minute: int) -> None:
         """Take a read mark that is not written yet (it is folded in again when it is)."""
         if pid not in self.read:
             self.read[pid] = minute
             self.version += 1
+            self._note_touched([pid])
+
+    def _note_touched(self, pids: list[str]) -> None:
+        if self._touched is not None:
+            self._touched.update(pids)
+            if len(self._touched) > TOUCHED_KEPT:
+                self._touched = None  # as good as everything: the caller looks at every paper
+
+    def take_touched(self) -> set[str] | None:
+        """The ids whose read state changed since the last call (None: any may have), and start afresh."""
+        touched, self._touched = self._touched, set()
+        return touched
 
     def known(self, pid: str) -> bool:
         """True when the paper was ever marked read or unread."""

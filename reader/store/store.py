@@ -204,7 +204,9 @@ class Store:
         self.db = TinyDB(storage=lambda: self.storage)
         self.table = self.db.table(PAPERS, cache_size=0)
         self.warnings: list[str] = []  # one line per field repaired on load
-        self._typed: dict[str, tuple[dict[str, Any], int | None, Annotation]] = {}
+        self._typed: dict[str, Annotation] = {}  # see annotations()
+        self._typed_pid: dict[str, str] = {}  # document key -> paper id, of the records in _typed
+        self._typed_dirty: set[str] | None = None  # document keys changed since (None: all)
         self._pending: list[tuple[str, int, int]] = []
         self._pending_lock = threading.Lock()
         self._flusher: threading.Timer | None = None
@@ -241,6 +243,10 @@ class Store:
         if touched is None or touched:
             papers = tables.get(PAPERS, {})
             keys = list(papers) if touched is None else [k for t, k in touched if t == PAPERS and k in papers]
+            if touched is None:
+                self._typed_dirty = None
+            elif self._typed_dirty is not None:
+                self._typed_dirty.update(k for t, k in touched if t == PAPERS)  # deleted ones too
             for key in keys:
                 fixed, warnings = check_record(papers[key], str(self.path))
                 papers[key] = fixed
@@ -326,29 +332,41 @@ class Store:
         """The papers with a stored record (annotated, or a snapshot), typed, keyed by paper id.
 
         Papers only marked read are not here (see read_ids). An unchanged record comes back as
-        the same object as last time, so a caller can tell what changed by identity; building
-        this costs the annotated papers, never the read marks.
+        the same object as last time, so a caller can tell what changed by identity. Kept up to
+        date change by change: a call costs what changed since the last one, never the read marks.
         """
         self._refresh()
-        cache = self._typed
-        out: dict[str, Annotation] = {}
-        fresh: dict[str, tuple[dict[str, Any], int | None, Annotation]] = {}
-        read = self.marks.read
-        for key, doc in self._tables().get(PAPERS, {}).items():
-            pid = doc["id"]
-            minute = read.get(pid)
-            known = cache.get(key)
-            if known is not None and known[0] is doc and known[1] == minute:
-                typed = known[2]
-            else:
-                typed = Annotation.of(doc)
-                if marksfile.fits(pid):  # its read mark is in the marks file, not in the document
-                    read_at = marksfile.time_of(minute) if minute is not None else None
-                    typed = typed if typed.read_at == read_at else replace(typed, read_at=read_at)
-            fresh[key] = (doc, minute, typed)
-            out[pid] = typed
-        self._typed = fresh
-        return out
+        papers = self._tables().get(PAPERS, {})
+        dirty, self._typed_dirty = self._typed_dirty, set()
+        reads = self.marks.take_touched()
+        typed = self._typed
+        if dirty is None or reads is None:
+            typed.clear()
+            self._typed_pid.clear()
+            dirty = set(papers)
+        for key in dirty:
+            old = self._typed_pid.pop(key, None)
+            if old is not None:
+                typed.pop(old, None)
+            doc = papers.get(key)
+            if doc is not None:
+                typed[doc["id"]] = self._typed_one(doc)
+                self._typed_pid[key] = doc["id"]
+        for pid in reads or ():
+            known = typed.get(pid)
+            if known is not None and marksfile.fits(pid):
+                read_at = self._read_at(pid, None)
+                if known.read_at != read_at:
+                    typed[pid] = replace(known, read_at=read_at)
+        return dict(typed)
+
+    def _typed_one(self, doc: dict[str, Any]) -> Annotation:
+        typed = Annotation.of(doc)
+        pid = doc["id"]
+        if marksfile.fits(pid):  # its read mark is in the marks file, not in the document
+            read_at = self._read_at(pid, None)
+            typed = typed if typed.read_at == read_at else replace(typed, read_at=read_at)
+        return typed
 
     def annotation(self, pid: str) -> Annotation | None:
         """One paper's typed record (a paper only marked read has one with just ``read_at``), or None."""
@@ -861,7 +879,7 @@ class Store:
         store.db = TinyDB(storage=lambda: store.storage)
         store.table = store.db.table(PAPERS, cache_size=0)
         store.warnings = []
-        store._typed = {}
+        store._typed, store._typed_pid, store._typed_dirty = {}, {}, None
         store._pending = []
         store._pending_lock = threading.Lock()
         store._flusher = None
