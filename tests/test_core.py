@@ -170,3 +170,14 @@ def test_filters_follow_each_change_its_undo_and_changes_made_elsewhere(library,
     assert shown("has:link") == {a.id} and library.annotation(a).link == "https://example.org/mine"
     library.mark_read([a, c])
     assert shown("is:read") == {a.id, c.id} and library.search("").unread == len(library.papers) - 2
+
+
+def test_each_tag_is_an_export_scope_with_its_papers_in_library_order(library):
+    a, b, c = library.papers[2], library.papers[5], library.papers[9]
+    library.add_tags([c, a], ["ML"])
+    library.add_tags([b], ["ml", "Optics"])  # "ml" is the same tag as "ML"
+    scopes = {s.key: s for s in library.export_scopes()}
+    assert [p.id for p in scopes["tag-ML"].papers] == [a.id, b.id, c.id]
+    assert [p.id for p in scopes["tag-Optics"].papers] == [b.id]
+    assert scopes["tag-ML"].label == "#ML papers (3)"
+    assert [p.id for p in library.tagged("optics")] == [b.id]

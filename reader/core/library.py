@@ -116,8 +116,8 @@ class OpenLibrary:
 
     def tagged(self, tag: str) -> list[Paper]:
         """The papers carrying ``tag`` (case-insensitive)."""
-        key = tag.casefold()
-        return [p for p in self.papers if key in {t.casefold() for t in self.tags(p)}]
+        key, tags = tag.casefold(), self.collection.state.tags  # paper id -> its tags, folded
+        return [p for p in self.papers if key in tags.get(p.id, ())]
 
     def kept(self) -> list[Paper]:
         """Every paper the store keeps something for (bookmark, tags, note, link), in the store's order.
@@ -373,7 +373,12 @@ class OpenLibrary:
     # -- export and import ------------------------------------------------------------------------
     def export_scopes(self, shown: Iterable[Paper] = (), marked: Iterable[Paper] = ()) -> list[ExportScope]:
         """What an export can take: bookmarked, marked, shown, and each tag's papers (non-empty ones)."""
-        tagged = {tag: self.tagged(tag) for tag in self.known_tags()}
+        by_tag: dict[str, list[Paper]] = {}
+        tags = self.collection.state.tags  # paper id -> its tags, folded
+        for paper in self.papers:  # one pass, in the library's order
+            for key in tags.get(paper.id, ()):
+                by_tag.setdefault(key, []).append(paper)
+        tagged = {tag: by_tag.get(tag.casefold(), []) for tag in self.known_tags()}
         return exporting.export_scopes(self.bookmarked(), list(marked), list(shown), tagged)
 
     def write_export(
