@@ -2,7 +2,7 @@
 
 from reader.store.errors import InvalidText, StoreCorrupt, StoreError
 from reader.store.logfile import META, SCHEMA, TMP_PREFIX
-from reader.store.records import JSON, Annotation, empty_record, is_kept
+from reader.store.records import JSON, Annotation
 from reader.store.store import JOURNAL, PAPERS, SEEN, SETTINGS, Store, default_path, now, tag_counts, take_warnings
 
 __all__ = [
@@ -20,8 +20,6 @@ __all__ = [
     "StoreCorrupt",
     "StoreError",
     "default_path",
-    "empty_record",
-    "is_kept",
     "now",
     "tag_counts",
     "take_warnings",
