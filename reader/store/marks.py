@@ -85,7 +85,8 @@ def _hash(ids: np.ndarray) -> np.ndarray:
 def _names(ids: np.ndarray) -> list[str]:
     """The ids as text (ASCII in one numpy pass; anything else decoded one by one)."""
     try:
-        return ids.astype("U12").tolist()  # type: ignore[no-any-return]
+        names: list[str] = ids.astype("U12").tolist()
+        return names
     except UnicodeDecodeError:
         return [raw.decode("utf-8", "replace") for raw in ids.tolist()]
 
