@@ -43,7 +43,7 @@ def parse_schema1(store: Opening, raw: bytes) -> Tables:
     """The tables of a schema-1 store, refused as corrupt when they do not parse."""
     path = store.target
     try:
-        data = orjson.loads(raw)
+        data: Tables = orjson.loads(raw)  # checked just below
     except orjson.JSONDecodeError as err:
         raise StoreCorrupt(path, f"store is corrupt ({err}); it was left as it is{store.storage.hint()}") from None
     check_tables(path, data)
