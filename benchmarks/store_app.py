@@ -12,8 +12,9 @@ a fresh process (its own ``PYTHONPATH``) on a copy of the same store files:
   headless), and the part of it spent building the library (store open + collection);
 - ``j`` onto an unread paper [goal: handled in <= 16 ms; the mark reaches the disk later]:
   the screen's handling of the key timed inside the app (the read mark, the row and border
-  update, the detail pane's new paper), and the whole ``pilot.press("j")`` round trip
-  (which adds Textual's own key dispatch and a headless repaint).
+  update, the detail pane's new paper), and the whole ``pilot.press("j")`` round trip (which
+  adds Textual's own key dispatch and a headless repaint);
+- ``b`` (bookmark on, then off) timed the same way: the core call, until on disk.
 
 Figures from a shared 2-core machine are noisy; the load average is printed beside them.
 """
@@ -76,6 +77,7 @@ def measure(folder: Path, presses: int) -> dict[str, Any]:
 
     timing("_mark_read")
     timing("_show_detail")
+    timing("_act")  # a key that writes: the core call, the store's fsync, the collection taking it in
 
     async def run() -> None:
         start = time.perf_counter()
@@ -103,6 +105,12 @@ def measure(folder: Path, presses: int) -> dict[str, Any]:
                 handled.append(spent[0])
             res["press"] = walls
             res["handled"] = handled
+            acts: list[float] = []
+            for _ in range(presses // 2):  # b twice on the paper: on, then off
+                spent[0] = 0.0
+                await pilot.press("b")
+                acts.append(spent[0])
+            res["bookmark"] = acts
             res["read_after"] = sum(1 for p in library.papers[: presses + 1] if app.core.is_read(p))
 
     asyncio.run(run())
@@ -161,6 +169,7 @@ def main() -> None:
         ("start-up: ... to workers done (s)", lambda r: f"{r['settled']:.2f}"),
         ("j onto an unread paper, handler p50/p95 (ms) [<=16]", lambda r: pct(r["handled"])),
         ("j, whole pilot.press p50/p95 (ms)", lambda r: pct(r["press"])),
+        ("b (bookmark on/off, fsync'd), handler p50/p95 (ms)", lambda r: pct(r.get("bookmark", []))),
         ("papers read after the presses", lambda r: str(r["read_after"])),
     ]
     for label, cell in rows:
