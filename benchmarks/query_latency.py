@@ -44,6 +44,7 @@ class ClassTimes:
     keys: list[float] = field(default_factory=list)
     empty: int = 0
     partial: int = 0
+    fallback: list[float] = field(default_factory=list)  # whole queries whose answer has partial matches
 
 
 def measure(size: str, set_path: str) -> tuple[int, dict[str, ClassTimes]]:
@@ -71,6 +72,8 @@ def measure(size: str, set_path: str) -> tuple[int, dict[str, ClassTimes]]:
         full = len(result.indices) if result is not None else 0
         everything = len(engines.ours_ranked(result)) if result is not None else 0
         times.empty += everything == 0
+        if result is not None and len(result.partial):
+            times.fallback.append(ms)  # the fallback to partial matches ran on this keystroke
         times.partial += full == 0 and everything > 0
     return len(papers), per_class
 
@@ -83,6 +86,7 @@ def table(per_class: dict[str, ClassTimes]) -> str:
         [t for _, c in rows for t in c.keys],
         sum(c.empty for _, c in rows),
         sum(c.partial for _, c in rows),
+        [t for _, c in rows for t in c.fallback],
     )
     rows.append(("overall", overall))
     head = (
@@ -95,6 +99,12 @@ def table(per_class: dict[str, ClassTimes]) -> str:
             lines.append("-" * len(head))
         w = f"{pct(c.whole, 50):.1f} / {pct(c.whole, 95):.1f} / {max(c.whole):.1f} ms"
         lines.append(f"{name:<15}{len(c.whole):>8}  {w:>28}  {pct(c.keys, 95):>11.1f} ms  {c.empty:>13}  {c.partial}")
+    fb = overall.fallback
+    if fb:
+        lines.append(
+            f"partial-match fallback ran on {len(fb)} whole queries: p50 {pct(fb, 50):.1f} / p95 {pct(fb, 95):.1f}"
+            f" / max {max(fb):.1f} ms"
+        )
     return "\n".join(lines)
 
 
