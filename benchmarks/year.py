@@ -56,8 +56,11 @@ class Code:
     times: dict[str, list[float]] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
+        # Bytecode cached as an installed package has it (a development shell may turn that off:
+        # every run would then compile the whole package, the newer code's more).
+        here = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         return dict(
-            os.environ,
+            here,
             PYTHONPATH=str(self.tree),
             PAPER_READER_DB=str(self.tmp / "store.json"),
             PAPER_READER_CACHE=str(self.tmp / "cache"),

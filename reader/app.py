@@ -31,6 +31,7 @@ from reader.core.library import OpenLibrary
 from reader.digest import Library, LibraryLoader, bundled_digest
 from reader.index.build import BuildCancelled, IndexBuilder
 from reader.index.engine import SearchEngine
+from reader.index.segment import LoadCancelled
 from reader.index.similar import Cancelled as SimilarityCancelled
 from reader.index.similar import Similarity
 from reader.paper import Paper
@@ -225,10 +226,19 @@ class PaperReaderApp(App[int]):
         worker = get_current_worker()
         gathered: list[Paper] = []
         posted = 0.0
-        for n, (papers, progress) in enumerate(loader.batches(self.library)):
+        batches = loader.batches(self.library)
+        first = True
+        while True:
+            try:
+                papers, progress = next(batches)
+            except StopIteration:
+                break
+            except LoadCancelled:
+                return  # the app is quitting (run_app cancels the loader): stop reading segments
             if worker.is_cancelled:
                 return  # the app is quitting: the interpreter waits for this thread, so stop now
-            if n == 0:
+            if first:
+                first = False
                 self.call_from_thread(self._loaded, papers, progress)
                 posted = time.monotonic()
                 continue
@@ -266,7 +276,7 @@ class PaperReaderApp(App[int]):
             self.call_from_thread(self._seen_noted)
         try:
             self.collection.build_index(
-                ready=lambda engine: self.call_from_thread(self._index_built, engine), builder=self.builder
+                ready=lambda engine: self.call_from_thread(self._index_built, engine), builder=self.builder, save=False
             )
         except BuildCancelled:
             return  # the app is quitting
@@ -278,6 +288,9 @@ class PaperReaderApp(App[int]):
         except SimilarityCancelled:
             return  # the app is quitting: the interpreter waits for this thread, so stop now
         self.call_from_thread(self._similarity_built, similar)
+        if not worker.is_cancelled:
+            # What this open parsed is cached last: writing it never holds up search or "more like this".
+            self.library.save_segments(stop=lambda: worker.is_cancelled)
 
     def _seen_noted(self) -> None:
         self.library_signal.publish(SeenNoted())
@@ -407,6 +420,8 @@ def run_app(
     try:
         app.run()
     finally:
+        if loader is not None:
+            loader.cancel()  # quitting while cached segments are read: stop reading them
         if app.builder is not None:
             app.builder.cancel()  # quitting while the index is built: stop the helper, and do not wait for it
     return app.return_code or 0

@@ -142,12 +142,16 @@ class Collection:
         self.reload()
 
     def build_index(
-        self, ready: Callable[[SearchEngine], None] | None = None, builder: IndexBuilder | None = None
+        self,
+        ready: Callable[[SearchEngine], None] | None = None,
+        builder: IndexBuilder | None = None,
+        save: bool = True,
     ) -> SearchEngine:
         """Build the search index, or load it from the on-disk cache (reader.index.cache) when that
         holds a sound index of exactly these papers. Slow for big libraries: the app calls it on a worker.
         Digests read through segments (reader.index.segments) bring their index: only the store's
-        snapshots are indexed here, and what the open parsed is cached once search is ready.
+        snapshots are indexed here, and what the open parsed is cached once search is ready (unless
+        ``save`` is false: the caller calls ``library.save_segments()`` when it suits it).
 
         The engine covers the papers as they are when this starts (it indexes a copy of the list).
         ``ready`` gets the engine as soon as it can search (before a new cache entry is written);
@@ -174,7 +178,8 @@ class Collection:
         self.engine = engine
         if ready is not None:
             ready(engine)
-        self.library.save_segments()
+        if save:
+            self.library.save_segments()
         return engine
 
     def reload(self) -> bool:

@@ -10,7 +10,7 @@ import re
 import stat
 import sys
 import unicodedata
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import accumulate, islice
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import IO, Any
 import numpy as np
 
 from reader.index.merge import Part, merge, split
-from reader.index.segment import RawIndex, Segment
+from reader.index.segment import LoadCancelled, RawIndex, Segment
 from reader.index.segments import SegmentCache, file_hasher, paths_signature, set_key, stat_signature, worth_merging
 from reader.paper import Paper, PaperMeta, paper_id
 from reader.sources import formats, reading
@@ -69,10 +69,10 @@ class Library:
             return None
         return self.segments.index_now()
 
-    def save_segments(self) -> None:
+    def save_segments(self, stop: Callable[[], bool] | None = None) -> None:
         """Cache what this open built that the next one can use (a merged run of segments): after search is ready."""
         if self.segments is not None:
-            self.segments.save()
+            self.segments.save(stop)
 
 
 # A line that ends a sentence (or holds a URL) reads as an abstract, however short.
@@ -702,7 +702,7 @@ class Combined:
             ascii_flags[g] = papers[g].title.isascii() and papers[g].abstract.isascii()
         return merge(parts, n, ascii_flags)
 
-    def save(self) -> None:
+    def save(self, stop: Callable[[], bool] | None = None) -> None:
         """Cache the segments parsed on this open, and the whole run merged when that pays (see
         reader.index.segments.worth_merging). Called once search is ready: it only saves time later."""
         if self._together is not None:
@@ -714,7 +714,7 @@ class Combined:
         for part in self.parts:
             if part.save and part.segment.index is not None:
                 part.save = False
-                if self.cache.save(part.segment):
+                if self.cache.save(part.segment, stop):
                     self.cache.remember_file(part.sig, part.segment.key)
         sizes = [len(part.segment.papers) for part in self.parts]
         if not (self.complete and worth_merging(sizes)):
@@ -738,7 +738,7 @@ class Combined:
             self.file_warnings,
             self.index_now(),
         )
-        if self.cache.save(merged):
+        if self.cache.save(merged, stop):
             self.cache.remember_set(paths_signature(self.given, self.encoding), merged.key, self.files)
 
 
@@ -796,6 +796,7 @@ class LibraryLoader:
         self.segments = segments
         self.builder = builder
         self._given = [os.fspath(p) for p in paths]
+        self._cancel = False
         self._pending: list[_File] = []
         self._last_set: tuple[str, list[tuple[str, str]]] | None = None
         # Hashing the bytes stands for them (reader.index_cache) only where a file can be read again.
@@ -838,6 +839,14 @@ class LibraryLoader:
         except BaseException:
             self.close()
             raise
+
+    def cancel(self) -> None:
+        """Stop reading cached segments (the app is quitting): :meth:`batches` raises LoadCancelled soon."""
+        self._cancel = True
+
+    def cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+        return self._cancel
 
     def close(self) -> None:
         """Close the files not parsed yet (a loader dropped before :meth:`batches` ran)."""
@@ -903,7 +912,7 @@ class LibraryLoader:
         while k < len(files):
             if run is not None and k == run[0]:
                 start, end, key = run
-                seg = cache.load(key, [str(f.path) for f in files[start:end]], merged=True)
+                seg = cache.load(key, [str(f.path) for f in files[start:end]], merged=True, stop=self.cancelled)
                 if seg is not None:
                     new = combined.add(seg, [(f.sig, f.key or "") for f in files[start:end]])
                     done += sum(f.size for f in files[start:end])
@@ -913,7 +922,9 @@ class LibraryLoader:
                     continue
                 run = None  # unsound: its files one by one
             file = files[k]
-            seg = cache.load(file.key, [str(file.path)]) if file.key is not None else None
+            if self.cancelled():
+                raise LoadCancelled
+            seg = cache.load(file.key, [str(file.path)], stop=self.cancelled) if file.key is not None else None
             if seg is not None:
                 if file.handle is not None:
                     file.handle.close()

@@ -19,13 +19,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reader import digest
+from reader.app import PaperReaderApp
 from reader.core.opening import read_digests
-from reader.digest import Library, bundled_digest, load_library
+from reader.digest import Library, LibraryLoader, bundled_digest, load_library
 from reader.index.engine import SearchEngine
 from reader.index.merge import combine_snapshots
-from reader.index.segment import RawIndex
+from reader.index.segment import LoadCancelled, RawIndex
 from reader.index.segments import FILE_SUFFIX, SET_SUFFIX, SegmentCache, default_dir
 from reader.paper import Paper
+from reader.store import Store
+from tests.app_support import SIZE, settle
 
 QUERIES = [
     "neural operator",
@@ -339,3 +342,47 @@ def test_a_new_days_longer_abstract_of_an_old_paper_wins_over_the_merged_run(fol
     assert_same(got, cold([folder]), [*QUERIES, "quokkadile", "day3", "day6"])
     assert len(got[1].search("'quokkadile")) == 1
     assert_same(open_engine([folder]), cold([folder]), [*QUERIES, "quokkadile"])
+
+
+def test_a_cancelled_loader_stops_reading_segments(folder: Path) -> None:
+    # What the app does when it quits while cached segments are read: the load worker stops at once.
+    open_engine([folder])
+    loader = LibraryLoader([folder], segments=SegmentCache())
+    loader.cancel()
+    with pytest.raises(LoadCancelled):
+        for _ in loader.batches(Library()):
+            pass
+    loader = LibraryLoader([folder], segments=SegmentCache())
+    batches = loader.batches(Library())
+    calls = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) > 3  # quitting while the merged run is read, a few arrays in
+
+    loader.cancelled = stop  # type: ignore[method-assign]
+    with pytest.raises(LoadCancelled):
+        next(batches)
+    assert (
+        SegmentCache().load(
+            entries(SET_SUFFIX)[0].name[:40], [str(p) for p in sorted(folder.iterdir(), reverse=True)], merged=True
+        )
+        is not None
+    )  # untouched
+
+
+async def test_the_app_opens_through_segments_as_the_cli_does(folder: Path, tmp_path: Path) -> None:
+    want = cold([folder])
+    for _run in range(2):  # parsed into segments, then from them
+        loader = LibraryLoader([folder], segments=SegmentCache())
+        app = PaperReaderApp(Library(), Store(tmp_path / "s.json"), loader=loader)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            engine = await app.index_ready()
+            await app.workers.wait_for_complete()
+            assert [p.title for p in app.collection.papers[: app.collection.file_count]] == [
+                p.title for p in want[0].papers
+            ]
+            for query in QUERIES:
+                assert engine.search(query).indices.tolist() == want[1].search(query).indices.tolist(), query
+    assert entries(FILE_SUFFIX) and entries(SET_SUFFIX)  # saved once search was ready

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate, repeat
 from typing import IO, Any
@@ -64,6 +65,10 @@ MEMBERS = frozenset({*ARRAYS, CHECKSUM})
 
 class SegmentError(ValueError):
     """A segment file that cannot be used (see ``load``)."""
+
+
+class LoadCancelled(Exception):
+    """The load was stopped (the app is quitting): not a fault of the segment."""
 
 
 @dataclass
@@ -176,7 +181,7 @@ def _meta(data: Any) -> PaperMeta:
         raise SegmentError(f"bad segment: meta: {err}") from None
 
 
-def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes]) -> None:
+def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes], stop: Callable[[], bool] | None = None) -> None:
     """Write the segment as an uncompressed .npz of plain arrays, its checksum last."""
     papers, index = segment.papers, segment.index
     if index is None:
@@ -212,6 +217,8 @@ def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes]) -> None:
     }
     with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as npz:
         for name, dtype in ARRAYS.items():
+            if stop is not None and stop():
+                raise LoadCancelled  # the app is quitting: the caller drops the half-written file
             with npz.open(f"{name}.npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.ascontiguousarray(arrays[name], dtype=dtype), allow_pickle=False)
         with npz.open(f"{CHECKSUM}.npy", "w", force_zip64=True) as member:
@@ -236,7 +243,9 @@ def is_segment(file: str | os.PathLike[str]) -> bool:
         return False
 
 
-def load(file: str | os.PathLike[str] | IO[bytes], key: str, paths: list[str]) -> Segment:
+def load(
+    file: str | os.PathLike[str] | IO[bytes], key: str, paths: list[str], stop: Callable[[], bool] | None = None
+) -> Segment:
     """The segment ``save`` wrote under ``key``; its papers' sources are ``paths`` (one per file,
     where the files are now). Raises SegmentError when the file is not exactly such a segment."""
 
@@ -247,9 +256,13 @@ def load(file: str | os.PathLike[str] | IO[bytes], key: str, paths: list[str]) -
     try:
         with zipfile.ZipFile(file) as npz:
             check(set(npz.namelist()) == {f"{name}.npy" for name in MEMBERS}, "arrays")
-            data = {name: _read(npz, name) for name in MEMBERS}  # each member's CRC-32 is checked
+            data = {}
+            for name in MEMBERS:  # each member's CRC-32 is checked as it is read
+                if stop is not None and stop():
+                    raise LoadCancelled
+                data[name] = _read(npz, name)
             check(data[CHECKSUM].tobytes() == checksum(npz), "checksum")
-    except SegmentError:
+    except (SegmentError, LoadCancelled):
         raise
     except Exception as err:  # zipfile, OSError, ValueError, EOFError...: all mean "unusable"
         raise SegmentError(f"unreadable segment: {err}") from err

@@ -28,10 +28,11 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from reader.index import cache, segment
-from reader.index.segment import Segment, SegmentError
+from reader.index.segment import LoadCancelled, Segment, SegmentError
 
 FOLDER = "segments"
 FILE_SUFFIX, SET_SUFFIX = ".seg", ".set"
@@ -169,11 +170,18 @@ class SegmentCache:
     def has(self, key: str, merged: bool = False) -> bool:
         return self.path(key, merged).exists()
 
-    def load(self, key: str, paths: list[str], merged: bool = False) -> Segment | None:
-        """The segment saved under ``key`` (its files now at ``paths``), or None if it is missing or unsound."""
+    def load(
+        self, key: str, paths: list[str], merged: bool = False, stop: Callable[[], bool] | None = None
+    ) -> Segment | None:
+        """The segment saved under ``key`` (its files now at ``paths``), or None if it is missing or unsound.
+
+        Raises segment.LoadCancelled when ``stop()`` turns true while it is read.
+        """
         path = self.path(key, merged)
         try:
-            loaded = segment.load(path, key, paths)
+            loaded = segment.load(path, key, paths, stop)
+        except LoadCancelled:
+            raise
         except (SegmentError, OSError):
             return None
         except Exception:  # a damaged file can fail in ways no check names: it is rebuilt all the same
@@ -184,7 +192,7 @@ class SegmentCache:
             pass
         return loaded
 
-    def save(self, seg: Segment) -> bool:
+    def save(self, seg: Segment, stop: Callable[[], bool] | None = None) -> bool:
         """Write a segment (temporary file, then rename) and prune; False if it could not be written."""
         merged = len(seg.file_keys) > 1
         temp: str | None = None
@@ -194,7 +202,7 @@ class SegmentCache:
                 prefix=TEMP_PREFIX, suffix=SET_SUFFIX if merged else FILE_SUFFIX, dir=self.directory
             )
             with os.fdopen(fd, "wb") as f:
-                segment.save(seg, f)
+                segment.save(seg, f, stop)
             os.replace(temp, self.path(seg.key, merged))
             temp = None
         except Exception:
