@@ -181,7 +181,8 @@ class ReadIds(AbstractSet[str]):
         return isinstance(pid, str) and self._store.is_read(pid)
 
     def _long(self) -> list[str]:
-        docs = (self._store.storage.tables or {}).get(PAPERS, {}).values()
+        # A copy first (one C call, whole under the GIL): a search on a worker may ask while a change is made.
+        docs = list((self._store.storage.tables or {}).get(PAPERS, {}).values())
         return [doc["id"] for doc in docs if doc.get("read_at") and not marksfile.fits(doc["id"])]
 
     def __iter__(self) -> Iterator[str]:
