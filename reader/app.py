@@ -283,14 +283,13 @@ class PaperReaderApp(App[int]):
         finally:
             self.builder = None  # it was fed the papers of the first load only
         worker = get_current_worker()
+        # Search is ready: what this open parsed is cached now (quitting stops the writing).
+        self.library.save_segments(stop=lambda: worker.is_cancelled)
         try:
             similar = self.core.compare(cancelled=lambda: worker.is_cancelled)
         except SimilarityCancelled:
             return  # the app is quitting: the interpreter waits for this thread, so stop now
         self.call_from_thread(self._similarity_built, similar)
-        if not worker.is_cancelled:
-            # What this open parsed is cached last: writing it never holds up search or "more like this".
-            self.library.save_segments(stop=lambda: worker.is_cancelled)
 
     def _seen_noted(self) -> None:
         self.library_signal.publish(SeenNoted())

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import accumulate, repeat
 from typing import IO, Any
@@ -32,11 +32,11 @@ from reader.paper import Paper, PaperMeta
 
 # Version of the segment layout and of what goes into it: bump it when either changes
 # (reader.index.segments keys entries by it, with storage.INDEX_FORMAT).
-SEGMENT_FORMAT = 2
+SEGMENT_FORMAT = 3
 SPOT_CHECKS = 16
 KEY_LENGTH = 40  # hex digits of a key
 ARRAYS: dict[str, type[np.generic]] = {
-    "meta": np.int64,  # format, papers, words, files, whether titles / abstracts split at _SEP
+    "meta": np.int64,  # format, papers, words, files, whether titles split at _SEP, 0
     "key": np.uint8,
     "file_keys": np.uint8,
     "files": np.uint8,  # the paths the files had when the segment was built (JSON), for warnings
@@ -44,7 +44,7 @@ ARRAYS: dict[str, type[np.generic]] = {
     "titles": np.uint8,
     "title_lengths": np.int64,
     "abstracts": np.uint8,
-    "abstract_lengths": np.int64,
+    "abstract_bytes": np.int64,  # each abstract's length in bytes (UTF-8): read one by one, when first asked for
     "paper_file": np.int32,
     "also_in": np.int32,  # pairs: paper, file
     "metas": np.uint8,  # JSON: [[paper, {field: value}], ...]
@@ -121,6 +121,7 @@ class Segment:
 
 
 _SEP = "\x1f"  # joins texts on disk (when none holds it; else their lengths cut them apart)
+_SEP_BYTE = 0x1F
 
 
 def _text_blob(texts: list[str]) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -144,6 +145,100 @@ def _texts(blob: np.ndarray, lengths: np.ndarray, split: bool) -> list[str]:
     if n and ends[-1] - 1 != len(text):
         raise SegmentError("bad segment: text lengths")
     return [text[b - 1 - length : b - 1] for b, length in zip(ends, lengths.tolist())]
+
+
+class Abstracts:
+    """A segment's abstracts as UTF-8 bytes, each decoded when first asked for (see StoredPaper):
+    reopening a big digest does not wait for texts no screen and no search has read yet."""
+
+    __slots__ = ("blob", "starts", "ends")
+
+    def __init__(self, blob: memoryview, starts: list[int], ends: list[int]) -> None:
+        self.blob, self.starts, self.ends = blob, starts, ends
+
+    @classmethod
+    def check(cls, blob: np.ndarray, sizes: np.ndarray) -> Abstracts | None:
+        """The abstracts of a blob joined by _SEP, cut by their byte ``sizes``; None if they do not fit it."""
+        n = len(sizes)
+        if n and int(sizes.min()) < 0:
+            return None
+        ends = np.cumsum(sizes + 1) - 1  # each ends where its separator (or the blob) begins
+        starts = ends - sizes
+        if (int(ends[-1]) if n else 0) != len(blob) or (n > 1 and not bool(np.all(blob[ends[:-1]] == _SEP_BYTE))):
+            return None
+        return cls(blob.data, starts.tolist(), ends.tolist())  # no copy of the bytes
+
+    def text(self, k: int) -> str:
+        raw = self.blob[self.starts[k] : self.ends[k]]
+        try:
+            return str(raw, "utf-8", "surrogatepass")
+        except UnicodeDecodeError:  # cannot be in a segment this module wrote (its CRCs held)
+            return str(raw, "utf-8", "replace")
+
+
+_ABSTRACT = Paper.__dict__["abstract"]  # the slot under Paper.abstract
+
+
+def _stored_abstract(paper: StoredPaper) -> str:
+    try:
+        read: str = _ABSTRACT.__get__(paper, Paper)
+        return read
+    except AttributeError:  # not read yet
+        text = paper.stored_abstracts.text(paper.stored_number)
+        _ABSTRACT.__set__(paper, text)
+        return text
+
+
+def _set_abstract(paper: StoredPaper, text: str) -> None:
+    _ABSTRACT.__set__(paper, text)
+
+
+class StoredPaper(Paper):
+    """A paper read from a segment: a Paper in every way, its abstract decoded when first read."""
+
+    __slots__ = ("stored_abstracts", "stored_number")
+    stored_abstracts: Abstracts
+    stored_number: int
+
+    abstract = property(_stored_abstract, _set_abstract)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Paper):
+            return NotImplemented
+        fields = ("id", "title", "abstract", "source", "order", "from_store", "meta")
+        return all(getattr(self, f) == getattr(other, f) for f in fields)
+
+    __hash__ = None  # type: ignore[assignment]  # as Paper's
+
+
+def _abstract_bytes(paper: Paper) -> bytes:
+    """A paper's abstract as UTF-8: straight from its segment's bytes when it was never read."""
+    if isinstance(paper, StoredPaper):
+        try:
+            _ABSTRACT.__get__(paper, Paper)
+        except AttributeError:
+            texts, k = paper.stored_abstracts, paper.stored_number
+            return bytes(texts.blob[texts.starts[k] : texts.ends[k]])
+    return paper.abstract.encode("utf-8", "surrogatepass")
+
+
+def stored_papers(ids: list[str], titles: list[str], sources: Iterable[str], abstracts: Abstracts) -> list[Paper]:
+    """Papers in file order whose abstracts stay in ``abstracts`` until read."""
+    papers: list[Paper] = []
+    append = papers.append
+    new = StoredPaper.__new__
+    for k, (pid, title, source) in enumerate(zip(ids, titles, sources)):
+        paper = new(StoredPaper)
+        paper.id = pid
+        paper.title = title
+        paper.source = source
+        paper.order = k
+        paper.from_store = False
+        paper.meta = None
+        paper.stored_abstracts = abstracts
+        paper.stored_number = k
+        append(paper)
+    return papers
 
 
 def _json(value: Any) -> np.ndarray:
@@ -188,10 +283,13 @@ def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes], stop: Calla
         raise ValueError("a segment is saved once indexed")
     n = len(papers)
     titles, title_lengths, titles_split = _text_blob([p.title for p in papers])
-    abstracts, abstract_lengths, abstracts_split = _text_blob([p.abstract for p in papers])
+    raw = [_abstract_bytes(p) for p in papers]
+    abstracts = np.frombuffer(_SEP.encode().join(raw), dtype=np.uint8)
+    abstract_bytes = np.fromiter(map(len, raw), dtype=np.int64, count=n)
+    del raw
     arrays: dict[str, np.ndarray] = {
         "meta": np.array(
-            [SEGMENT_FORMAT, n, len(index.words), len(segment.file_keys), titles_split, abstracts_split], dtype=np.int64
+            [SEGMENT_FORMAT, n, len(index.words), len(segment.file_keys), titles_split, 0], dtype=np.int64
         ),
         "key": np.frombuffer(segment.key.encode("ascii"), dtype=np.uint8),
         "file_keys": np.frombuffer("".join(segment.file_keys).encode("ascii"), dtype=np.uint8),
@@ -200,7 +298,7 @@ def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes], stop: Calla
         "titles": titles,
         "title_lengths": title_lengths,
         "abstracts": abstracts,
-        "abstract_lengths": abstract_lengths,
+        "abstract_bytes": abstract_bytes,
         "paper_file": segment.paper_file,
         "also_in": np.array(segment.also_in, dtype=np.int32).reshape(-1),
         "metas": _json([[k, _meta_json(p.meta)] for k, p in enumerate(papers) if p.meta is not None]),
@@ -292,9 +390,11 @@ def load(
         "warnings",
     )
     check(len(ids) == n and all(ids), "ids")
-    check(len(data["title_lengths"]) == n and len(data["abstract_lengths"]) == n, "text lengths")
+    check(len(data["title_lengths"]) == n and len(data["abstract_bytes"]) == n, "text lengths")
     titles = _texts(data["titles"], data["title_lengths"], bool(meta[4]))
-    abstracts = _texts(data["abstracts"], data["abstract_lengths"], bool(meta[5]))
+    abstracts = Abstracts.check(data["abstracts"], data["abstract_bytes"])
+    if abstracts is None:
+        raise SegmentError("bad segment: abstracts")
     paper_file = data["paper_file"]
     check(
         len(paper_file) == n and (not n or (int(paper_file.min()) >= 0 and int(paper_file.max()) < file_count)),
@@ -307,7 +407,7 @@ def load(
     check(isinstance(metas, list), "metas")
     sources = list(paths)
     where = repeat(sources[0], n) if file_count == 1 else map(sources.__getitem__, paper_file.tolist())
-    papers = list(map(Paper, ids, titles, abstracts, where, range(n)))
+    papers: list[Paper] = stored_papers(ids, titles, where, abstracts)
     for item in metas:
         check(isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and 0 <= item[0] < n, "metas")
         papers[item[0]].meta = _meta(item[1])
