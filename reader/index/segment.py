@@ -122,6 +122,7 @@ class Segment:
 
 _SEP = "\x1f"  # joins texts on disk (when none holds it; else their lengths cut them apart)
 _SEP_BYTE = 0x1F
+_WRITE_CHUNK = 8192  # abstracts encoded and written at a time
 
 
 def _text_blob(texts: list[str]) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -222,6 +223,19 @@ def _abstract_bytes(paper: Paper) -> bytes:
     return paper.abstract.encode("utf-8", "surrogatepass")
 
 
+def _abstract_size(paper: Paper) -> int:
+    """The length of ``_abstract_bytes(paper)``, without encoding an ASCII abstract (its length is its size)."""
+    if isinstance(paper, StoredPaper):
+        try:
+            text: str = _ABSTRACT.__get__(paper, Paper)
+        except AttributeError:
+            texts, k = paper.stored_abstracts, paper.stored_number
+            return texts.ends[k] - texts.starts[k]
+    else:
+        text = paper.abstract
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
 def stored_papers(ids: list[str], titles: list[str], sources: Iterable[str], abstracts: Abstracts) -> list[Paper]:
     """Papers in file order whose abstracts stay in ``abstracts`` until read."""
     papers: list[Paper] = []
@@ -283,10 +297,9 @@ def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes], stop: Calla
         raise ValueError("a segment is saved once indexed")
     n = len(papers)
     titles, title_lengths, titles_split = _text_blob([p.title for p in papers])
-    raw = [_abstract_bytes(p) for p in papers]
-    abstracts = np.frombuffer(_SEP.encode().join(raw), dtype=np.uint8)
-    abstract_bytes = np.fromiter(map(len, raw), dtype=np.int64, count=n)
-    del raw
+    # The abstracts, the bulk of a segment, are written a chunk at a time (see _write_abstracts):
+    # here only their sizes, so no second copy of them all is ever held.
+    abstract_bytes = np.fromiter(map(_abstract_size, papers), dtype=np.int64, count=n)
     arrays: dict[str, np.ndarray] = {
         "meta": np.array(
             [SEGMENT_FORMAT, n, len(index.words), len(segment.file_keys), titles_split, 0], dtype=np.int64
@@ -297,7 +310,7 @@ def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes], stop: Calla
         "ids": np.frombuffer("\n".join(p.id for p in papers).encode("ascii"), dtype=np.uint8),
         "titles": titles,
         "title_lengths": title_lengths,
-        "abstracts": abstracts,
+        "abstracts": np.zeros(0, dtype=np.uint8),  # written by _write_abstracts
         "abstract_bytes": abstract_bytes,
         "paper_file": segment.paper_file,
         "also_in": np.array(segment.also_in, dtype=np.int32).reshape(-1),
@@ -318,9 +331,23 @@ def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes], stop: Calla
             if stop is not None and stop():
                 raise LoadCancelled  # the app is quitting: the caller drops the half-written file
             with npz.open(f"{name}.npy", "w", force_zip64=True) as member:
+                if name == "abstracts":
+                    _write_abstracts(member, papers, int(abstract_bytes.sum()) + max(n - 1, 0))
+                    continue
                 np.lib.format.write_array(member, np.ascontiguousarray(arrays[name], dtype=dtype), allow_pickle=False)
         with npz.open(f"{CHECKSUM}.npy", "w", force_zip64=True) as member:
             np.lib.format.write_array(member, np.frombuffer(checksum(npz), dtype=np.uint8), allow_pickle=False)
+
+
+def _write_abstracts(member: IO[bytes], papers: list[Paper], total: int) -> None:
+    """The abstracts as one uint8 .npy array of ``total`` bytes, joined by _SEP, encoded a chunk at a time."""
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(0, dtype=np.uint8))
+    header["shape"] = (total,)
+    np.lib.format.write_array_header_2_0(member, header)
+    sep = _SEP.encode()
+    for start in range(0, len(papers), _WRITE_CHUNK):
+        chunk = sep.join(_abstract_bytes(p) for p in papers[start : start + _WRITE_CHUNK])
+        member.write(sep + chunk if start else chunk)
 
 
 def checksum(npz: zipfile.ZipFile) -> bytes:
