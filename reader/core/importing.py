@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 
 from reader.core.results import Imported
 from reader.store import Annotation, Store, now
@@ -28,18 +29,50 @@ def _utf8(text: str) -> bool:
     return True
 
 
+def read_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a regular file; anything else (a FIFO, a device, a folder) is refused at once.
+
+    Opened without blocking and checked on the open file: a FIFO with no writer would hang
+    and /dev/zero never ends.
+    """
+    name = os.fspath(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise ImportProblem(f"{name}: no such file") from None
+    except OSError as err:
+        raise ImportProblem(f"{name}: cannot read it ({err.strerror})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise ImportProblem(f"{name}: not a regular file ({_kind(mode)}); give a saved JSON export")
+    with open(fd, "rb", closefd=True) as handle:
+        try:
+            return handle.read()
+        except OSError as err:
+            raise ImportProblem(f"{name}: cannot read it ({err.strerror})") from None
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a file"
+
+
 def read_export(path: str | os.PathLike[str]) -> list[Annotation]:
     """The entries of a JSON export as typed records, checked (ids, text fields, tags) and cleaned of
     control characters. An entry marked ``bookmarked`` without a time is bookmarked now."""
     name = os.fspath(path)
+    raw = read_file(path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except FileNotFoundError:
-        raise ImportProblem(f"{name}: no such file") from None
+        data = json.loads(raw.decode("utf-8"))
     except RecursionError:
         raise ImportProblem(f"{name}: not a JSON export (nested too deeply)") from None
-    except (OSError, ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError) as err:
         raise ImportProblem(f"{name}: not a JSON export ({err})") from None
     if not isinstance(data, list) or not all(isinstance(d, dict) and isinstance(d.get("id"), str) for d in data):
         raise ImportProblem(f"{name}: not a JSON export (expected a list of papers with ids)")

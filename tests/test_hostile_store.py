@@ -1,0 +1,77 @@
+"""What a hostile tester did to the store and the CLI around it: each refused in one line, nothing lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reader.cli import main
+from reader.store import Store
+
+TITLE = "Neural Operator: Learning Maps Between Function Spaces"
+
+
+def run(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """``python -m reader ARGS`` with a private environment (no inherited store)."""
+    full_env = dict(os.environ)
+    full_env.pop("PAPER_READER_DB", None)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "reader", *args], capture_output=True, text=True, env=full_env, timeout=timeout
+    )
+
+
+def one_error(done: subprocess.CompletedProcess, path: Path | str, *words: str) -> str:
+    """The single stderr line of a refused command (exit 2, no traceback), checked for ``words``."""
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"paper-reader: error: {path}: "), lines[0]
+    for word in words:
+        assert word.lower() in lines[0].lower(), lines[0]
+    return lines[0]
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    path = tmp_path / "store.json"
+    store = Store(path)
+    store.update("abcd1234", lambda r: r.update(title=TITLE, note="precious", tags=["keep"]), "note")
+    return path
+
+
+# -- import and merge read regular files only ------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["import", "merge"])
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_import_and_merge_refuse_a_device_at_once(db, command, device):
+    before = db.read_bytes()
+    one_error(run(command, device, "--db", str(db), timeout=20), device, "not a regular file")
+    assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["import", "merge"])
+def test_import_and_merge_refuse_a_fifo_without_a_writer(db, tmp_path, command):
+    fifo = tmp_path / "export.json"
+    os.mkfifo(fifo)
+    one_error(run(command, str(fifo), "--db", str(db), timeout=20), fifo, "not a regular file")
+
+
+@pytest.mark.parametrize("command", ["import", "merge"])
+def test_import_and_merge_refuse_a_folder(db, tmp_path, command):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    one_error(run(command, str(folder), "--db", str(db)), folder, "not a regular file")
+
