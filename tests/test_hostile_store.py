@@ -75,3 +75,11 @@ def test_import_and_merge_refuse_a_folder(db, tmp_path, command):
     folder.mkdir()
     one_error(run(command, str(folder), "--db", str(db)), folder, "not a regular file")
 
+
+def test_import_takes_an_export_starting_with_a_bom(db, tmp_path, capsys):
+    export = tmp_path / "export.json"
+    export.write_bytes(b"\xef\xbb\xbf" + json.dumps([{"id": "abcd1234", "tags": ["bom"]}]).encode())
+    status, out, err = cli(capsys, "import", str(export), "--db", str(db))
+    assert status == 0, err
+    assert "imported 1 paper " in out
+    assert Store(db).annotation("abcd1234").tags == ("keep", "bom")

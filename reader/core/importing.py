@@ -69,7 +69,7 @@ def read_export(path: str | os.PathLike[str]) -> list[Annotation]:
     name = os.fspath(path)
     raw = read_file(path)
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))  # a BOM, as Windows editors write
     except RecursionError:
         raise ImportProblem(f"{name}: not a JSON export (nested too deeply)") from None
     except (ValueError, UnicodeDecodeError) as err:
