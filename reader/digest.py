@@ -22,7 +22,7 @@ from reader.index.merge import Part, merge, split
 from reader.index.segment import LoadCancelled, RawIndex, Segment
 from reader.index.segments import SegmentCache, file_hasher, paths_signature, set_key, stat_signature, worth_merging
 from reader.paper import Paper, PaperMeta, paper_id
-from reader.sources import formats, reading
+from reader.sources import decoding, formats, reading
 from reader.sources.folder import DIGEST_SUFFIXES
 from reader.text import clean_line
 
@@ -228,26 +228,48 @@ STDIN = "-"  # the path that names the standard input
 KEEP_OPEN = 128
 
 
-def _open(path: Path) -> tuple[IO[bytes], bool]:
+def _open(path: Path, encoding: str | None = None) -> tuple[IO[bytes], bool]:
     """A digest opened for reading, and whether it is a regular file.
 
-    Anything else (a pipe, ``/dev/stdin``, ``<(command)``, ``-``) can be read only once:
-    it is read whole here and handed back as bytes in memory.
+    Anything else (a pipe, ``/dev/stdin``, ``<(command)``, ``-``, a terminal) can be read only
+    once: it is read whole here and handed back as bytes in memory, once its first bytes
+    showed it is text (``/dev/urandom`` through a pipe is refused after one chunk). A device
+    (``/dev/zero``) is refused before anything is read: it never ends.
     """
     try:
         if str(path) == STDIN:
-            return io.BytesIO(sys.stdin.buffer.read()), False
+            _refuse_device(path, sys.stdin.buffer)
+            return _read_stream(path, sys.stdin.buffer, encoding), False
+        mode = path.stat().st_mode
+        if stat.S_ISBLK(mode):
+            raise DigestError(path, "a device, not a digest")
         handle = path.open("rb")
         if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             return handle, True
         with handle:
-            return io.BytesIO(handle.read()), False
+            _refuse_device(path, handle)
+            return _read_stream(path, handle, encoding), False
     except IsADirectoryError:
         raise DigestError(path, "is a folder, not a digest file") from None
     except PermissionError:
         raise DigestError(path, "permission denied") from None
     except OSError as err:
         raise DigestError(path, f"cannot read: {err.strerror or err}") from None
+
+
+def _refuse_device(path: Path, handle: IO[bytes]) -> None:
+    """DigestError for a device that is not a terminal (a terminal ends when its user types ctrl+d)."""
+    mode = os.fstat(handle.fileno()).st_mode
+    if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and not handle.isatty():
+        raise DigestError(path, "a device, not a digest")
+
+
+def _read_stream(path: Path, handle: IO[bytes], encoding: str | None) -> io.BytesIO:
+    """All of a stream, after its first HEAD bytes showed it is not binary."""
+    head = handle.read(decoding.HEAD)
+    if decoding.looks_binary(head, encoding):
+        raise DigestError(path, "binary file, not a text digest")
+    return io.BytesIO(head + handle.read())
 
 
 def _total_size(handle: IO[bytes]) -> int:
@@ -306,10 +328,10 @@ def _check_file(path: Path, encoding: str | None, whole: bool, handle: IO[bytes]
     blank = True
     try:
         while chunk := handle.read(CHUNK):
-            if size == 0 and encoding is None:
-                if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+            if size == 0:
+                if encoding is None and chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
                     raise DigestError(path, "UTF-16 text, not UTF-8; convert it or pass --encoding utf-16")
-                if b"\0" in chunk[:65536]:
+                if decoding.looks_binary(chunk, encoding):
                     raise DigestError(path, "binary file, not a text digest")
             if fast and chunk.isascii() and not _held(decoder):
                 # Decodes to itself: no need to build the text of a big file just to check it.
@@ -425,7 +447,7 @@ def _needs_no_cleaning(chunk: bytes) -> bool:
 def read_digest(path: str | os.PathLike[str], encoding: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:
     """Read one digest file into (title, abstract) pairs and warnings; raise DigestError."""
     path = Path(path)
-    handle, _regular = _open(path)
+    handle, _regular = _open(path, encoding)
     with handle:
         _check_file(path, encoding, True, handle)
         warnings: list[str] = []
@@ -819,7 +841,7 @@ class LibraryLoader:
                     self.size += size
                     self._pending.append(_File(path, None, size, None, sig, key))
                     continue
-                handle, regular = _open(path)
+                handle, regular = _open(path, encoding)
                 self.regular = self.regular and regular
                 if not regular:
                     sig = None

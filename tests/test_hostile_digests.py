@@ -1,0 +1,87 @@
+"""Digests a hostile tester feeds the reader: devices, endless streams, codecs that are not text,
+JSON nested without end, ids that are not arXiv ids, old Mac line ends and page breaks."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+
+import pytest
+
+from reader.cli import main
+
+MEMORY_CAP = 2 << 30  # address space a child reading a device may take before it fails
+
+
+def _capped() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def run(*args: str, stdin=None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """The CLI in a child with a memory cap: a reader that never stops fails instead of filling the machine."""
+    return subprocess.run(
+        [sys.executable, "-m", "reader", *args],
+        stdin=stdin,
+        capture_output=True,
+        timeout=timeout,
+        preexec_fn=_capped,
+        env=dict(os.environ),
+    )
+
+
+def one_error(result: subprocess.CompletedProcess, expected: str) -> None:
+    err = result.stderr.decode()
+    assert result.returncode == 2, err
+    assert err == f"paper-reader: error: {expected}\n", err
+
+
+# -- devices and streams -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_is_refused_before_it_is_read(device):
+    one_error(run("list", device), f"{device}: a device, not a digest")
+
+
+def test_a_device_on_stdin_is_refused():
+    with open("/dev/zero", "rb") as zero:
+        one_error(run("list", "-", stdin=zero), "-: a device, not a digest")
+
+
+@pytest.mark.parametrize("source", ["/dev/zero", "/dev/urandom"])
+def test_an_endless_binary_pipe_is_refused_on_its_first_bytes(source):
+    feeder = subprocess.Popen(["cat", source], stdout=subprocess.PIPE)
+    try:
+        one_error(run("list", "-", stdin=feeder.stdout), "-: binary file, not a text digest")
+    finally:
+        feeder.kill()
+        feeder.wait()
+        assert feeder.stdout is not None
+        feeder.stdout.close()
+
+
+def test_a_binary_pipe_in_a_wide_encoding_is_refused_too(tmp_path):
+    fifo = tmp_path / "feed"
+    os.mkfifo(fifo)
+    feeder = subprocess.Popen(["sh", "-c", f"cat /dev/zero > '{fifo}'"])
+    try:
+        one_error(run("--encoding", "utf-16-le", "list", str(fifo)), f"{fifo}: binary file, not a text digest")
+    finally:
+        feeder.kill()
+        feeder.wait()
+
+
+def test_a_text_digest_through_a_pipe_still_reads(sample_path):
+    with open(sample_path, "rb") as digest:
+        result = run("list", "-", stdin=digest)
+    assert result.returncode == 0, result.stderr.decode()
+    assert len(result.stdout.decode().splitlines()) == 164
+
+
+def test_a_latin1_file_of_nul_bytes_is_binary(tmp_path, capsys):
+    path = tmp_path / "zeros.txt"
+    path.write_bytes(b"Title one\n" + b"\0" * 5000)
+    assert main(["--encoding", "latin-1", "list", str(path)]) == 2
+    assert capsys.readouterr().err == f"paper-reader: error: {path}: binary file, not a text digest\n"
