@@ -83,3 +83,35 @@ def test_import_takes_an_export_starting_with_a_bom(db, tmp_path, capsys):
     assert status == 0, err
     assert "imported 1 paper " in out
     assert Store(db).annotation("abcd1234").tags == ("keep", "bom")
+
+
+# -- merge never folds the store into itself -------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["itself", "symlink", "hardlink", "marks", "via-env"])
+def test_merge_refuses_the_store_itself(db, tmp_path, how):
+    Store(db).mark_read(["abcd1234"])
+    given = {"itself": db, "marks": db.with_name("store.json.marks")}.get(how, tmp_path / "other.json")
+    if how == "symlink":
+        given.symlink_to(db)
+    elif how == "hardlink":
+        os.link(db, given)
+    before = db.read_bytes()
+    if how == "via-env":
+        done = run("merge", str(db), env={"PAPER_READER_DB": str(db)})
+        given = db
+    else:
+        done = run("merge", str(given), "--db", str(db))
+    one_error(done, given, "this is the store itself")
+    assert db.read_bytes() == before
+    assert Store(db).annotation("abcd1234").note == "precious"
+
+
+def test_merging_the_stores_own_backup_never_advises_deleting_it(db, tmp_path, capsys):
+    Store(db).compact()  # the annotations file as it was becomes store.json.bak
+    backup = db.with_name("store.json.bak")
+    assert backup.is_file()
+    status, out, _ = cli(capsys, "merge", str(backup), "--db", str(db))
+    assert status == 0
+    assert "delete" not in out and "keep it" in out
+    assert backup.is_file()

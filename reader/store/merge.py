@@ -12,6 +12,7 @@ own time, and one deleted later than it was last changed stays deleted. The whol
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class Merged:
     papers: int  # papers whose annotations or read marks changed
     seen: int  # first-seen dates taken from the other copy
     settings: tuple[str, ...] = ()  # settings taken from the other copy (saved searches among them)
+    backup: bool = False  # the copy is one of the store's own backups (kept: never advise deleting it)
 
     @property
     def message(self) -> str:
@@ -49,6 +51,8 @@ class Merged:
         what = f"{self.papers} paper{'s' if self.papers != 1 else ''} changed"
         if self.settings:
             what += "; " + ", ".join(name.replace("_", " ") for name in self.settings) + " merged"
+        if self.backup:
+            return f"merged {self.path}: {what}; it is the store's own backup, keep it"
         return f"merged {self.path}: {what}; once you have checked, delete it"
 
 
@@ -150,10 +154,13 @@ def merge_copy(store: Store, path: Path) -> Merged:
     """Fold another copy of the store (its annotations file or its read-marks file) into ``store``."""
     if not path.is_file():
         raise StoreError(path, "no such file" if not path.exists() else "not a regular file")
+    own = _own_file(store, path)
+    if own == "store":
+        raise StoreError(path, "this is the store itself; give a copy of it (a sync tool's conflict copy)")
     with open(path, "rb") as handle:
         head = handle.read(len(marksfile.MAGIC))
     if head == marksfile.MAGIC:
-        return _merge_marks(store, path)
+        return _merge_marks(store, path, own == "backup")
     other = Store(path, readonly=True)
     docs = other.documents()  # checked like our own
     changes: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
@@ -165,7 +172,28 @@ def merge_copy(store: Store, path: Path) -> Merged:
     settings = _settings_change(*other.settings(), taken)
     after = store.transaction(changes, label, settings=settings)
     changed = sum(1 for record in after if _differs(before.get(record["id"]), record))
-    return Merged(path, changed, 0, tuple(sorted(taken)))
+    return Merged(path, changed, 0, tuple(sorted(taken)), backup=own == "backup")
+
+
+def _own_file(store: Store, path: Path) -> str:
+    """'store' when ``path`` is the store's annotations or read-marks file (by any name or link),
+    'backup' when it is one of the store's own backups, else ''."""
+    target = store.target
+    mine = [target, store.marks.path]
+    backups = [target.with_name(target.name + suffix) for suffix in (".bak", ".schema1.bak")]
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ""
+    for kind, files in (("store", mine), ("backup", backups)):
+        for own in files:
+            try:
+                other = os.stat(own)
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) == (other.st_dev, other.st_ino):
+                return kind
+    return ""
 
 
 def _settings_change(theirs: dict[str, JSON], their_times: dict[str, str], taken: list[str]) -> SettingsChange:
@@ -224,7 +252,7 @@ def _differs(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
     return any(old.get(f) != new.get(f) for f in (*ANNOTATION_FIELDS, "read_at"))
 
 
-def _merge_marks(store: Store, path: Path) -> Merged:
+def _merge_marks(store: Store, path: Path, backup: bool = False) -> Merged:
     theirs = marksfile.Marks(path)
     theirs.refresh()
     mine = store.marks
@@ -242,4 +270,4 @@ def _merge_marks(store: Store, path: Path) -> Merged:
     seen = {pid: day for pid, day in theirs.seen_day.items() if day < mine.seen_day.get(pid, "~")}
     if seen:
         store.record_seen(seen)
-    return Merged(path, len(changes), len(seen))
+    return Merged(path, len(changes), len(seen), backup=backup)
