@@ -236,9 +236,14 @@ def _digests(paths: Sequence[str]) -> list[str | os.PathLike[str]]:
     return list(paths) or default_digests(load_config())
 
 
+# Libraries opened by this command whose new segments are cached once its answer is out (see main).
+_TO_CACHE: list[OpenLibrary] = []
+
+
 def _open(args: argparse.Namespace, paths: Sequence[str], index: bool = True) -> OpenLibrary:
-    """The digests with the store, read-only: listing and searching never write."""
-    library = open_library(_digests(paths), Store(args.db, readonly=True), args.encoding, index=index)
+    """The digests with the store, read-only: listing and searching never write (but the index cache)."""
+    library = open_library(_digests(paths), Store(args.db, readonly=True), args.encoding, index=index, save=False)
+    _TO_CACHE.append(library)
     _warn(library)
     return library
 
@@ -497,6 +502,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = _normalize_argv(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     take_warnings()  # only what the stores this command opens say
+    _TO_CACHE.clear()  # a command that failed before caching leaves nothing for the next
     handlers = {
         "open": cmd_open,
         "list": cmd_list,
@@ -522,6 +528,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status = handlers[args.command](args)
         sys.stdout.flush()
+        while _TO_CACHE:  # the answer is out: now cache what this command parsed, for the next one
+            _TO_CACHE.pop().collection.library.save_segments()
         return int(status or 0)
     except (DigestError, StoreError, UnknownPaper, CliError, ConfigError) as err:
         message = err.args[0] if isinstance(err, (UnknownPaper, CliError, ConfigError)) else str(err)

@@ -40,10 +40,14 @@ def read_digests(paths: Paths, encoding: str | None = None, builder: IndexBuilde
     return library
 
 
-def open_library(paths: Paths, store: Store, encoding: str | None = None, index: bool = True) -> OpenLibrary:
+def open_library(
+    paths: Paths, store: Store, encoding: str | None = None, index: bool = True, save: bool = True
+) -> OpenLibrary:
     """The digests at ``paths`` with the store's annotations, first-seen dates noted, indexed if ``index``.
 
     A read-only store is not written (first-seen dates are then the store's, else the files').
+    What the open parsed is cached once indexed, unless ``save`` is false: then the caller calls
+    ``collection.library.save_segments()`` when it suits it (the CLI: after its answer is out).
     """
     # A big digest is indexed by a helper process while it is parsed (reader.index.build).
     builder = IndexBuilder.start_for(list(paths), encoding) if index else None
@@ -52,7 +56,7 @@ def open_library(paths: Paths, store: Store, encoding: str | None = None, index:
         collection = Collection(library, store, index=False)
         collection.note_seen()
         if index:
-            collection.build_index(builder=builder)
+            collection.build_index(builder=builder, save=save)
     finally:
         if builder is not None:
             builder.close()
