@@ -9,6 +9,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from reader.text import clean_line, inert
+
 
 class AskScreen(ModalScreen[str | None]):
     """Ask for one line of text; dismisses with it ('' when left empty, None on escape)."""
@@ -23,9 +25,10 @@ class AskScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ask-dialog") as dialog:
-            dialog.border_title = self.question
-            yield Input(self.value, id="ask-input")
-            yield Static(Content(self.hint), id="ask-hint")
+            dialog.border_title = Content(inert(self.question))
+            # The value is edited, so it is cleaned rather than shown escaped (a saved name may hold ESC).
+            yield Input(clean_line(self.value), id="ask-input")
+            yield Static(Content(inert(self.hint)), id="ask-hint")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

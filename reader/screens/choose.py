@@ -10,9 +10,15 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from reader.text import inert
+
 
 class ChooseScreen(ModalScreen[str | None]):
-    """Pick one item; dismisses with its value (None on escape)."""
+    """Pick one item; dismisses with its value (None on escape).
+
+    Title, labels and hint are drawn as inert text: they carry names from outside (saved searches,
+    tags, links, folders) that must never act as markup or escape sequences.
+    """
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Close")]
 
@@ -24,13 +30,13 @@ class ChooseScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="choose-dialog") as dialog:
-            dialog.border_title = self.title_text
+            dialog.border_title = Content(inert(self.title_text))
             yield OptionList(
-                *[Option(Content(label), id=str(n)) for n, (label, _) in enumerate(self.items)],
+                *[Option(Content(inert(label)), id=str(n)) for n, (label, _) in enumerate(self.items)],
                 id="choose-list",
             )
             if self.hint:
-                yield Static(Content(self.hint), id="choose-hint")
+                yield Static(Content(inert(self.hint)), id="choose-hint")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -14,6 +14,7 @@ from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
 from reader.paper import Paper
+from reader.text import inert
 
 AUTOSAVE_AFTER = 1.0  # seconds of no typing
 
@@ -43,7 +44,7 @@ class NoteScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="note-dialog") as dialog:
             dialog.border_title = "Note"
-            yield Static(Content(self.paper.title), id="note-paper")
+            yield Static(Content(inert(self.paper.title)), id="note-paper")
             yield self._area
             yield Static(Content("escape save and close · ctrl+s save"), id="note-hint")
 

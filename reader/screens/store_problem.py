@@ -9,6 +9,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from reader.text import inert_lines
+
 
 class StoreProblemScreen(ModalScreen[bool]):
     """Dismisses True to go on read-only, False to quit."""
@@ -22,7 +24,7 @@ class StoreProblemScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="problem-dialog") as dialog:
             dialog.border_title = "Your store cannot be read"
-            yield Static(Content(self.message), id="problem-message")
+            yield Static(Content(inert_lines(self.message)), id="problem-message")
             yield Static(
                 Content(
                     "The file was left exactly as it is (a backup of the last good store, if any, is beside it "

@@ -15,6 +15,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from reader.paper import Paper
+from reader.text import inert
 
 
 class TagsScreen(ModalScreen[None]):
@@ -42,7 +43,7 @@ class TagsScreen(ModalScreen[None]):
         with Vertical(id="tags-dialog") as dialog:
             dialog.border_title = "Tags"
             if len(self.papers) == 1:
-                yield Static(Content(self.papers[0].title), id="tags-paper")
+                yield Static(Content(inert(self.papers[0].title)), id="tags-paper")
             else:
                 yield Static(Content(f"Adding tags to {len(self.papers)} marked papers"), id="tags-paper")
             yield TagList(id="tags-list")
@@ -63,7 +64,7 @@ class TagsScreen(ModalScreen[None]):
     def _show_tags(self) -> None:
         options = self.query_one("#tags-list", OptionList)
         options.clear_options()
-        options.add_options([Option(Content("#" + tag), id=str(n)) for n, tag in enumerate(self.tags)])
+        options.add_options([Option(Content("#" + inert(tag)), id=str(n)) for n, tag in enumerate(self.tags)])
         options.display = bool(self.tags)
         if self.tags:
             options.highlighted = 0
