@@ -7,6 +7,7 @@ knows nothing of Textual, so the config checker can import ``ACTIONS`` without t
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -287,6 +288,73 @@ def keys_text(command: Command, overrides: Mapping[str, str] | None = None) -> s
     if command.action == "saved_search":
         return "1 … 9"
     return ", ".join(keys_of(command, overrides))
+
+
+# Scopes whose bindings are live together: the search box and the list are never focused at
+# once, so their keys may overlap (enter, escape, down do); every other pair shares a context.
+_APART = frozenset({"list", "search"})
+# Keys that quit whatever is focused (priority bindings outside the table: ours, Textual's).
+RESERVED_KEYS = {"ctrl+c": "quit", "ctrl+q": "quit"}
+_SHORT_NAMES = {"slash": "/", "backslash": "\\", "at": "@", "minus": "-", "plus": "+", "underscore": "_"}
+
+
+def _same_key(key: str) -> str:
+    """One spelling per key, so ``?`` and ``question_mark``, ``#`` and ``number_sign`` compare equal."""
+    *modifiers, name = key.strip().split("+") if len(key.strip()) > 1 else [key]
+    if len(name) > 1:
+        try:
+            char = _SHORT_NAMES.get(name) or unicodedata.lookup(name.replace("_", " "))
+        except KeyError:
+            char = name
+        name = char if len(char) == 1 and char.isprintable() and not char.isspace() else name
+    return "+".join([*modifiers, name])
+
+
+def _key_owners(overrides: Mapping[str, str]) -> dict[str, list[tuple[str, str]]]:
+    """Each key (one spelling) → the (action, scope) pairs it runs, after ``overrides``."""
+    owners: dict[str, list[tuple[str, str]]] = {}
+    for command in COMMANDS:
+        if command.action == "saved_search":  # one action a key: saved_search_1 … saved_search_9
+            for key in command.keys.split(","):
+                action = f"saved_search_{key}"
+                for k in overrides.get(action, key).split(","):
+                    owners.setdefault(_same_key(k), []).append((action, command.scope))
+            continue
+        for key in keys_of(command, overrides):
+            owners.setdefault(_same_key(key), []).append((command.action, command.scope))
+    return owners
+
+
+def _share_context(scope: str, other: str) -> bool:
+    return {scope, other} != _APART
+
+
+def key_clashes(overrides: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """Keys the config's ``[keys]`` gives to two actions that are live at the same time.
+
+    Returns (action, key, other action), once a pair, naming an action the config moved
+    (the later one when it moved both). Overlaps the defaults have on purpose (``ctrl+p``
+    moves up in the search box, opens the palette elsewhere) are not clashes; moving the
+    other action off the key in the same config is the way to take a key.
+    """
+    defaults = _key_owners({})
+    owners = _key_owners(overrides)
+    order = {action: n for n, action in enumerate(overrides)}
+    clashes = []
+    for key, actions in owners.items():
+        taken = [(RESERVED_KEYS[key], "app")] if key in RESERVED_KEYS else []
+        for a, (action, scope) in enumerate(actions + taken):
+            for other, other_scope in (actions + taken)[:a]:
+                if other == action or not _share_context(scope, other_scope):
+                    continue
+                default = {action, other} <= {name for name, _ in defaults.get(key, [])} or (
+                    key in RESERVED_KEYS and action == other
+                )
+                if default or (action not in order and other not in order):
+                    continue
+                first, second = sorted((action, other), key=lambda name: order.get(name, -1))
+                clashes.append((second, key, first))
+    return sorted(clashes, key=lambda clash: order.get(clash[0], len(order)))
 
 
 def keymap(overrides: Mapping[str, str]) -> dict[str, str]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reader import locations
-from reader.commands import ACTIONS  # the actions [keys] can rebind, from the command table
+from reader.commands import ACTIONS, key_clashes, key_label  # the actions [keys] can rebind, from the command table
 
 KNOWN = ("theme", "digests", "fetch_max", "keys")
 FETCH_MAX = 500  # papers fetched at most for one day (paper-reader fetch)
@@ -138,17 +138,20 @@ def config_problems(config: Config, themes: Collection[str] | None = None) -> li
     problems = []
     if config.theme is not None and themes is not None and config.theme not in themes:
         problems.append(("theme", f"{config.theme!r} is not a theme (known: {', '.join(sorted(themes))})"))
-    bound: dict[str, str] = {}  # key -> the first action the file binds it to
+    usable: dict[str, str] = {}  # the overrides that name an action and valid keys
     for action, keys in config.keys.items():
         if action not in ACTIONS:
             problems.append(("keys", f"{action!r} is not an action (known: {', '.join(ACTIONS)})"))
             continue
-        for key in (k.strip() for k in keys.split(",")):
-            why = key_problem(key)
-            if why:
-                problems.append(("keys", f"{action}: {key!r} {why} (keys look like x, ctrl+b, f2, question_mark)"))
-            elif bound.setdefault(key, action) != action:
-                problems.append(("keys", f"{action}: {key!r} is bound to {bound[key]} too"))
+        bad = [(key, why) for key in (k.strip() for k in keys.split(",")) if (why := key_problem(key))]
+        for key, why in bad:
+            problems.append(("keys", f"{action}: {key!r} {why} (keys look like x, ctrl+b, f2, question_mark)"))
+        if not bad:
+            usable[action] = ",".join(k.strip() for k in keys.split(","))
+    # A key another action runs where this one is live (its default key or the config's) would
+    # leave one of them unreachable: q would bookmark and no longer quit.
+    for action, key, other in key_clashes(usable):
+        problems.append(("keys", f"{action}: {key_label(key)!r} is bound to {other} too"))
     return problems
 
 

@@ -13,7 +13,9 @@ from textual.binding import Binding
 
 from reader.app import PaperReaderApp
 from reader.config import ACTIONS, Config, ConfigError, check_config, config_problems, key_problem, load_config
+from reader.digest import bundled_digest, load_library
 from reader.screens.main import MainScreen
+from reader.store import Store
 from reader.widgets.paper_list import PaperList
 from reader.widgets.search_box import SearchBox
 from tests.app_support import SIZE, settle
@@ -140,7 +142,14 @@ def test_an_unreadable_config_is_one_line_in_the_app_and_in_doctor(tmp_path, env
         ('[keys]\nquit = "q,,x"', "keys", "quit: '' is empty"),
         ('[keys]\nbookmark = "hyper+ctrl+"', "keys", "bookmark: 'hyper+ctrl+' has no key after the +"),
         ('[keys]\nbookmark = "cmd+b"', "keys", "bookmark: 'cmd+b' has a modifier other than ctrl, shift, alt"),
-        ('[keys]\nquit = "q,x"\nbookmark = "x"', "keys", "bookmark: 'x' is bound to quit too"),
+        ('[keys]\nquit = "q,ctrl+x"\nbookmark = "ctrl+x"', "keys", "bookmark: 'ctrl+x' is bound to quit too"),
+        # a key another action has by default, where both are live (the footer said "q bookmark", "q quit")
+        ('[keys]\nbookmark = "q"', "keys", "bookmark: 'q' is bound to quit too"),
+        ('[keys]\nbookmark = "j"', "keys", "bookmark: 'j' is bound to cursor_down too"),
+        ('[keys]\nbookmark = "B"', "keys", "bookmark: 'B' is bound to bookmarks_only too"),
+        ('[keys]\nbookmark = "question_mark"', "keys", "bookmark: '?' is bound to help too"),
+        ('[keys]\nbookmark = "ctrl+c"', "keys", "bookmark: 'ctrl+c' is bound to quit too"),
+        ('[keys]\nmark = "2"', "keys", "mark: '2' is bound to saved_search_2 too"),
     ],
 )
 def test_a_setting_that_cannot_work_is_named_at_start_up_and_by_doctor(tmp_path, text, setting, says):
@@ -157,6 +166,48 @@ def test_a_setting_that_cannot_work_is_named_at_start_up_and_by_doctor(tmp_path,
     assert str(err.value).startswith(f"{path}: {label} {says}") and "\n" not in str(err.value)
     [problem] = [check for check in config_checks(path) if check.status == PROBLEM]
     assert problem.name == setting and says in problem.detail
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"quit": "ctrl+q", "bookmark": "q"},  # the other action moved off the key in the same file
+        {"saved_search_2": "f2", "mark": "2"},
+        {"next_result": "ctrl+x", "cursor_down": "ctrl+x"},  # the search box and the list are never both live
+        {"previous_result": "ctrl+p"},  # an overlap the defaults have (palette elsewhere)
+        {"help": "question_mark,f1"},
+    ],
+)
+def test_taking_a_key_from_an_action_that_moved_off_it_is_fine(keys):
+    assert config_problems(Config(keys=keys)) == []
+
+
+async def test_a_clash_with_a_default_key_stops_start_up_and_doctor_lists_it(tmp_path, env):
+    (tmp_path / "config.toml").write_text('[keys]\nbookmark = "q"\n', encoding="utf-8")
+    done = run_cli(env=env)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("paper-reader: error: ")
+    assert "[keys] bookmark: 'q' is bound to quit too" in done.stderr
+    doctor = run_cli("doctor", env=env).stdout
+    keys = [line for line in doctor.splitlines() if line.startswith("problem") and line.split()[1] == "keys"]
+    assert len(keys) == 1 and "bookmark: 'q' is bound to quit too" in keys[0]
+    # moved off q in the same file: doctor is content, q bookmarks and ctrl+q quits
+    (tmp_path / "config.toml").write_text('[keys]\nquit = "ctrl+q"\nbookmark = "q"\n', encoding="utf-8")
+    doctor = run_cli("doctor", env=env).stdout
+    assert not [line for line in doctor.splitlines() if line.startswith("problem") and line.split()[1] == "keys"]
+    db = tmp_path / "store.json"
+    app = PaperReaderApp(
+        load_library([bundled_digest()]), Store(db), store_path=str(db), config=load_config(tmp_path / "config.toml")
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        paper = app.screen.query_one(PaperList).paper
+        await pilot.press("q")
+        await settle(app, pilot)
+        assert app.is_running and Store(db).get(paper.id)["bookmarked_at"]
+        await pilot.press("ctrl+q")
+        await settle(app, pilot)
+        assert not app.is_running
 
 
 def test_every_bad_setting_is_named_in_one_line(tmp_path, env):
