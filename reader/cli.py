@@ -25,6 +25,7 @@ from reader.index.segments import SegmentCache
 from reader.paper import Paper
 from reader.sorting import SORTS
 from reader.sources import fetch
+from reader.sources.decoding import EncodingProblem, text_encoding
 from reader.sources.stdin import keys_from_terminal
 from reader.store import Store, StoreError, default_path, take_warnings
 from reader.text import clean_line, inert
@@ -497,6 +498,16 @@ def cmd_open(args: argparse.Namespace) -> int:
     return run_app(library, args.db, readonly=args.readonly, config=config)
 
 
+def _check_encoding(args: argparse.Namespace) -> None:
+    """``--encoding`` must name a text encoding (not base64, hex, zlib, rot13): said before any file is read."""
+    name = getattr(args, "encoding", None)
+    if name is not None:
+        try:
+            text_encoding(name)
+        except EncodingProblem as err:
+            raise CliError(f"--encoding {name}: {err}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = _normalize_argv(list(sys.argv[1:] if argv is None else argv))
@@ -526,6 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "fetch": fetch.run,
     }
     try:
+        _check_encoding(args)
         status = handlers[args.command](args)
         sys.stdout.flush()
         while _TO_CACHE:  # the answer is out: now cache what this command parsed, for the next one

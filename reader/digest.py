@@ -279,10 +279,12 @@ def _total_size(handle: IO[bytes]) -> int:
 
 
 def _decoder(path: Path, encoding: str | None) -> codecs.IncrementalDecoder:
-    try:
-        return codecs.getincrementaldecoder(encoding or "utf-8-sig")("strict")
-    except LookupError:
-        raise DigestError(path, f"unknown encoding {encoding!r}") from None
+    if encoding is not None:
+        try:
+            decoding.text_encoding(encoding)
+        except decoding.EncodingProblem as err:
+            raise DigestError(path, str(err)) from None
+    return codecs.getincrementaldecoder(encoding or "utf-8-sig")("strict")
 
 
 def _held(decoder: codecs.IncrementalDecoder) -> int:
@@ -299,6 +301,8 @@ def _decode(path: Path, decoder: codecs.IncrementalDecoder, chunk: bytes, offset
         return decoder.decode(chunk, final=not chunk)
     except UnicodeDecodeError as err:
         raise _bad_bytes(path, err, offset - held, encoding) from None
+    except (UnicodeError, ValueError) as err:  # UTF-16 without a byte-order mark, say
+        raise DigestError(path, decoding.cannot_decode(encoding or "utf-8", err)) from None
 
 
 def _bad_bytes(path: Path, err: UnicodeDecodeError, offset: int, encoding: str | None) -> DigestError:

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from reader.cli import main
+from reader.digest import DigestError, load_library
 
 MEMORY_CAP = 2 << 30  # address space a child reading a device may take before it fails
 
@@ -85,3 +86,42 @@ def test_a_latin1_file_of_nul_bytes_is_binary(tmp_path, capsys):
     path.write_bytes(b"Title one\n" + b"\0" * 5000)
     assert main(["--encoding", "latin-1", "list", str(path)]) == 2
     assert capsys.readouterr().err == f"paper-reader: error: {path}: binary file, not a text digest\n"
+
+
+# -- encodings that are not text -----------------------------------------------------------
+
+NOT_TEXT = ["rot13", "hex", "base64", "zlib", "bz2", "uu", "quopri"]
+
+
+@pytest.mark.parametrize("codec", NOT_TEXT)
+@pytest.mark.parametrize("command", [["list"], ["search", "learning"], []])
+def test_a_codec_that_is_not_a_text_encoding_is_refused_before_reading(codec, command, sample_path, capsys):
+    # [] is plain paper-reader FILE: the app, refused before it starts.
+    assert main(["--encoding", codec, *command, str(sample_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"paper-reader: error: --encoding {codec}: ") and "not a text encoding" in err, err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("codec", NOT_TEXT)
+@pytest.mark.parametrize("name", ["digest.txt", "digest.jsonl"])
+def test_the_library_refuses_them_too_naming_the_file(codec, name, write_digest):
+    path = write_digest('{"title": "A title", "abstract": "An abstract."}\n' if name.endswith("l") else "T\nA.\n", name)
+    with pytest.raises(DigestError) as caught:
+        load_library([path], codec)
+    assert str(caught.value).startswith(f"{path}: ") and "not a text encoding" in str(caught.value)
+
+
+def test_utf16_without_a_byte_order_mark_cannot_be_decoded_in_one_line(sample_path, tmp_path, capsys):
+    path = tmp_path / "digest.txt"
+    path.write_bytes(sample_path.read_text(encoding="utf-8").encode("utf-16-le"))  # no BOM
+    assert main(["--encoding", "utf-16", "list", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"paper-reader: error: {path}: cannot decode as utf-16 (") and err.count("\n") == 1, err
+    assert main(["--encoding", "utf-16-le", "list", str(path)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 164
+
+
+def test_unknown_encoding_is_one_line(sample_path, capsys):
+    assert main(["--encoding", "nosuch", "list", str(sample_path)]) == 2
+    assert capsys.readouterr().err == "paper-reader: error: --encoding nosuch: unknown encoding 'nosuch'\n"

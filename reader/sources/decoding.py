@@ -19,17 +19,18 @@ class EncodingProblem(ValueError):
 def text_encoding(name: str) -> str:
     """The codec's canonical name if ``name`` is a text encoding (bytes to str); else EncodingProblem.
 
-    ``bytes.decode`` refuses, with LookupError, both unknown names and codecs that are not
-    text encodings (the public way to ask); the incremental decoder the digests are read
-    with is built and tried on nothing, too.
+    ``str.encode`` refuses, with LookupError, a codec that is not a text encoding (the public
+    way to ask; ``bytes.decode`` of nothing does not look); the incremental decoder the
+    digests are read with is built and must turn bytes into text.
     """
     try:
         canonical = codecs.lookup(name).name
     except (LookupError, TypeError, ValueError):
         raise EncodingProblem(f"unknown encoding {name!r}") from None
     try:
-        b"".decode(name)
-        codecs.getincrementaldecoder(name)("strict").decode(b"", final=False)
+        "".encode(name)
+        if not isinstance(codecs.getincrementaldecoder(name)("strict").decode(b"", final=False), str):
+            raise LookupError(name)
     except LookupError:
         raise EncodingProblem(
             f"{canonical!r} is not a text encoding; give one such as utf-8, latin-1 or cp1252"

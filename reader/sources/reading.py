@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reader.sources.decoding import EncodingProblem, cannot_decode, text_encoding
 from reader.sources.feed import read_feed
 from reader.sources.formats import EMAIL, FEED, JSONL, FormatError, Parsed, read_jsonl
 from reader.sources.mail import read_mail
@@ -10,10 +11,18 @@ from reader.sources.mail import read_mail
 def parse(kind: str, data: bytes, source: str, encoding: str | None = None) -> Parsed:
     """The entries of a structured file's bytes; FormatError if it cannot be read at all."""
     if kind == JSONL:
-        try:
-            text = data.decode(encoding or "utf-8-sig")
-        except (UnicodeDecodeError, LookupError) as err:
-            raise FormatError(f"not UTF-8 JSON lines ({err.__class__.__name__})") from None
+        if encoding is None:
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError as err:
+                raise FormatError(f"not UTF-8 JSON lines ({err.__class__.__name__})") from None
+        else:
+            try:
+                text = data.decode(text_encoding(encoding))
+            except EncodingProblem as err:
+                raise FormatError(str(err)) from None
+            except (UnicodeError, ValueError) as err:
+                raise FormatError(cannot_decode(encoding, err)) from None
         return read_jsonl(text, source)
     if kind == FEED:
         return read_feed(data, source)
