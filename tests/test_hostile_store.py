@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from reader.cli import main
+from reader.paper import paper_id
 from reader.store import Store
 
-TITLE = "Neural Operator: Learning Maps Between Function Spaces"
+TITLE = "Neural Operator: Learning Maps Between Function Spaces"  # in the bundled sample
+PID = paper_id(TITLE)
 
 
 def run(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -115,3 +117,31 @@ def test_merging_the_stores_own_backup_never_advises_deleting_it(db, tmp_path, c
     assert status == 0
     assert "delete" not in out and "keep it" in out
     assert backup.is_file()
+
+
+# -- a store link into a missing folder ------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["bookmark", "abcd1234"], ["list"], ["export"], ["tag", "abcd1234", "x"]])
+def test_a_store_link_into_a_missing_folder_is_refused_and_creates_nothing(tmp_path, command):
+    missing = tmp_path / "unmounted" / "drive" / "store.json"
+    link = tmp_path / "s.json"
+    link.symlink_to(missing)
+    done = run(*command, "--db", str(link))
+    one_error(done, link, "missing folder", str(missing))
+    assert not (tmp_path / "unmounted").exists()
+    assert link.is_symlink()
+
+
+def test_a_store_link_to_a_missing_file_in_a_folder_that_exists_is_created(tmp_path, capsys):
+    (tmp_path / "synced").mkdir()
+    link = tmp_path / "s.json"
+    link.symlink_to(tmp_path / "synced" / "store.json")
+    assert cli(capsys, "note", PID, "hello", "--db", str(link))[0] == 0
+    assert link.is_symlink() and (tmp_path / "synced" / "store.json").is_file()
+
+
+def test_a_plain_missing_store_is_created_on_first_run(tmp_path, capsys):
+    db = tmp_path / "new.json"
+    assert cli(capsys, "note", PID, "hello", "--db", str(db))[0] == 0
+    assert Store(db).annotation(PID).note == "hello"

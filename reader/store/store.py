@@ -122,12 +122,16 @@ def resolve(path: Path) -> Path:
     """The file to write: a symlink's target (followed to the end), else the path itself.
 
     A store path that exists but is not a regular file (a FIFO, a device, a folder) is
-    refused at once: opening a FIFO would hang and /dev/zero never ends.
+    refused at once: opening a FIFO would hang and /dev/zero never ends. So is a symlink
+    whose target's folder is missing (a drive not mounted): the annotations are there, not lost.
     """
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     try:
         st = os.stat(target)
     except FileNotFoundError:
+        if target != path and not target.parent.is_dir():
+            # A link into a synced drive that is not mounted: never create its folders and an empty store there.
+            raise StoreError(path, f"the store's link points into a missing folder: {target}") from None
         return target
     except OSError as err:
         raise StoreError(path, f"cannot read store: {err.strerror}") from None
