@@ -145,3 +145,43 @@ def test_a_plain_missing_store_is_created_on_first_run(tmp_path, capsys):
     db = tmp_path / "new.json"
     assert cli(capsys, "note", PID, "hello", "--db", str(db))[0] == 0
     assert Store(db).annotation(PID).note == "hello"
+
+
+# -- import checks the type of every field it reads ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        *(("bookmarked", v, "bookmarked must be true or false") for v in ["false", "no", 5, -1, [1], {"a": 1}, 1e309]),
+        ("bookmarked", 0, "bookmarked must be true or false"),
+        ("bookmarked_at", "2024-99-99T99:99", "bookmarked_at must be an ISO date"),
+        ("read_at", "yesterday", "read_at must be an ISO date"),
+        ("first_seen", 20240101, "first_seen must be an ISO date"),
+        ("link", ["http://x"], "link must be text"),
+        ("abstract", {"a": 1}, "abstract must be text"),
+    ],
+)
+def test_import_refuses_a_wrong_typed_field_and_changes_nothing(db, tmp_path, field, value, words):
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([{"id": "abcd1234", "title": TITLE}, {"id": "efgh5678", "title": "x", field: value}]))
+    before = db.read_bytes()
+    line = one_error(run("import", str(export), "--db", str(db)), export, "paper 2", words)
+    assert "Traceback" not in line
+    assert db.read_bytes() == before
+    assert not Store(db).annotation("abcd1234").bookmarked_at
+
+
+def test_import_takes_true_false_and_null_bookmarks(db, tmp_path, capsys):
+    export = tmp_path / "export.json"
+    entries = [
+        {"id": "abcd1234", "bookmarked": True, "bookmarked_at": None},
+        {"id": "efgh5678", "title": "Two", "bookmarked": False},
+        {"id": "ijkl9012", "title": "Three", "bookmarked": None, "first_seen": "2024-05-01"},
+    ]
+    export.write_text(json.dumps(entries))
+    assert cli(capsys, "import", str(export), "--db", str(db))[0] == 0
+    store = Store(db)
+    assert store.annotation("abcd1234").bookmarked_at
+    assert not store.annotation("efgh5678").bookmarked_at
+    assert not store.annotation("ijkl9012").bookmarked_at
