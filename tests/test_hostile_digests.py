@@ -3,6 +3,7 @@ JSON nested without end, ids that are not arXiv ids, old Mac line ends and page 
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -125,3 +126,44 @@ def test_utf16_without_a_byte_order_mark_cannot_be_decoded_in_one_line(sample_pa
 def test_unknown_encoding_is_one_line(sample_path, capsys):
     assert main(["--encoding", "nosuch", "list", str(sample_path)]) == 2
     assert capsys.readouterr().err == "paper-reader: error: --encoding nosuch: unknown encoding 'nosuch'\n"
+
+
+# -- nesting without end -------------------------------------------------------------------
+
+DEEP = "[" * 3000 + "]" * 3000
+
+
+@pytest.mark.parametrize("name", ["deep.jsonl", "deep.json"])
+def test_a_json_digest_nested_without_end_is_one_line(name, tmp_path, capsys):
+    path = tmp_path / name
+    path.write_text("[" * 100_000)
+    assert main(["list", str(path)]) == 2
+    err = capsys.readouterr().err
+    why = "no papers found in this jsonl file (line 1: JSON nested too deeply, skipped)"
+    assert err == f"paper-reader: error: {path}: {why}\n"
+
+
+def test_a_paper_line_nested_too_deeply_is_skipped_naming_its_line(tmp_path, capsys):
+    path = tmp_path / "day.jsonl"
+    good = json.dumps({"title": "A Good Paper", "abstract": "We study good things."})
+    deep = '{"title": "Deep Authors", "abstract": "x.", "authors": ' + DEEP + "}"
+    path.write_text(f"{good}\n{deep}\n")
+    assert main(["list", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert [line.split("\t")[1] for line in out.splitlines()] == ["A Good Paper"]
+    assert err == f"paper-reader: warning: {path}:2: JSON nested too deeply, skipped\n"
+    path.write_text(f"{deep}\n")
+    assert main(["list", str(path)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_an_email_nested_without_end_is_one_line(tmp_path, capsys):
+    parts = "".join(f'--b{i}\nContent-Type: multipart/mixed; boundary="b{i + 1}"\n\n' for i in range(3000))
+    ends = "".join(f"--b{i}--\n" for i in reversed(range(3000)))
+    path = tmp_path / "deep.eml"
+    path.write_text(
+        'From: a@example.org\nSubject: papers\nContent-Type: multipart/mixed; boundary="b0"\n\n'
+        f"{parts}--b3000\nContent-Type: text/plain\n\nA Title\nWe study things.\n{ends}"
+    )
+    assert main(["list", str(path)]) == 2
+    assert capsys.readouterr().err == f"paper-reader: error: {path}: not a readable email file (nested too deeply)\n"
