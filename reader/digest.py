@@ -516,7 +516,10 @@ def _read_structured(path: Path, handle: IO[bytes], encoding: str | None) -> tup
         found = [formats.Entry(t, a) for t, a in iter_entries(lines, str(path), parsed.warnings)]
         parsed.entries[before:before] = found
     if not parsed.entries:
-        raise DigestError(path, f"no papers found in this {kind} file")
+        # What was wrong with the first entry skipped: "line 1: JSON nested too deeply, skipped".
+        why = parsed.warnings[0].removeprefix(f"{path}").removeprefix(":").strip() if parsed.warnings else ""
+        why = f"line {why}" if why[:1].isdigit() else why
+        raise DigestError(path, f"no papers found in this {kind} file" + (f" ({why})" if why else ""))
     return parsed, len(data)
 
 

@@ -136,6 +136,9 @@ def read_jsonl(text: str, source: str) -> Parsed:
         except ValueError:
             parsed.warnings.append(f"{source}:{number}: not a JSON object, skipped")
             continue
+        except RecursionError:  # [[[[... : json recurses once a level
+            parsed.warnings.append(f"{source}:{number}: JSON nested too deeply, skipped")
+            continue
         entry = from_record(record) if isinstance(record, dict) else None
         if entry is None:
             parsed.warnings.append(f"{source}:{number}: no title, skipped")

@@ -24,8 +24,11 @@ def parse(kind: str, data: bytes, source: str, encoding: str | None = None) -> P
             except (UnicodeError, ValueError) as err:
                 raise FormatError(cannot_decode(encoding, err)) from None
         return read_jsonl(text, source)
-    if kind == FEED:
-        return read_feed(data, source)
-    if kind == EMAIL:
-        return read_mail(data, source)
+    try:
+        if kind == FEED:
+            return read_feed(data, source)
+        if kind == EMAIL:
+            return read_mail(data, source)
+    except RecursionError:  # the email parser recurses once a nested part (a JSON line is skipped alone)
+        raise FormatError(f"not a readable {kind} file (nested too deeply)") from None
     raise FormatError(f"unknown format {kind!r}")
