@@ -8,9 +8,11 @@ import stat
 
 from reader.core.results import Imported
 from reader.store import Annotation, Store, now
+from reader.store.records import is_time
 from reader.text import clean_line
 
-TEXT_FIELDS = ("title", "abstract", "note", "link", "bookmarked_at", "read_at", "first_seen")
+TEXT_FIELDS = ("title", "abstract", "note", "link")
+TIME_FIELDS = ("bookmarked_at", "read_at", "first_seen")
 
 
 class ImportProblem(ValueError):
@@ -63,6 +65,22 @@ def _kind(mode: int) -> str:
     return "not a file"
 
 
+def _field_problem(item: dict[str, object]) -> str:
+    """What is wrong with the type of a field of one entry ('' when nothing): every field import reads
+    has one type (null or absent meaning empty); fields it does not read (links, authors, ...) are ignored."""
+    for key in TEXT_FIELDS:
+        if item.get(key) is not None and not isinstance(item[key], str):
+            return f"{key} must be text"
+    bookmarked = item.get("bookmarked")
+    if bookmarked is not None and not isinstance(bookmarked, bool):
+        return "bookmarked must be true or false"
+    for key in TIME_FIELDS:
+        value = item.get(key)
+        if value is not None and value != "" and not is_time(value):
+            return f"{key} must be an ISO date or time (like 2024-05-01T09:30:00+00:00)"
+    return ""
+
+
 def read_export(path: str | os.PathLike[str]) -> list[Annotation]:
     """The entries of a JSON export as typed records, checked (ids, text fields, tags) and cleaned of
     control characters. An entry marked ``bookmarked`` without a time is bookmarked now."""
@@ -80,9 +98,9 @@ def read_export(path: str | os.PathLike[str]) -> list[Annotation]:
         tags = item.get("tags")
         if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
             raise ImportProblem(f"{name}: not a JSON export (paper {n}: tags must be a list of strings)")
-        for key in TEXT_FIELDS:
-            if item.get(key) is not None and not isinstance(item[key], str):
-                raise ImportProblem(f"{name}: not a JSON export (paper {n}: {key} must be text)")
+        problem = _field_problem(item)
+        if problem:
+            raise ImportProblem(f"{name}: not a JSON export (paper {n}: {problem})")
         if not item["id"].strip():
             raise ImportProblem(f"{name}: not a JSON export (paper {n} has an empty id)")
         for key, value in [*((k, v) for k, v in item.items() if isinstance(v, str)), *(("tag", t) for t in tags or [])]:

@@ -9,6 +9,7 @@ the paper and the field. Nothing after this point needs to guard against a bad t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeAlias
 
 # A value as JSON holds it: what a setting read back from the store is.
@@ -92,8 +93,15 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _is_time(value: Any) -> bool:
-    return isinstance(value, str) and len(value) >= 10 and value[:4].isdigit() and value[4] == "-"
+def is_time(value: object) -> bool:
+    """True for an ISO 8601 date or time that names a real moment ('2024-99-99T99:99' does not)."""
+    if not isinstance(value, str) or len(value) < 10 or not value[:4].isdigit() or value[4] != "-":
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def check_record(record: dict[str, Any], where: str) -> tuple[dict[str, Any], list[str]]:
@@ -121,7 +129,7 @@ def check_record(record: dict[str, Any], where: str) -> tuple[dict[str, Any], li
             repair(field, value, "text", "")
     for field in TIME_FIELDS:
         value = out.get(field)
-        if value is not None and not _is_time(value):
+        if value is not None and not is_time(value):
             if value == "" or value is False:
                 out[field] = None
             else:
