@@ -185,3 +185,21 @@ def test_import_takes_true_false_and_null_bookmarks(db, tmp_path, capsys):
     assert store.annotation("abcd1234").bookmarked_at
     assert not store.annotation("efgh5678").bookmarked_at
     assert not store.annotation("ijkl9012").bookmarked_at
+
+
+# -- import of a file naming one paper twice -------------------------------------------------
+
+
+@pytest.mark.parametrize("second", ["dupe1234", " DUPE1234 "])
+def test_import_refuses_two_entries_for_one_paper(db, tmp_path, second):
+    export = tmp_path / "export.json"
+    entries = [
+        {"id": "abcd1234", "title": TITLE, "note": "fine"},
+        {"id": "dupe1234", "title": "First", "note": "one"},
+        {"id": second, "title": "Second", "note": "two"},
+    ]
+    export.write_text(json.dumps(entries))
+    before = db.read_bytes()
+    one_error(run("import", str(export), "--db", str(db)), export, "papers 2 and 3", "dupe1234", "nothing was imported")
+    assert db.read_bytes() == before
+    assert Store(db).annotation("dupe1234") is None

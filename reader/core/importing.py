@@ -108,6 +108,16 @@ def read_export(path: str | os.PathLike[str]) -> list[Annotation]:
                 raise ImportProblem(
                     f"{name}: paper {n}: {key} is not valid UTF-8 text (a lone surrogate); nothing was imported"
                 )
+    first: dict[str, int] = {}
+    for n, item in enumerate(data, 1):
+        pid = str(item["id"]).strip().lower()
+        if pid in first:
+            # Two entries for one paper: which one the user meant is theirs to say, not ours to guess.
+            raise ImportProblem(
+                f"{name}: papers {first[pid]} and {n} have the same id {clean_line(pid)[:40]}; "
+                "keep one of them; nothing was imported"
+            )
+        first[pid] = n
     out = []
     stamp = now()
 
