@@ -13,7 +13,22 @@ from reader.text import fold
 ID_LENGTH = 12
 _ID = re.compile(rf"[a-z2-7]{{{ID_LENGTH}}}")
 _BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
+# arXiv identifiers, with or without a version: new style 2405.00002v2, old style hep-th/9901001
+# or math.AG/0101001. ASCII digits only (\d alone takes any script's digits).
+_ARXIV_ID = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]{2})?/\d{7})(?:v\d+)?", re.ASCII)
 _PAIRS = [a + b for a in _BASE32 for b in _BASE32]  # 10 bits -> two base32 characters
+
+
+def arxiv_id(text: str) -> str:
+    """``text`` as an arXiv id (an ``arXiv:`` prefix dropped), or "" when it is not shaped like one.
+
+    A source's id becomes the id a paper is listed, shown and typed by: text that is not an
+    arXiv id ("ab", "[bold]1234") must not take the place of the title hash.
+    """
+    text = text.strip()
+    if text[:6].lower() == "arxiv:":
+        text = text[6:]
+    return text if _ARXIV_ID.fullmatch(text) else ""
 
 
 def paper_id(title: str) -> str:

@@ -13,6 +13,8 @@ import pytest
 
 from reader.cli import main
 from reader.digest import DigestError, load_library
+from reader.paper import paper_id
+from reader.sources.formats import clean
 
 MEMORY_CAP = 2 << 30  # address space a child reading a device may take before it fails
 
@@ -167,3 +169,42 @@ def test_an_email_nested_without_end_is_one_line(tmp_path, capsys):
     )
     assert main(["list", str(path)]) == 2
     assert capsys.readouterr().err == f"paper-reader: error: {path}: not a readable email file (nested too deeply)\n"
+
+
+# -- ids that are not arXiv ids --------------------------------------------------------------
+
+IDS = {
+    "ab": "",
+    "x y z": "",
+    "[bold]1234": "",
+    "2405.0\t0002": "",
+    "٢٤٠٥.٠٠٠٠٥": "",  # digits, but not ASCII ones
+    "2405.00002": "2405.00002",
+    "2405.00003v2": "2405.00003v2",
+    "hep-th/9901001": "hep-th/9901001",
+    "math.AG/0101001": "math.AG/0101001",
+    "arXiv:2405.00004": "2405.00004",
+}
+
+
+def test_only_arxiv_shaped_ids_become_a_papers_id(tmp_path, capsys):
+    path = tmp_path / "day.jsonl"
+    records = [
+        {"arxiv_id": given, "title": f"Paper number {n}", "abstract": "We study."} for n, given in enumerate(IDS)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["list", str(path)]) == 0
+    out, err = capsys.readouterr()
+    listed = [line.split("\t")[0] for line in out.splitlines()]
+    for shown, (given, expected) in zip(listed, IDS.items(), strict=True):
+        assert shown == (expected or paper_id(f"Paper number {list(IDS).index(given)}")), given
+    bad = [n for n, expected in enumerate(IDS.values(), 1) if not expected]
+    assert err.splitlines() == [
+        f"paper-reader: warning: {path}:{n}: arxiv_id {clean(list(IDS)[n - 1])!r} is not an arXiv id "
+        "(like 2405.00002), listed by its title"
+        for n in bad
+    ]
+    assert main(["show", "ab", str(path)]) == 2
+    assert "at least 4 characters" in capsys.readouterr().err
+    assert main(["show", "hep-th/9901001", str(path)]) == 0
+    assert capsys.readouterr().out.startswith("Paper number 7\nid: hep-th/9901001")

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reader.paper import PaperMeta
+from reader.paper import PaperMeta, arxiv_id
 from reader.text import clean_line
 
 TEXT, JSONL, FEED, EMAIL = "text", "jsonl", "feed", "email"
@@ -107,13 +107,13 @@ def dump_jsonl(entries: Iterable[Entry]) -> bytes:
 
 
 def from_record(record: dict[str, Any]) -> Entry | None:
-    """An entry from one JSON object (None without a title)."""
+    """An entry from one JSON object (None without a title); an ``arxiv_id`` not shaped like one is left out."""
     title = clean(record.get("title"))
     if not title:
         return None
     upvotes = record.get("upvotes")
     meta = PaperMeta(
-        arxiv_id=clean(record.get("arxiv_id")),
+        arxiv_id=arxiv_id(clean(record.get("arxiv_id"))),
         authors=clean_list(record.get("authors")),
         published=_date(record.get("published")),
         submitted=_date(record.get("submitted")),
@@ -143,5 +143,11 @@ def read_jsonl(text: str, source: str) -> Parsed:
         if entry is None:
             parsed.warnings.append(f"{source}:{number}: no title, skipped")
             continue
+        given = record.get("arxiv_id")
+        if given not in (None, "") and not (entry.meta and entry.meta.arxiv_id):
+            shown = clean(given if isinstance(given, str) else json.dumps(given))[:40]
+            parsed.warnings.append(
+                f"{source}:{number}: arxiv_id {shown!r} is not an arXiv id (like 2405.00002), listed by its title"
+            )
         parsed.entries.append(entry)
     return parsed

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from reader.paper import PaperMeta
+from reader.paper import PaperMeta, arxiv_id
 from reader.sources.errors import FetchError
 from reader.sources.formats import Entry, clean, clean_list
 
@@ -38,7 +38,7 @@ def to_entry(info: Any) -> Entry | None:
     upvotes = getattr(info, "upvotes", None)
     authors = getattr(info, "authors", None) or []
     meta = PaperMeta(
-        arxiv_id=clean(getattr(info, "id", None)),
+        arxiv_id=arxiv_id(clean(getattr(info, "id", None))),
         authors=tuple(name for name in (clean(getattr(a, "name", None)) for a in authors) if name),
         published=_date(getattr(info, "published_at", None)),
         submitted=_date(getattr(info, "submitted_at", None)),
