@@ -19,7 +19,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.worker import get_current_worker
 
@@ -35,7 +35,7 @@ from reader.index.segment import LoadCancelled
 from reader.index.similar import Cancelled as SimilarityCancelled
 from reader.index.similar import Similarity
 from reader.paper import Paper
-from reader.screens.host import ComparisonReady, IndexReady, LibraryNews, PapersLoaded, SeenNoted
+from reader.screens.host import ComparisonReady, IndexReady, LibraryNews, PapersLoaded, SeenNoted, ShowsNotices
 from reader.screens.main import MainScreen
 from reader.screens.store_problem import StoreProblemScreen
 from reader.store import Store, StoreError, take_warnings
@@ -86,6 +86,7 @@ class PaperReaderApp(App[int]):
     ) -> None:
         super().__init__()
         self.notices: deque[Notice] = deque(maxlen=NOTICES_KEPT)
+        self._ui_thread = threading.get_ident()  # notices from elsewhere always go to Textual's queue
         self.config = config or Config()
         self.library = library
         self.loader = loader
@@ -140,9 +141,22 @@ class PaperReaderApp(App[int]):
         # Text from outside (file names, tags, journal labels) reaches the screen inert.
         title, message = inert(title), inert_lines(message)
         self.notices.append(Notice(title, message, severity))
+        top = self.screen_stack[-1] if threading.get_ident() == self._ui_thread and self.screen_stack else None
+        if isinstance(top, ShowsNotices):  # a dialog that says it in itself: nothing covers it
+            top.show_notice(title, message, severity)
+            return
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
+    def _dialog_opened(self, screen: Screen[object]) -> None:
+        """A dialog (or the palette) opened: put away the notices shown over the main screen.
+
+        As in lazygit and fzf, nothing covers a dialog; the notices stay in ``notices``.
+        """
+        if isinstance(screen, ModalScreen):
+            self.clear_notifications()
+
     def on_mount(self) -> None:
+        self.screen_change_signal.subscribe(self, self._dialog_opened)
         loop = asyncio.get_running_loop()
         for sig, handler in ((signal.SIGTERM, self.exit), (signal.SIGINT, self.exit), (signal.SIGHUP, self._hang_up)):
             try:

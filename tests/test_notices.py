@@ -78,3 +78,39 @@ async def test_notices_sit_above_the_panes_bottom_border_at_every_size(tmp_path)
             border_row = max(bottoms)  # the row the panes' bottom border is drawn on
             for toast in toasts:
                 assert toast.region.bottom <= border_row, (size, toast.region, border_row)
+
+
+def _overlapping(app, dialog: str) -> list[object]:  # type: ignore[no-untyped-def]
+    """The notices drawn over the dialog ``dialog`` (a CSS selector) on the screen on top."""
+    region = app.screen.query_one(dialog).region
+    assert region.area
+    toasts = app.screen.query("Toast")  # by CSS type: the class is not public
+    return [toast.region for toast in toasts if toast.region.overlaps(region)]
+
+
+async def test_a_dialog_is_never_covered_by_a_notice(tmp_path):
+    """Opening a dialog puts away the notices shown over the main screen (they stay in the app's list);
+    what a dialog says about itself (tagged, already there) shows in the dialog, not over it."""
+    from reader.app import SAMPLE_HINT
+    from tests.app_support import make_app
+
+    for size, keys, dialog in (((80, 24), "question_mark", "#help-body"), ((150, 45), "t", "#tags-dialog")):
+        app = make_app(tmp_path / f"store-{size[0]}.json")  # a first run: the sample notice shows
+        async with app.run_test(size=size, notifications=True) as pilot:
+            await settle(app, pilot)
+            await pilot.pause(0.3)
+            assert list(app.screen.query("Toast")), "the first-run notice is not shown"
+            await pilot.press(keys)
+            await settle(app, pilot)
+            await pilot.pause(0.3)
+            assert _overlapping(app, dialog) == [], size
+            assert any(SAMPLE_HINT in said for said in notifications(app))  # still in the list
+            if keys == "t":
+                for _ in range(2):  # the second time: already there
+                    await pilot.press(*"approx", "enter")
+                    await settle(app, pilot)
+                    await pilot.pause(0.3)
+                    assert _overlapping(app, dialog) == []
+                said = app.screen.query_one("#tags-said")
+                assert "already" in str(said.render()) and said.region.overlaps(app.screen.query_one(dialog).region)
+                assert "already" in notifications(app)[-1]

@@ -7,7 +7,7 @@ no screen's methods. ``hangup_signal`` asks every subscribed screen to save what
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from textual.message import Message
 from textual.signal import Signal
@@ -38,6 +38,15 @@ class IndexReady(LibraryNews):
 
 class ComparisonReady(LibraryNews):
     """The comparison "more like this" and ``rank:`` use is built."""
+
+
+@runtime_checkable
+class ShowsNotices(Protocol):
+    """A dialog that shows what is said while it is open in itself, where no notice can cover it."""
+
+    def show_notice(self, title: str, message: str, severity: str) -> None:
+        """Show one notice (already inert text) in the dialog."""
+        ...
 
 
 class ReaderHost(Protocol):

@@ -56,6 +56,14 @@ class TagsScreen(ModalScreen[None]):
             if self._remove is None:
                 hint = "enter add to every marked paper · escape close"
             yield Static(Content(hint), id="tags-hint")
+            yield Static(Content(""), id="tags-said")
+
+    def show_notice(self, title: str, message: str, severity: str) -> None:
+        """What adding or removing a tag did, in the dialog (reader.screens.host.ShowsNotices)."""
+        said = self.query_one("#tags-said", Static)
+        said.update(Content(f"{title}: {message}" if title else message))
+        said.set_class(severity != "information", "-warning")
+        said.display = True
 
     def on_mount(self) -> None:
         self._show_tags()
