@@ -114,3 +114,20 @@ async def test_a_dialog_is_never_covered_by_a_notice(tmp_path):
                 said = app.screen.query_one("#tags-said")
                 assert "already" in str(said.render()) and said.region.overlaps(app.screen.query_one(dialog).region)
                 assert "already" in notifications(app)[-1]
+
+
+async def test_a_notice_sits_inside_the_detail_pane_never_over_the_border_between_panes(tmp_path):
+    """The notice's left edge (▌) is never drawn over the list's border: it fits in the detail pane."""
+    from tests.app_support import make_app
+
+    for size in ((150, 45), (120, 40), (100, 30), (101, 30), (133, 40), (200, 50), (80, 24)):
+        app = make_app(tmp_path / f"store-{size[0]}.json")  # a first run: the sample notice shows
+        async with app.run_test(size=size, notifications=True) as pilot:
+            await settle(app, pilot)
+            await pilot.pause(0.3)
+            toasts = [toast.region for toast in app.screen.query("Toast")]
+            assert toasts, size
+            detail = app.screen.query_one("#detail")
+            inside = detail.region.shrink(detail.styles.border.spacing)  # the pane less its border
+            for toast in toasts:
+                assert inside.contains_region(toast), (size, toast, inside)
