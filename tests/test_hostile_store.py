@@ -203,3 +203,47 @@ def test_import_refuses_two_entries_for_one_paper(db, tmp_path, second):
     one_error(run("import", str(export), "--db", str(db)), export, "papers 2 and 3", "dupe1234", "nothing was imported")
     assert db.read_bytes() == before
     assert Store(db).annotation("dupe1234") is None
+
+
+# -- a hand-edited store with a record under a key of its own --------------------------------
+
+
+def _misfile(db: Path, pid: str, key: str, fields: dict, keep_home: bool = False) -> None:
+    """Rewrite the store as a hand edit would: ``pid``'s record under the document key ``key``."""
+    Store(db).compact()  # everything in the header line
+    head = json.loads(db.read_text(encoding="utf-8").splitlines()[0])
+    papers = head["tables"].setdefault("papers", {})
+    record = {"id": pid, "title": "Evil test paper", "tags": [], "note": "", "link": "", "bookmarked_at": None}
+    papers[key] = {**record, **fields}
+    if not keep_home:
+        from reader.paper import id_number
+
+        papers.pop(str(id_number(pid)), None)
+    db.write_text(json.dumps(head, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+
+
+def test_a_misfiled_record_keeps_its_annotations_through_the_next_change(db, capsys):
+    _misfile(db, "zzzzeviltest", "424242", {"bookmarked_at": "2024-05-01T09:00:00+00:00", "tags": ["a"], "note": "n"})
+    status, out, err = cli(capsys, "tag", "zzzzeviltest", "b", "--db", str(db))
+    assert status == 0, err
+    assert "zzzzeviltest" in err and "filed under 424242" in err
+    for store in (Store(db), Store(db, readonly=True)):
+        a = store.annotation("zzzzeviltest")
+        assert (a.tags, a.note, a.bookmarked_at) == (("a", "b"), "n", "2024-05-01T09:00:00+00:00")
+    assert '["d","papers","424242"]' in db.read_text(encoding="utf-8")  # the fix was written, not only read
+    status, out, _ = cli(capsys, "export", "--db", str(db))
+    assert [d["tags"] for d in json.loads(out) if d["id"] == "zzzzeviltest"] == [["a", "b"]]
+    store = Store(db)
+    store.compact()
+    assert Store(db).annotation("zzzzeviltest").note == "n"
+    assert Store(db).annotation("abcd1234").note == "precious"
+
+
+def test_a_second_record_for_one_paper_is_set_aside_with_a_warning_never_dropped(db, capsys):
+    _misfile(db, "abcd1234", "424242", {"note": "second copy"}, keep_home=True)
+    status, out, err = cli(capsys, "note", "abcd1234", "changed", "--db", str(db))
+    assert status == 0
+    assert "abcd1234" in err and "set aside" in err
+    assert Store(db).annotation("abcd1234").note == "changed"
+    Store(db).compact()
+    assert "second copy" in db.read_text(encoding="utf-8")

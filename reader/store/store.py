@@ -40,6 +40,7 @@ from reader.paper import Paper, id_number
 from reader.store.errors import InvalidText, StoreCorrupt, StoreError, check_text
 from reader.store.logfile import TMP_PREFIX, LogStorage, NeedsMigration, Tables, check_tables
 from reader.store.records import ANNOTATION_FIELDS, JSON, Annotation, check_record, empty_record, is_kept
+from reader.text import clean_line
 
 PAPERS = "papers"
 SETTINGS = "settings"
@@ -212,6 +213,7 @@ class Store:
         self._typed: dict[str, Annotation] = {}  # see annotations()
         self._typed_pid: dict[str, str] = {}  # document key -> paper id, of the records in _typed
         self._typed_dirty: set[str] | None = None  # document keys changed since (None: all)
+        self._moved: dict[str, str] = {}  # paper key -> the key its record was misfiled under (see _file_home)
         self._pending: list[tuple[str, int, int]] = []
         self._pending_lock = threading.Lock()
         self._flusher: threading.Timer | None = None
@@ -252,6 +254,8 @@ class Store:
                 self._typed_dirty = None
             elif self._typed_dirty is not None:
                 self._typed_dirty.update(k for t, k in touched if t == PAPERS)  # deleted ones too
+            if touched is None:
+                self._moved = {}
             for key in keys:
                 fixed, warnings = check_record(papers[key], str(self.path))
                 papers[key] = fixed
@@ -259,11 +263,46 @@ class Store:
                     if warning not in self.warnings:
                         self.warnings.append(warning)
                         _UNTOLD.append(warning)
+            self._file_home(tables, keys)
             if touched is None or any(t in (SETTINGS, JOURNAL) for t, _ in touched):
                 steps = None if touched is None else {k for t, k in touched if t == JOURNAL}
                 self._check_others(tables, steps)
             self.storage.touched = set()
         return tables
+
+    def _file_home(self, tables: Tables, keys: list[str]) -> None:
+        """Records filed under a key other than their paper's (a hand-edited store): each is moved to
+        its paper's key (written there with the next change to that paper), or, when the paper has a
+        record there already, set aside whole (in the ``set_aside`` table) with a warning naming it.
+
+        Left where it was, the next change would start a fresh, empty record under the paper's key
+        and the misfiled one, with its annotations, would be shadowed.
+        """
+        papers = tables.get(PAPERS, {})
+        found: list[str] = []
+        for key in keys:
+            doc = papers.get(key)
+            if doc is None:
+                continue
+            home = str(id_number(doc["id"]))
+            if home == key:
+                continue
+            papers.pop(key)
+            named = f"{self.path}: paper {clean_line(doc['id'])[:40]}"
+            if home not in papers:
+                papers[home] = doc
+                self._moved[home] = key
+                found.append(f"{named}: its record was filed under {clean_line(key)[:40]}; read as the paper's own")
+            else:
+                tables.setdefault(SET_ASIDE, {}).setdefault(PAPERS, {})[key] = doc
+                found.append(
+                    f"{named}: a second record (under {clean_line(key)[:40]}) was set aside; "
+                    "the store file keeps it, merge by hand if it holds annotations"
+                )
+        for warning in found:
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+                _UNTOLD.append(warning)
 
     def _check_others(self, tables: Tables, steps: set[str] | None = None) -> None:
         """Settings and journal steps of the wrong shape: set aside (in the ``set_aside`` table) with a warning.
@@ -475,6 +514,12 @@ class Store:
         if not patch:
             return
         doc = tables.setdefault(PAPERS, {}).get(key)
+        misfiled = self._moved.pop(key, None)
+        if misfiled is not None and doc is not None and doc["id"] == pid:
+            # Read from another key on load: written whole under its own key now, the old one removed.
+            if misfiled not in tables[PAPERS]:
+                ops.append(["d", PAPERS, misfiled])
+            ops.append(["r", PAPERS, key, doc])
         times = dict(doc.get("times") or {}) if doc is not None and doc["id"] == pid else {}
         for field in patch:
             if field in STEP_FIELDS:
@@ -885,6 +930,7 @@ class Store:
         store.table = store.db.table(PAPERS, cache_size=0)
         store.warnings = []
         store._typed, store._typed_pid, store._typed_dirty = {}, {}, None
+        store._moved = {}
         store._pending = []
         store._pending_lock = threading.Lock()
         store._flusher = None
