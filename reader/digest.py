@@ -131,10 +131,22 @@ def add_warnings(warnings: list[str], more: list[str]) -> None:
             warnings.append(line)
 
 
+# A line ends at LF, CRLF, or a bare CR (old Mac files), never inside a line.
+_LINE_END = re.compile(r"\r\n?|\n")
+
+
+def _split_lines(text: str) -> list[str]:
+    """``text`` cut at its line ends; CRLF-only text (most files) by the faster ``str.split``,
+    each line keeping its CR, which the caller strips."""
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return _LINE_END.split(text)
+    return text.split("\n")
+
+
 def _content_lines(text: str | Iterable[str], cleaned: bool) -> Iterator[tuple[int, str]]:
     """(line number, text) of the non-blank lines, the service's header lines left out."""
     seen_paper = False
-    lines = text.split("\n") if isinstance(text, str) else text
+    lines = _split_lines(text) if isinstance(text, str) else text
     for number, raw in enumerate(lines, start=1):
         line = raw.strip() if cleaned else clean_line(raw.rstrip("\r")).strip()
         if not line:
@@ -400,8 +412,11 @@ def _read_lines(path: Path, encoding: str | None, handle: IO[bytes], hasher: Any
         offset += len(chunk)
         if first:
             text, first = text.removeprefix("\ufeff"), False
-        lines = text.split("\n")
-        rest = lines.pop()
+        held = ""
+        if text.endswith("\r"):  # a CR that ends the chunk: its LF may open the next one
+            text, held = text[:-1], "\r"
+        lines = _split_lines(text)
+        rest = lines.pop() + held
         if not lines:
             continue
         # The first line began in the chunk before (rest): it is cleaned whatever this chunk holds.
@@ -410,7 +425,7 @@ def _read_lines(path: Path, encoding: str | None, handle: IO[bytes], hasher: Any
             lines[1:] = [clean_line(line.rstrip("\r")) for line in lines[1:]]
         yield from lines
     rest += _decode(path, decoder, b"", offset, encoding)
-    yield from (clean_line(line.rstrip("\r")) for line in rest.split("\n"))
+    yield from (clean_line(line.rstrip("\r")) for line in _split_lines(rest))
 
 
 def _read(path: Path, handle: Any) -> bytes:

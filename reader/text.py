@@ -25,16 +25,20 @@ _NON_ALNUM = re.compile(r"[\W_]+")
 def clean_line(text: str) -> str:
     """Return ``text`` with escape sequences and control characters removed.
 
-    Tabs and the Unicode line/paragraph separators (which split a line for
-    ``str.splitlines`` and many viewers) become spaces; runs of whitespace are kept as they are.
+    Tabs, form feeds, vertical tabs, a carriage return inside the line and the Unicode
+    line/paragraph separators (which split a line for ``str.splitlines`` and many viewers)
+    become spaces, so the words they part stay apart; runs of whitespace are kept as they are.
     """
     # isprintable() is False for every character _UNSAFE matches (controls, format and
     # separator characters), and it runs in C: most lines take this exit.
     if text.isprintable() or not _UNSAFE.search(text):
         return text
     text = _ESCAPES.sub("", text)
-    text = text.replace("\t", " ").replace("\u2028", " ").replace("\u2029", " ")
+    text = text.translate(_SPACES)
     return _CONTROLS.sub("", text)
+
+
+_SPACES = str.maketrans(dict.fromkeys("\t\x0b\x0c\r\u2028\u2029", " "))
 
 
 def inert(text: str) -> str:

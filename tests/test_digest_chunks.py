@@ -144,8 +144,12 @@ def test_one_dirty_paper_far_into_a_clean_file(workdir: Path, chunk: int, crlf: 
     assert entries[0] == ("Padé paper 0: 中文 naïve", f"{ABSTRACT} Schrödinger 0.")
 
 
+# A lone CR ends a line (old Mac files) rather than being removed from one: see test_hostile_digests.
+IN_LINE = [piece for piece in HOSTILE if piece != "\r"]
+
+
 @pytest.mark.parametrize("chunk", [4096, digest.CHUNK])
-@pytest.mark.parametrize("dirty", HOSTILE)
+@pytest.mark.parametrize("dirty", IN_LINE)
 def test_one_kind_of_dirt_in_one_line_of_a_clean_file(workdir: Path, dirty: str, chunk: int) -> None:
     # The only suspect byte of its chunk (of the file, at the default CHUNK): it must still be cleaned.
     text = _clean_digest(270) + f"Dirty {dirty}title\nAbstract {dirty}here. {ABSTRACT}\n" + _clean_digest(3)
@@ -160,9 +164,7 @@ def test_one_kind_of_dirt_in_one_line_of_a_clean_file(workdir: Path, dirty: str,
     assert abstract.startswith("Abstract") and abstract.endswith(ABSTRACT)
 
 
-@pytest.mark.parametrize(
-    "dirty", ["\x1b[31m", "\x1b]0;pwned\x07", "\x85", "\x9b2J", "\u202e", "\u2028", "\ufeff", "\r"]
-)
+@pytest.mark.parametrize("dirty", ["\x1b[31m", "\x1b]0;pwned\x07", "\x85", "\x9b2J", "\u202e", "\u2028", "\ufeff"])
 @pytest.mark.parametrize("line", ["title", "abstract"])
 def test_chunk_boundary_at_every_byte_of_a_dirty_character(workdir: Path, dirty: str, line: str) -> None:
     # Clean text up to the dirty character, then shifted one byte at a time so that the chunk

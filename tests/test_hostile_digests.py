@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from reader import digest
 from reader.cli import main
 from reader.digest import DigestError, load_library
 from reader.paper import paper_id
@@ -208,3 +209,39 @@ def test_only_arxiv_shaped_ids_become_a_papers_id(tmp_path, capsys):
     assert "at least 4 characters" in capsys.readouterr().err
     assert main(["show", "hep-th/9901001", str(path)]) == 0
     assert capsys.readouterr().out.startswith("Paper number 7\nid: hep-th/9901001")
+
+
+# -- old Mac line ends, page breaks ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunk", [64, 4093, digest.CHUNK])
+def test_a_digest_with_bare_cr_line_ends_reads_as_the_real_one(sample_path, tmp_path, chunk, monkeypatch):
+    monkeypatch.setattr(digest, "CHUNK", chunk)  # a chunk may end between a CR and the next line
+    real = load_library([sample_path])
+    path = tmp_path / "mac.txt"
+    path.write_bytes(sample_path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+    assert b"\n" not in path.read_bytes()
+    mac = load_library([path])
+    assert [(p.id, p.title, p.abstract) for p in mac.papers] == [(p.id, p.title, p.abstract) for p in real.papers]
+    assert len(mac.papers) == 164 and mac.warnings == []
+
+
+def test_bare_cr_line_ends_on_the_command_line(sample_path, tmp_path, capsys):
+    path = tmp_path / "mac.txt"
+    path.write_bytes(sample_path.read_bytes().replace(b"\n", b"\r"))
+    assert main(["list", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 164 and err == ""
+
+
+@pytest.mark.parametrize("sep", ["\x0c", "\x0b", "\u2028", "\t"])
+def test_a_page_break_inside_a_title_is_a_space(sep, tmp_path, capsys):
+    path = tmp_path / "digest.txt"
+    path.write_text(f"Title{sep}one\nWe study{sep}things in depth.\nTitle two\nWe study more.\n")
+    assert [(p.title, p.abstract) for p in load_library([path]).papers] == [
+        ("Title one", "We study things in depth."),
+        ("Title two", "We study more."),
+    ]
+    jsonl = tmp_path / "day.jsonl"
+    jsonl.write_text(json.dumps({"title": f"Title{sep}one", "abstract": "We."}, ensure_ascii=False) + "\n")
+    assert [p.title for p in load_library([jsonl]).papers] == ["Title one"]

@@ -128,7 +128,9 @@ def from_record(record: dict[str, Any]) -> Entry | None:
 def read_jsonl(text: str, source: str) -> Parsed:
     """Papers from JSON lines; a line that is not a paper is a warning, not an error."""
     parsed = Parsed()
-    for number, line in enumerate(text.splitlines(), 1):
+    # Lines end at LF, CRLF or CR only: U+2028 and NEL are valid inside a JSON string, and
+    # str.splitlines would cut the record there.
+    for number, line in enumerate(re.split(r"\r\n?|\n", text), 1):
         if not line.strip():
             continue
         try:
