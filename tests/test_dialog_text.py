@@ -83,3 +83,33 @@ async def test_saved_search_names_and_tags_are_drawn_inert_in_every_dialog(tmp_p
             await pilot.press("escape")
             await settle(app, pilot)
         assert app.is_running
+
+
+async def test_keys_faster_than_the_screen_open_one_dialog_at_a_time(tmp_path: Path) -> None:
+    """A key pressed twice before its dialog is up (a fast typist, a key repeat) opens it once:
+    escape then closes it, instead of showing a second copy (which looked like ctrl+p opening it)."""
+    from textual.events import Key
+
+    db = tmp_path / "store.json"
+    store = Store(db)
+    save_search(store, "mine", "operator")
+    async with opened(db, store=store) as (app, pilot):
+        paper = app.screen.query_one(PaperList).paper
+        assert paper is not None
+        store.add_tags(paper, ["approx"])
+        await pilot.press("ctrl+l")
+        await settle(app, pilot)
+        for keys in (("Y", "Y"), ("E", "E"), ("L", "L"), ("#", "#"), ("Y", "t"), ("L", "Y"), ("ctrl+s", "Y")):
+            if keys[0] == "ctrl+s":
+                app.screen.query_one("#search").focus()
+                await pilot.press(*"op")
+                await settle(app, pilot)
+            for key in keys:  # all queued before the first is handled
+                name = {"#": "number_sign"}.get(key, key)
+                app.post_message(Key(name, key if len(key) == 1 else None))
+            await settle(app, pilot)
+            dialogs = [type(s).__name__ for s in app.screen_stack if isinstance(s, ModalScreen)]
+            assert len(dialogs) == 1, (keys, dialogs)
+            await pilot.press("escape")
+            await settle(app, pilot)
+            assert not isinstance(app.screen, ModalScreen), keys

@@ -480,6 +480,15 @@ class MainScreen(Screen[None]):
             return None
         return papers[0] if papers else None
 
+    def covered(self) -> bool:
+        """True when a dialog is over this screen already.
+
+        A dialog action runs on a worker that starts after the key queue moved on: a key
+        pressed twice before its dialog is up (a fast typist, key repeat) would open a second
+        one under it, and escape would seem to open it again. The later one does nothing.
+        """
+        return self.app.screen is not self
+
     def action_tags(self) -> None:
         paper = self._single_or_bulk(self._tag_many)
         if paper is None:
@@ -514,6 +523,8 @@ class MainScreen(Screen[None]):
 
     @work(group=DIALOG)
     async def action_tag_filter(self) -> None:
+        if self.covered():
+            return
         counts = self.core.known_tags()
         if not counts:
             self.notify("No tags yet: press t to tag a paper.", markup=False)
@@ -547,6 +558,8 @@ class MainScreen(Screen[None]):
     @work(group=DIALOG)
     async def action_set_link(self) -> None:
         """Set the paper's own link (shown, copied and exported first); an empty answer clears it."""
+        if self.covered():
+            return
         paper = self._need_paper()
         if paper is None:
             return
@@ -571,6 +584,8 @@ class MainScreen(Screen[None]):
 
     @work(group=DIALOG)
     async def action_copy_choose(self) -> None:
+        if self.covered():
+            return
         papers = self._targets()
         if not papers:
             return
@@ -679,6 +694,8 @@ class MainScreen(Screen[None]):
 
     @work(group=DIALOG)
     async def action_save_search(self) -> None:
+        if self.covered():
+            return
         text = self.query_one(SearchBox).value.strip()
         if not text:
             self.notify("Type a search first, then ctrl+s saves it.", markup=False, timeout=3)
@@ -703,6 +720,8 @@ class MainScreen(Screen[None]):
     @work(group=DIALOG)
     async def action_saved_searches(self) -> None:
         """List the saved searches; the one picked can be recalled, renamed or deleted."""
+        if self.covered():
+            return
         saved = self.core.saved_searches()
         if not saved:
             self.notify("No saved searches yet: ctrl+s saves the current search.", markup=False, timeout=3)
@@ -750,6 +769,8 @@ class MainScreen(Screen[None]):
     @work(group=DIALOG)
     async def action_export(self) -> None:
         """Export bookmarked, marked, shown or tagged papers to a file in a folder the user names."""
+        if self.covered():
+            return
         papers = self.query_one(PaperList)
         scopes = self.core.export_scopes(shown=[papers.papers[i] for i in papers.rows], marked=papers.marked_papers())
         if not scopes:
