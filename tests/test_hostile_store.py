@@ -247,3 +247,46 @@ def test_a_second_record_for_one_paper_is_set_aside_with_a_warning_never_dropped
     assert Store(db).annotation("abcd1234").note == "changed"
     Store(db).compact()
     assert "second copy" in db.read_text(encoding="utf-8")
+
+
+# -- a hand-edited store with a time that is not one, and tags that clean to nothing ----------
+
+
+def test_a_stored_time_that_is_not_real_is_set_aside_with_a_warning(db, capsys):
+    from reader.paper import id_number
+
+    _misfile(db, "zzzzeviltest", str(id_number("zzzzeviltest")), {}, keep_home=True)
+    head = json.loads(db.read_text(encoding="utf-8").splitlines()[0])
+    for doc in head["tables"]["papers"].values():
+        if doc["id"] == "zzzzeviltest":
+            doc.update(bookmarked_at="2024-99-99T99:99", note="kept")
+    db.write_text(json.dumps(head) + "\n", encoding="utf-8")
+    status, out, err = cli(capsys, "export", "--db", str(db))
+    assert status == 0, err
+    assert [d["bookmarked"] for d in json.loads(out) if d["id"] == "zzzzeviltest"] == [False]
+    assert "zzzzeviltest" in err and "bookmarked_at" in err and "2024-99-99" in err
+    assert cli(capsys, "note", "zzzzeviltest", "kept too", "--db", str(db))[0] == 0
+    Store(db).compact()
+    assert "2024-99-99T99:99" in db.read_text(encoding="utf-8")  # set aside in the record, not dropped
+
+
+def test_stored_tags_that_clean_to_nothing_are_dropped_with_a_warning_and_kept_aside(db, capsys):
+    from reader.paper import id_number
+
+    _misfile(
+        db, "zzzzeviltest", str(id_number("zzzzeviltest")), {"tags": ["\u001b[2J", "", "\u001b[31mred"]}, keep_home=True
+    )
+    status, out, err = cli(capsys, "export", "--db", str(db))
+    assert status == 0, err
+    assert [d["tags"] for d in json.loads(out) if d["id"] == "zzzzeviltest"] == [["red"]]
+    assert "zzzzeviltest" in err and "tags" in err and "\x1b" not in err
+    assert cli(capsys, "tag", "zzzzeviltest", "blue", "--db", str(db))[0] == 0
+    assert Store(db).annotation("zzzzeviltest").tags == ("red", "blue")
+    Store(db).compact()
+    assert "\\u001b[2J" in db.read_text(encoding="utf-8")  # the original list kept under set_aside
+
+
+def test_a_tag_with_escapes_from_the_command_line_is_stored_clean(db, capsys):
+    assert cli(capsys, "tag", "abcd1234", "\x1b[2J", "\x1b[41mevil\x1b[0m", "--db", str(db))[0] == 0
+    assert Store(db).annotation("abcd1234").tags == ("keep", "evil")
+    assert "\x1b" not in db.read_text(encoding="utf-8")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
 
+from reader.text import clean_line
+
 # A value as JSON holds it: what a setting read back from the store is.
 JSON: TypeAlias = "str | int | float | bool | None | list[JSON] | dict[str, JSON]"
 
@@ -116,10 +118,11 @@ def check_record(record: dict[str, Any], where: str) -> tuple[dict[str, Any], li
     warnings: list[str] = []
     aside: dict[str, Any] = dict(record["set_aside"]) if isinstance(record.get("set_aside"), dict) else {}
 
-    def repair(field: str, value: Any, expected: str, replacement: Any) -> None:
+    def repair(field: str, value: Any, expected: str, replacement: Any, why: str = "") -> None:
         title = out.get("title") if isinstance(out.get("title"), str) and out.get("title") else ""
-        named = f"paper {pid}" + (f" ({title[:60]})" if title else "")
-        warnings.append(f"{where}: {named}: {field} is {_kind(value)}, not {expected}; set aside")
+        named = f"paper {clean_line(pid)[:40]}" + (f" ({clean_line(title)[:60]})" if title else "")
+        why = why or f"{field} is {_kind(value)}, not {expected}"
+        warnings.append(f"{where}: {named}: {why}; set aside")
         aside[field] = value
         out[field] = replacement
 
@@ -132,6 +135,8 @@ def check_record(record: dict[str, Any], where: str) -> tuple[dict[str, Any], li
         if value is not None and not is_time(value):
             if value == "" or value is False:
                 out[field] = None
+            elif isinstance(value, str):
+                repair(field, value, "a time", None, f"{field} {clean_line(value)[:40]!r} is not a real date or time")
             else:
                 repair(field, value, "a time", None)
     tags = out.get("tags", [])
@@ -139,6 +144,12 @@ def check_record(record: dict[str, Any], where: str) -> tuple[dict[str, Any], li
         repair("tags", tags, "a list of text", [])
     elif not all(isinstance(t, str) for t in tags):
         repair("tags", tags, "a list of text", [t for t in tags if isinstance(t, str)])
+    if isinstance(out.get("tags"), list):
+        # As tags are cleaned when added: no escapes or control characters, no '#', no empty tag.
+        shown = [" ".join(clean_line(t).split()).lstrip("#") for t in out["tags"]]
+        if shown != out["tags"]:
+            kept = [t for t in shown if t]
+            repair("tags", tags, "", kept, f"tags {ascii(out['tags'])[:80]} held control characters or empty tags")
     for field in ("times", "tag_times"):
         value = out.get(field, {})
         if not isinstance(value, dict) or not all(isinstance(v, (str, list)) for v in value.values()):

@@ -94,11 +94,12 @@ def now() -> str:
 
 
 def clean_tags(tags: list[str]) -> list[str]:
-    """Tags without '#' or extra spaces, case-insensitively unique, in the order given."""
+    """Tags without '#', escape sequences, control characters or extra spaces, case-insensitively
+    unique, in the order given (a tag that cleans to nothing is dropped)."""
     out: list[str] = []
     seen: set[str] = set()
     for tag in tags:
-        tag = " ".join(tag.split()).lstrip("#")
+        tag = " ".join(clean_line(tag).split()).lstrip("#")
         if tag and tag.casefold() not in seen:
             seen.add(tag.casefold())
             out.append(tag)
@@ -521,6 +522,10 @@ class Store:
                 ops.append(["d", PAPERS, misfiled])
             ops.append(["r", PAPERS, key, doc])
         times = dict(doc.get("times") or {}) if doc is not None and doc["id"] == pid else {}
+        aside = doc.get(SET_ASIDE) if doc is not None and doc["id"] == pid else None
+        if isinstance(aside, dict) and any(field in aside for field in patch):
+            # A field repaired on load is overwritten now: its original goes to the file with it.
+            patch = {**patch, SET_ASIDE: aside}
         for field in patch:
             if field in STEP_FIELDS:
                 times[field] = stamp
