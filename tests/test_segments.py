@@ -137,6 +137,24 @@ def test_reopening_an_unchanged_file_parses_nothing(tmp_path: Path, monkeypatch:
     assert len(library.papers) == 164 and len(engine.search("neural operator")) > 0
 
 
+def test_a_segment_from_other_parsing_rules_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading rules changed (reader.sources.reading.PARSE_FORMAT): the file is parsed again."""
+    from reader.sources import reading
+
+    sample = tmp_path / "trending.txt"
+    shutil.copy(bundled_digest(), sample)
+    open_engine([sample])
+    [before] = entries(FILE_SUFFIX)
+    monkeypatch.setattr(reading, "PARSE_FORMAT", reading.PARSE_FORMAT + 1)
+    parsed = []
+    real = digest.iter_entries
+    monkeypatch.setattr(digest, "iter_entries", lambda *args: parsed.append(1) or real(*args))
+    library, _engine = open_engine([sample])
+    assert parsed, "the old rules' segment was used"
+    assert len(library.papers) == 164
+    assert before in entries(FILE_SUFFIX) and len(entries(FILE_SUFFIX)) == 2
+
+
 HOSTILE = [
     ("Escapes \x1b[31mred\x1b[0m and \x1b]52;c;aGk=\x07 OSC", "An abstract with \x1b[2J a clear screen. " * 3),
     ("[b]Markup[/b] [@click=app.quit]x[/] [/", "Brackets [27] and [link=x]y[/link] stay text, of course."),

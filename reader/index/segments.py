@@ -33,6 +33,7 @@ from pathlib import Path
 
 from reader.index import cache, segment
 from reader.index.segment import LoadCancelled, Segment, SegmentError
+from reader.sources import reading
 
 FOLDER = "segments"
 FILE_SUFFIX, SET_SUFFIX = ".seg", ".set"
@@ -58,7 +59,10 @@ def default_dir() -> Path:
 
 
 def _salt(encoding: str | None) -> bytes:
-    return cache.fingerprint() + f"\nsegment {segment.SEGMENT_FORMAT}\nencoding {encoding}\n".encode()
+    return (
+        cache.fingerprint()
+        + f"\nsegment {segment.SEGMENT_FORMAT}\nparse {reading.PARSE_FORMAT}\nencoding {encoding}\n".encode()
+    )
 
 
 def file_hasher(encoding: str | None) -> hashlib.blake2b:

@@ -7,6 +7,10 @@ from reader.sources.feed import read_feed
 from reader.sources.formats import EMAIL, FEED, JSONL, FormatError, Parsed, read_jsonl
 from reader.sources.mail import read_mail
 
+# Bumped whenever reading the same bytes gives other papers (line ends, title/abstract rules,
+# ids, fields): cached segments keyed with another value are parsed again.
+PARSE_FORMAT = 2
+
 
 def parse(kind: str, data: bytes, source: str, encoding: str | None = None) -> Parsed:
     """The entries of a structured file's bytes; FormatError if it cannot be read at all."""
