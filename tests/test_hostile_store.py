@@ -290,3 +290,31 @@ def test_a_tag_with_escapes_from_the_command_line_is_stored_clean(db, capsys):
     assert cli(capsys, "tag", "abcd1234", "\x1b[2J", "\x1b[41mevil\x1b[0m", "--db", str(db))[0] == 0
     assert Store(db).annotation("abcd1234").tags == ("keep", "evil")
     assert "\x1b" not in db.read_text(encoding="utf-8")
+
+
+# -- saved search names are data -------------------------------------------------------------
+
+
+EVIL_NAME = "\x1b[2J\x1b[41mEVIL\x1b[0m"
+
+
+def test_saved_search_names_with_escapes_are_stored_clean(db, capsys):
+    assert cli(capsys, "searches", "save", EVIL_NAME, "operator", "--db", str(db))[0] == 0
+    assert cli(capsys, "searches", "save", "plain", "neural\x1b[31m", "--db", str(db))[0] == 0
+    assert cli(capsys, "searches", "rename", "plain", "re\x07named\x1b]52;c;aGk=\x07", "--db", str(db))[0] == 0
+    status, out, _ = cli(capsys, "searches", "list", "--db", str(db))
+    assert out.splitlines() == ["1\tEVIL\toperator", "2\trenamed\tneural"]
+    assert "\\u001b" not in db.read_text(encoding="utf-8") and "\\u0007" not in db.read_text(encoding="utf-8")
+    from reader.core.saved_searches import saved_searches
+
+    assert [s.name for s in saved_searches(Store(db))] == ["EVIL", "renamed"]
+    assert cli(capsys, "searches", "delete", EVIL_NAME, "--db", str(db))[0] == 0  # found by the name as typed
+
+
+def test_saved_search_names_stored_raw_by_an_older_version_are_cleaned_on_load(db, capsys):
+    Store(db).set_setting("saved_searches", [{"id": "a1", "name": EVIL_NAME, "query": "operator", "at": ""}])
+    from reader.core.saved_searches import saved_searches
+
+    assert [s.name for s in saved_searches(Store(db, readonly=True))] == ["EVIL"]
+    status, out, _ = cli(capsys, "searches", "--db", str(db))
+    assert out == "1\tEVIL\toperator\n"

@@ -12,10 +12,16 @@ from dataclasses import dataclass, replace
 
 from reader.core.results import SavedSearch
 from reader.store import JSON, Store, now
+from reader.text import clean_line
 
 SETTING = "saved_searches"
 SLOTS = 9  # recalled with the keys 1-9
 DELETED_KEPT = 50  # deletions remembered (for merges)
+
+
+def clean_name(name: str) -> str:
+    """A name or query as stored and shown: no escape sequences or control characters, spaces collapsed."""
+    return " ".join(clean_line(name).split())
 
 
 class SavedSearchError(LookupError):
@@ -45,8 +51,8 @@ class _Entry:
             return None
         return cls(
             key if isinstance(key, str) and key else secrets.token_hex(4),
-            name,
-            query,
+            clean_name(name) or "unnamed",  # names stored raw by older versions are cleaned as new ones are
+            clean_line(query).strip(),
             at if isinstance(at, str) else "",
             deleted,
         )
@@ -88,7 +94,7 @@ def save_search(store: Store, name: str, query: str) -> int:
 
     With every slot taken the oldest search makes room.
     """
-    name, query = " ".join(name.split()), query.strip()
+    name, query = clean_name(name), clean_line(query).strip()
     if not name or not query:
         raise SavedSearchError("a saved search needs a name and a query")
     entries = _stored(store)
@@ -111,14 +117,14 @@ def find_saved(store: Store, which: str | int) -> tuple[int, SavedSearch]:
             return number, entries[number - 1]
         raise SavedSearchError(f"no saved search {number} ({len(entries)} saved)")
     for number, entry in enumerate(entries, 1):
-        if entry.name == which:
+        if entry.name in (which, clean_name(which)):
             return number, entry
     raise SavedSearchError(f"no saved search named {which!r}")
 
 
 def rename_search(store: Store, which: str | int, new_name: str) -> SavedSearch:
     """Give a saved search a new name (its slot is kept)."""
-    new_name = " ".join(new_name.split())
+    new_name = clean_name(new_name)
     if not new_name:
         raise SavedSearchError("a saved search needs a name")
     number, entry = find_saved(store, which)
