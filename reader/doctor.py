@@ -183,8 +183,30 @@ def _age(seconds: float) -> str:
 
 
 def _q(path: Path | str) -> str:
-    """A path quoted for the shell, so a fix line can be pasted as it is."""
-    return shlex.quote(str(path))
+    """A path quoted for the shell, so a fix line can be pasted as it is.
+
+    A name with control characters (an ESC, a BEL, a byte that is not UTF-8) gets bash's
+    ``$'…'`` form with each written as an escape; inside plain single quotes ``\\x1b`` would be
+    four literal characters and the command would name another file.
+    """
+    text = str(path)
+    if text.isprintable():
+        return shlex.quote(text)
+    return "$'" + "".join(map(_ansi_c, text)) + "'"
+
+
+def _ansi_c(char: str) -> str:
+    """One character as bash's $'…' quoting writes it."""
+    code = ord(char)
+    if char in "\\'":
+        return "\\" + char
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape): the byte itself
+        return f"\\x{code - 0xDC00:02x}"
+    if char.isprintable():
+        return char
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def _exists(path: Path) -> bool:

@@ -318,3 +318,27 @@ def test_saved_search_names_stored_raw_by_an_older_version_are_cleaned_on_load(d
     assert [s.name for s in saved_searches(Store(db, readonly=True))] == ["EVIL"]
     status, out, _ = cli(capsys, "searches", "--db", str(db))
     assert out == "1\tEVIL\toperator\n"
+
+
+# -- doctor's fix lines can be pasted whatever the file name -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "store (\x1b]52;c;aGk=\x07 conflicted copy).json",
+        "store (it's \\ a conflicted copy).json",
+        "store (\u202e\u00e9 conflicted copy).json",
+        "store (conflicted copy).json",
+    ],
+)
+def test_doctor_fix_line_names_the_conflict_copy_exactly(db, name):
+    copy = db.with_name(name)
+    copy.write_bytes(db.read_bytes())
+    done = run("doctor", env={"PAPER_READER_DB": str(db)})
+    fixes = [line.split("fix: ", 1)[1] for line in done.stdout.splitlines() if "fix: paper-reader merge " in line]
+    assert len(fixes) == 1, done.stdout
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    argument = fixes[0].removeprefix("paper-reader merge ")
+    said = subprocess.run(["bash", "-c", f"printf %s {argument}"], capture_output=True, timeout=10).stdout
+    assert said == os.fsencode(str(copy))
