@@ -85,6 +85,20 @@ async def test_saved_search_names_and_tags_are_drawn_inert_in_every_dialog(tmp_p
         assert app.is_running
 
 
+async def test_a_recalled_search_holding_escapes_is_drawn_clean_in_the_box_and_its_chips(tmp_path: Path) -> None:
+    db = tmp_path / "store.json"
+    store = Store(db)
+    save_search(store, "evil", f"#{EVIL} operator is:unread")
+    async with opened(db, store=store) as (app, pilot):
+        await pilot.press("1")  # recall saved search 1
+        await settle(app, pilot)
+        await pilot.pause(0.5)  # the search runs once typing pauses
+        await settle(app, pilot)
+        shown = drawn(app)
+        assert_inert(shown)
+        assert "[@click=app.quit]zz[/]" in shown and app.is_running
+
+
 async def test_keys_faster_than_the_screen_open_one_dialog_at_a_time(tmp_path: Path) -> None:
     """A key pressed twice before its dialog is up (a fast typist, a key repeat) opens it once:
     escape then closes it, instead of showing a second copy (which looked like ctrl+p opening it)."""

@@ -10,6 +10,7 @@ from textual.reactive import var
 from textual.widgets import Static
 
 from reader.query import split_terms
+from reader.text import inert
 
 FILTER_PREFIXES = ("#", "is:", "has:", "rank:")
 
@@ -59,7 +60,7 @@ class Chip(Static):
             self.token = token
 
     def __init__(self, token: str, label: str) -> None:
-        super().__init__(Content(f" {label} ✕ "), classes="chip")
+        super().__init__(Content(f" {inert(label)} ✕ "), classes="chip")  # label: query text
         self.token = token
 
     def on_click(self, event: events.Click) -> None:

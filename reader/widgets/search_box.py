@@ -9,6 +9,7 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import Input
 
+from reader.text import clean_line
 from reader.widgets.bindings import bindings_for
 from reader.widgets.focus import move_focus, redirect_key
 
@@ -18,6 +19,10 @@ class SearchBox(Input):
 
     BINDINGS = bindings_for("search")  # from the command table (reader.commands)
     MOVES = frozenset(b.action for b in BINDINGS if isinstance(b, Binding))
+
+    def validate_value(self, value: str) -> str:
+        """The query without escape sequences: a recalled saved search or a tag may hold them."""
+        return clean_line(value)
 
     async def on_key(self, event: events.Key) -> None:
         if not redirect_key(self, event):
