@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from reader import __version__
 from reader.collection import Collection, UnknownPaper
@@ -89,9 +90,36 @@ def _count(text: str) -> int:
     return value
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line, ``paper-reader: error: …`` and exit 2, as every other error
+    (not a usage block); its subparsers are of this class too. ``--help`` is unchanged."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {' '.join(_safe(message).split())}\n")
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    """What argparse cannot check alone: empty paths, stdin named twice, fetch's dates and category."""
+    file = getattr(args, "file", None)
+    named = [*(getattr(args, "paths", None) or []), *(file if isinstance(file, list) else [file] if file else [])]
+    for option in ("db", "to"):
+        if getattr(args, option, None) == "":
+            raise CliError(f"--{option}: an empty path; name a file or folder")
+    if "" in named or file == "":
+        raise CliError("an empty path was given; name a digest file or folder ('.' for this folder)")
+    if named.count(STDIN) > 1:
+        raise CliError(f"{STDIN}: the standard input can be read once; give - once")
+    if args.command == "fetch":
+        today = dt.datetime.now(dt.UTC).date()
+        if args.since is not None and args.since > today:
+            raise CliError(f"--since {args.since} is in the future; give a date up to {today}")
+        if args.arxiv is not None and not args.arxiv.strip(" ,"):
+            raise CliError("--arxiv: give a category (cs.LG; several: cs.LG,cs.CL)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         description="A terminal reader for research-paper digests. With no command, opens the reader "
         "on the digests given (files or folders of *.txt), or on the bundled sample digest.",
@@ -538,6 +566,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         _check_encoding(args)
+        _check_args(args)
         status = handlers[args.command](args)
         sys.stdout.flush()
         while _TO_CACHE:  # the answer is out: now cache what this command parsed, for the next one

@@ -342,3 +342,51 @@ def test_doctor_fix_line_names_the_conflict_copy_exactly(db, name):
     argument = fixes[0].removeprefix("paper-reader merge ")
     said = subprocess.run(["bash", "-c", f"printf %s {argument}"], capture_output=True, timeout=10).stdout
     assert said == os.fsencode(str(copy))
+
+
+# -- command-line errors: one line, exit 2 -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["search", "x", "--sort", "nosuch"], ["--sort", "nosuch"]),
+        (["fetch", "--week", "2024-W99"], ["--week"]),
+        (["fetch", "--limit", "0"], ["--limit"]),
+        (["fetch", "--since", "9999-01-01"], ["--since", "in the future"]),
+        (["fetch", "--arxiv", ""], ["--arxiv", "category"]),
+        (["fetch", "--arxiv", " , "], ["--arxiv", "category"]),
+        (["list", "-", "-"], ["standard input", "once"]),
+        (["list", ""], ["empty path"]),
+        (["search", "x", ""], ["empty path"]),
+        (["import", ""], ["empty path"]),
+        (["bookmark", PID, "--file", ""], ["empty path"]),
+        (["export", "--db", ""], ["--db", "empty path"]),
+        (["search"], ["required"]),
+        (["tag", "--remove"], ["required"]),
+        (["completions", "tcsh"], ["tcsh"]),
+        (["searches", "frobnicate"], ["frobnicate"]),
+    ],
+)
+def test_command_line_errors_are_one_line_and_exit_2(tmp_path, args, words):
+    env = {
+        "PAPER_READER_DB": str(tmp_path / "db.json"),
+        "PAPER_READER_CACHE": str(tmp_path / "cache"),
+        "PAPER_READER_CONFIG": str(tmp_path / "config.toml"),
+        "XDG_DATA_HOME": str(tmp_path),
+    }
+    done = run(*args, env=env, timeout=30)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("paper-reader: error: "), done.stderr
+    assert "usage:" not in done.stderr
+    for word in words:
+        assert word.lower() in lines[0].lower(), lines[0]
+    assert not (tmp_path / "digests").exists()  # nothing fetched
+
+
+def test_help_is_unchanged(capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["search", "--help"])
+    assert raised.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: paper-reader search")
