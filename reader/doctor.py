@@ -253,7 +253,17 @@ def _store_checks(path: Path, now: datetime | None) -> list[Check]:
         for copy in conflict_copies(Path(os.path.realpath(path)))
     ]
     if not path.exists():
-        if backup.is_file():
+        target = Path(os.path.realpath(path))
+        if path.is_symlink() and not target.parent.is_dir():
+            checks.append(
+                Check(
+                    PROBLEM,
+                    "store",
+                    f"{path}: the store's link points into a missing folder: {target}",
+                    "mount or sync that folder, or point --db / $PAPER_READER_DB elsewhere",
+                )
+            )
+        elif backup.is_file():
             checks.append(
                 Check(PROBLEM, "store", f"{path}: missing, but its backup is there", f"cp {_q(backup)} {_q(path)}")
             )

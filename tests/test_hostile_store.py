@@ -390,3 +390,12 @@ def test_help_is_unchanged(capsys):
         main(["search", "--help"])
     assert raised.value.code == 0
     assert capsys.readouterr().out.startswith("usage: paper-reader search")
+
+
+def test_doctor_names_a_store_link_into_a_missing_folder(tmp_path):
+    link = tmp_path / "s.json"
+    link.symlink_to(tmp_path / "unmounted" / "store.json")
+    done = run("doctor", "--db", str(link), env={"PAPER_READER_CONFIG": str(tmp_path / "c.toml")})
+    assert done.returncode == 1
+    assert "missing folder" in done.stdout and "not created yet" not in done.stdout
+    assert not (tmp_path / "unmounted").exists()
