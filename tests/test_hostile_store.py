@@ -239,14 +239,18 @@ def test_a_misfiled_record_keeps_its_annotations_through_the_next_change(db, cap
     assert Store(db).annotation("abcd1234").note == "precious"
 
 
-def test_a_second_record_for_one_paper_is_set_aside_with_a_warning_never_dropped(db, capsys):
-    _misfile(db, "abcd1234", "424242", {"note": "second copy"}, keep_home=True)
-    status, out, err = cli(capsys, "note", "abcd1234", "changed", "--db", str(db))
-    assert status == 0
-    assert "abcd1234" in err and "set aside" in err
-    assert Store(db).annotation("abcd1234").note == "changed"
+def test_a_second_record_for_one_paper_is_merged_into_its_own_with_a_warning(db, capsys):
+    _misfile(db, "abcd1234", "424242", {"note": "second copy", "tags": ["other"]}, keep_home=True)
+    status, out, err = cli(capsys, "tag", "abcd1234", "new", "--db", str(db))
+    assert status == 0, err
+    assert "abcd1234" in err and "merged" in err
+    a = Store(db).annotation("abcd1234")
+    assert "precious" in a.note and "second copy" in a.note
+    assert a.tags == ("keep", "other", "new")
     Store(db).compact()
-    assert "second copy" in db.read_text(encoding="utf-8")
+    a = Store(db).annotation("abcd1234")
+    assert "precious" in a.note and "second copy" in a.note and a.tags == ("keep", "other", "new")
+    assert "424242" not in db.read_text(encoding="utf-8")
 
 
 # -- a hand-edited store with a time that is not one, and tags that clean to nothing ----------

@@ -159,3 +159,16 @@ def check_record(record: dict[str, Any], where: str) -> tuple[dict[str, Any], li
     if aside:
         out["set_aside"] = aside
     return out, warnings
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    """Tags without '#', escape sequences, control characters or extra spaces, case-insensitively
+    unique, in the order given (a tag that cleans to nothing is dropped)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for tag in tags:
+        tag = " ".join(clean_line(tag).split()).lstrip("#")
+        if tag and tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            out.append(tag)
+    return out

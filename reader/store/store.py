@@ -38,8 +38,17 @@ import reader.store.marks as marksfile
 from reader import locations
 from reader.paper import Paper, id_number
 from reader.store.errors import InvalidText, StoreCorrupt, StoreError, check_text
+from reader.store.folding import fold_change
 from reader.store.logfile import TMP_PREFIX, LogStorage, NeedsMigration, Tables, check_tables
-from reader.store.records import ANNOTATION_FIELDS, JSON, Annotation, check_record, empty_record, is_kept
+from reader.store.records import (
+    ANNOTATION_FIELDS,
+    JSON,
+    Annotation,
+    check_record,
+    clean_tags,
+    empty_record,
+    is_kept,
+)
 from reader.text import clean_line
 
 PAPERS = "papers"
@@ -91,19 +100,6 @@ def default_path() -> Path:
 def now() -> str:
     """The current time as an ISO 8601 string in UTC, to the second."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-def clean_tags(tags: list[str]) -> list[str]:
-    """Tags without '#', escape sequences, control characters or extra spaces, case-insensitively
-    unique, in the order given (a tag that cleans to nothing is dropped)."""
-    out: list[str] = []
-    seen: set[str] = set()
-    for tag in tags:
-        tag = " ".join(clean_line(tag).split()).lstrip("#")
-        if tag and tag.casefold() not in seen:
-            seen.add(tag.casefold())
-            out.append(tag)
-    return out
 
 
 def label(what: str, papers: Sequence[Paper | str]) -> str:
@@ -273,8 +269,9 @@ class Store:
 
     def _file_home(self, tables: Tables, keys: list[str]) -> None:
         """Records filed under a key other than their paper's (a hand-edited store): each is moved to
-        its paper's key (written there with the next change to that paper), or, when the paper has a
-        record there already, set aside whole (in the ``set_aside`` table) with a warning naming it.
+        its paper's key, or, when the paper has a record there already, merged into it as a merge of
+        two copies would (later changes win, both notes kept, tags as sets); written whole under the
+        paper's key with the next change to it. A warning names the paper either way.
 
         Left where it was, the next change would start a fresh, empty record under the paper's key
         and the misfiled one, with its annotations, would be shadowed.
@@ -295,10 +292,11 @@ class Store:
                 self._moved[home] = key
                 found.append(f"{named}: its record was filed under {clean_line(key)[:40]}; read as the paper's own")
             else:
-                tables.setdefault(SET_ASIDE, {}).setdefault(PAPERS, {})[key] = doc
+                papers[home] = _folded(papers[home], doc)
+                self._moved[home] = key
                 found.append(
-                    f"{named}: a second record (under {clean_line(key)[:40]}) was set aside; "
-                    "the store file keeps it, merge by hand if it holds annotations"
+                    f"{named}: a second record (under {clean_line(key)[:40]}) was merged into its own "
+                    "(later changes win, both notes kept)"
                 )
         for warning in found:
             if warning not in self.warnings:
@@ -999,6 +997,19 @@ class Store:
         """Replace the annotations file with these tables (migration and merge use it; the caller holds the lock)."""
         check_tables(self.target, tables)
         self.storage.compact(tables)
+
+
+def _folded(mine: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+    """Two records of one paper as one, by the rules a merge of two copies follows (reader.store.folding)."""
+    record = {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v) for k, v in mine.items()}
+    fold_change(theirs)(record)
+    for field, folded in (("times", "_times"), ("tag_times", "_tag_times")):
+        stamps: dict[str, Any] = dict(record.get(field) or {})
+        stamps.update(record.pop(folded, None) or {})
+        record[field] = stamps
+    if not record.get("read_at") and theirs.get("read_at"):
+        record["read_at"] = theirs["read_at"]
+    return record
 
 
 def _typed(records: list[dict[str, Any]]) -> list[Annotation]:
