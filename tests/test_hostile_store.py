@@ -403,3 +403,11 @@ def test_doctor_names_a_store_link_into_a_missing_folder(tmp_path):
     assert done.returncode == 1
     assert "missing folder" in done.stdout and "not created yet" not in done.stdout
     assert not (tmp_path / "unmounted").exists()
+
+
+def test_a_store_in_a_linked_folder_that_is_missing_is_refused_and_creates_nothing(tmp_path):
+    folder_link = tmp_path / "Sync"
+    folder_link.symlink_to(tmp_path / "unmounted" / "Sync")
+    db = folder_link / "paper-reader" / "store.json"
+    one_error(run("bookmark", PID, "--db", str(db)), db, "link to a missing folder")
+    assert not (tmp_path / "unmounted").exists() and folder_link.is_symlink()

@@ -130,6 +130,13 @@ def resolve(path: Path) -> Path:
         if target != path and not target.parent.is_dir():
             # A link into a synced drive that is not mounted: never create its folders and an empty store there.
             raise StoreError(path, f"the store's link points into a missing folder: {target}") from None
+        folder = Path(os.path.abspath(target)).parent
+        while not folder.exists() and folder != folder.parent:
+            if folder.is_symlink():  # a folder on the way is a link to nowhere (the same unmounted drive)
+                raise StoreError(
+                    path, f"the store's folder {folder} is a link to a missing folder: {os.readlink(folder)}"
+                ) from None
+            folder = folder.parent
         return target
     except OSError as err:
         raise StoreError(path, f"cannot read store: {err.strerror}") from None
