@@ -22,6 +22,7 @@ from typing import Any
 from reader.config import ConfigError, config_path, config_problems, load_config
 from reader.store import META, SCHEMA, Store, StoreError, tag_counts
 from reader.store.merge import conflict_copies
+from reader.store.store import resolve
 from reader.text import inert
 
 OK, NOTE, PROBLEM = "ok", "note", "problem"
@@ -253,13 +254,17 @@ def _store_checks(path: Path, now: datetime | None) -> list[Check]:
         for copy in conflict_copies(Path(os.path.realpath(path)))
     ]
     if not path.exists():
-        target = Path(os.path.realpath(path))
-        if path.is_symlink() and not target.parent.is_dir():
+        try:
+            resolve(path)  # a link (of the file or a folder above it) to a missing folder is refused
+            dangling = ""
+        except StoreError as err:
+            dangling = err.message
+        if dangling:
             checks.append(
                 Check(
                     PROBLEM,
                     "store",
-                    f"{path}: the store's link points into a missing folder: {target}",
+                    f"{path}: {dangling}",
                     "mount or sync that folder, or point --db / $PAPER_READER_DB elsewhere",
                 )
             )

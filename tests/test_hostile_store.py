@@ -396,12 +396,17 @@ def test_help_is_unchanged(capsys):
     assert capsys.readouterr().out.startswith("usage: paper-reader search")
 
 
-def test_doctor_names_a_store_link_into_a_missing_folder(tmp_path):
+@pytest.mark.parametrize("linked", ["file", "folder"])
+def test_doctor_names_a_store_link_into_a_missing_folder(tmp_path, linked):
     link = tmp_path / "s.json"
-    link.symlink_to(tmp_path / "unmounted" / "store.json")
+    if linked == "file":
+        link.symlink_to(tmp_path / "unmounted" / "store.json")
+    else:
+        (tmp_path / "Sync").symlink_to(tmp_path / "unmounted")
+        link = tmp_path / "Sync" / "store.json"
     done = run("doctor", "--db", str(link), env={"PAPER_READER_CONFIG": str(tmp_path / "c.toml")})
     assert done.returncode == 1
-    assert "missing folder" in done.stdout and "not created yet" not in done.stdout
+    assert "missing folder" in done.stdout and "not created yet" not in done.stdout, done.stdout
     assert not (tmp_path / "unmounted").exists()
 
 
