@@ -26,7 +26,7 @@ import numpy as np
 import orjson
 
 from reader.index.postings import Postings, merge_postings
-from reader.index.storage import all_hold, per_paper
+from reader.index.storage import all_hold, check_tables, per_paper
 from reader.index.tokenizer import fold_words, tokenize_all
 from reader.paper import Paper, PaperMeta
 
@@ -455,25 +455,12 @@ def load(
 
 
 def _check_index(data: dict[str, np.ndarray], n: int, words: list[str], size: int, check: Any) -> RawIndex:
-    check(len(words) == size and len(set(words)) == size and all(words), "vocabulary")
-    tables = []
-    for which in ("title", "abstract"):
-        starts, docs, counts = data[f"{which}_starts"], data[f"{which}_docs"], data[f"{which}_counts"]
-        check(len(starts) == size + 1 and int(starts[0]) == 0 and int(starts[-1]) == len(docs), f"{which} starts")
-        check(bool(np.all(starts[1:] >= starts[:-1])), f"{which} starts order")
-        check(not len(docs) or (int(docs.min()) >= 0 and int(docs.max()) < n), f"{which} paper numbers")
-        check(len(counts) == n and (not n or int(counts.min()) >= 0), f"{which} counts")
-        check(int(counts.sum(dtype=np.int64)) == len(docs), f"{which} counts")
-        tables.append(Postings(starts, docs))
-    check(len(data["ascii"]) == n, "ascii flags")
-    sorted_ids = data["sorted_ids"]
-    check(len(sorted_ids) == size, "alphabetical order")
+    check(len(words) == size, "vocabulary")
+    title, abstract, sorted_ids = check_tables(data, n, words, check)
     if size:
-        check(int(sorted_ids.min()) >= 0 and int(sorted_ids.max()) < size, "alphabetical order")
-        check(bool(np.all(np.bincount(sorted_ids, minlength=size) == 1)), "alphabetical order")
         ordered = [words[i] for i in sorted_ids.tolist()]
         check(all(a < b for a, b in zip(ordered, ordered[1:])), "alphabetical order")
-    return RawIndex(words, tables[0], tables[1], data["ascii"], sorted_ids)
+    return RawIndex(words, title, abstract, data["ascii"], sorted_ids)
 
 
 def spot_check(

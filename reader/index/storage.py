@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
+from collections.abc import Callable
 from typing import IO
 
 import numpy as np
@@ -133,7 +134,23 @@ def load(file: str | os.PathLike[str] | IO[bytes], papers: list[Paper], key: str
     except UnicodeDecodeError as err:
         raise IndexFileError(f"bad index: words: {err}") from err
     size = len(words)
-    check(size == int(meta[2]) and len(set(words)) == size and all(words), "vocabulary")
+    check(size == int(meta[2]), "vocabulary")
+    title, abstract, sorted_ids = check_tables(data, n, words, check)
+    engine = SearchEngine.from_index(papers, words, title, abstract, data["ascii"], sorted_ids)
+    check(all(a < b for a, b in zip(engine.sorted_words, engine.sorted_words[1:])), "alphabetical order")
+    saved_counts = {which: data[f"{which}_counts"] for which in ("title", "abstract")}
+    check(indexes_their_words(engine, SPOT_CHECKS, saved_counts), "the papers' words are not what was indexed")
+    return engine
+
+
+def check_tables(
+    data: dict[str, np.ndarray], n: int, words: list[str], check: Callable[[bool, str], None]
+) -> tuple[Postings, Postings, np.ndarray]:
+    """The title and abstract posting tables and the alphabetical order of ``words``, from
+    saved arrays (``{title,abstract}_{starts,docs,counts}``, ``ascii``, ``sorted_ids``) over
+    ``n`` papers, each checked for shape and range; ``check(ok, what)`` raises when not ok."""
+    size = len(words)
+    check(len(set(words)) == size and all(words), "vocabulary")
     tables = []
     for which in ("title", "abstract"):
         starts, docs, counts = data[f"{which}_starts"], data[f"{which}_docs"], data[f"{which}_counts"]
@@ -149,11 +166,7 @@ def load(file: str | os.PathLike[str] | IO[bytes], papers: list[Paper], key: str
     if size:  # a permutation of the word ids
         check(int(sorted_ids.min()) >= 0 and int(sorted_ids.max()) < size, "alphabetical order")
         check(bool(np.all(np.bincount(sorted_ids, minlength=size) == 1)), "alphabetical order")
-    engine = SearchEngine.from_index(papers, words, tables[0], tables[1], data["ascii"], sorted_ids)
-    check(all(a < b for a, b in zip(engine.sorted_words, engine.sorted_words[1:])), "alphabetical order")
-    saved_counts = {which: data[f"{which}_counts"] for which in ("title", "abstract")}
-    check(indexes_their_words(engine, SPOT_CHECKS, saved_counts), "the papers' words are not what was indexed")
-    return engine
+    return tables[0], tables[1], sorted_ids
 
 
 def _read(npz: zipfile.ZipFile, name: str) -> np.ndarray:
