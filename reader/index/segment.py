@@ -26,7 +26,7 @@ import numpy as np
 import orjson
 
 from reader.index.postings import Postings, merge_postings
-from reader.index.storage import all_hold, check_tables, per_paper
+from reader.index.storage import TABLES, all_hold, check_tables, per_paper
 from reader.index.tokenizer import fold_words, tokenize_all
 from reader.paper import Paper, PaperMeta
 
@@ -49,15 +49,7 @@ ARRAYS: dict[str, type[np.generic]] = {
     "also_in": np.int32,  # pairs: paper, file
     "metas": np.uint8,  # JSON: [[paper, {field: value}], ...]
     "warnings": np.uint8,  # JSON: one list per file
-    "words": np.uint8,
-    "title_starts": np.int64,
-    "title_docs": np.int32,
-    "title_counts": np.int32,
-    "abstract_starts": np.int64,
-    "abstract_docs": np.int32,
-    "abstract_counts": np.int32,
-    "ascii": np.bool_,
-    "sorted_ids": np.int64,
+    **TABLES,  # the index, as an index cache entry holds it
 }
 CHECKSUM = "checksum"
 MEMBERS = frozenset({*ARRAYS, CHECKSUM})

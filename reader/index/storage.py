@@ -28,10 +28,8 @@ from reader.paper import Paper
 # rebuilt. The cache key holds it; nothing else in the code decides the key.
 INDEX_FORMAT = 3
 SPOT_CHECKS = 16  # papers whose words a loaded index is checked against
-# The arrays of an entry, in the order the checksum reads them, with their types.
-ARRAYS: dict[str, type[np.generic]] = {
-    "meta": np.int64,
-    "key": np.uint8,
+# The index proper (checked by check_tables), the same in an entry and in a segment (reader.index.segment).
+TABLES: dict[str, type[np.generic]] = {
     "words": np.uint8,
     "title_starts": np.int64,
     "title_docs": np.int32,
@@ -42,6 +40,8 @@ ARRAYS: dict[str, type[np.generic]] = {
     "ascii": np.bool_,
     "sorted_ids": np.int64,
 }
+# The arrays of an entry, in the order the checksum reads them, with their types.
+ARRAYS: dict[str, type[np.generic]] = {"meta": np.int64, "key": np.uint8, **TABLES}
 CHECKSUM = "checksum"
 MEMBERS = frozenset({*ARRAYS, CHECKSUM})
 # The members of entries earlier versions wrote: reader.index.cache still knows them as its own files (to prune them).
