@@ -12,40 +12,13 @@ import pytest
 from conftest import ABSTRACT
 
 from reader import __version__
-from reader.cli import main
 from reader.digest import load_library
 from reader.paper import paper_id
 from reader.store import Store
+from tests.cli_support import assert_one_error, cli, run
 
 FIRST = "PAON: A New Neuron Model using Padé Approximants"
 NEURAL_OPERATOR = "Neural Operator: Learning Maps Between Function Spaces"
-
-
-def run(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run ``python -m reader ARGS`` with stdout and stderr on pipes."""
-    full_env = dict(os.environ)
-    full_env.pop("PAPER_READER_DB", None)
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "reader", *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=60
-    )
-
-
-def assert_one_error(done: subprocess.CompletedProcess, path: Path | str, *words: str) -> str:
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1, done.stderr
-    assert "Traceback" not in done.stderr
-    assert lines[0].startswith(f"paper-reader: error: {path}: "), lines[0]
-    for word in words:
-        assert word.lower() in lines[0].lower(), lines[0]
-    return lines[0]
-
-
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    status = main(list(args))
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 # -- bad input: exit 2, one line naming the file, no traceback ----------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,36 +12,10 @@ import pytest
 from reader.cli import main
 from reader.paper import paper_id
 from reader.store import Store
+from tests.cli_support import assert_one_error, cli, run
 
 TITLE = "Neural Operator: Learning Maps Between Function Spaces"  # in the bundled sample
 PID = paper_id(TITLE)
-
-
-def run(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    """``python -m reader ARGS`` with a private environment (no inherited store)."""
-    full_env = dict(os.environ)
-    full_env.pop("PAPER_READER_DB", None)
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "reader", *args], capture_output=True, text=True, env=full_env, timeout=timeout
-    )
-
-
-def one_error(done: subprocess.CompletedProcess, path: Path | str, *words: str) -> str:
-    """The single stderr line of a refused command (exit 2, no traceback), checked for ``words``."""
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith(f"paper-reader: error: {path}: "), lines[0]
-    for word in words:
-        assert word.lower() in lines[0].lower(), lines[0]
-    return lines[0]
-
-
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    status = main(list(args))
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 @pytest.fixture
@@ -60,7 +33,7 @@ def db(tmp_path) -> Path:
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
 def test_import_and_merge_refuse_a_device_at_once(db, command, device):
     before = db.read_bytes()
-    one_error(run(command, device, "--db", str(db), timeout=20), device, "not a regular file")
+    assert_one_error(run(command, device, "--db", str(db), timeout=20), device, "not a regular file")
     assert db.read_bytes() == before
 
 
@@ -68,14 +41,14 @@ def test_import_and_merge_refuse_a_device_at_once(db, command, device):
 def test_import_and_merge_refuse_a_fifo_without_a_writer(db, tmp_path, command):
     fifo = tmp_path / "export.json"
     os.mkfifo(fifo)
-    one_error(run(command, str(fifo), "--db", str(db), timeout=20), fifo, "not a regular file")
+    assert_one_error(run(command, str(fifo), "--db", str(db), timeout=20), fifo, "not a regular file")
 
 
 @pytest.mark.parametrize("command", ["import", "merge"])
 def test_import_and_merge_refuse_a_folder(db, tmp_path, command):
     folder = tmp_path / "folder"
     folder.mkdir()
-    one_error(run(command, str(folder), "--db", str(db)), folder, "not a regular file")
+    assert_one_error(run(command, str(folder), "--db", str(db)), folder, "not a regular file")
 
 
 def test_import_takes_an_export_starting_with_a_bom(db, tmp_path, capsys):
@@ -104,7 +77,7 @@ def test_merge_refuses_the_store_itself(db, tmp_path, how):
         given = db
     else:
         done = run("merge", str(given), "--db", str(db))
-    one_error(done, given, "this is the store itself")
+    assert_one_error(done, given, "this is the store itself")
     assert db.read_bytes() == before
     assert Store(db).annotation("abcd1234").note == "precious"
 
@@ -128,7 +101,7 @@ def test_a_store_link_into_a_missing_folder_is_refused_and_creates_nothing(tmp_p
     link = tmp_path / "s.json"
     link.symlink_to(missing)
     done = run(*command, "--db", str(link))
-    one_error(done, link, "missing folder", str(missing))
+    assert_one_error(done, link, "missing folder", str(missing))
     assert not (tmp_path / "unmounted").exists()
     assert link.is_symlink()
 
@@ -166,7 +139,7 @@ def test_import_refuses_a_wrong_typed_field_and_changes_nothing(db, tmp_path, fi
     export = tmp_path / "export.json"
     export.write_text(json.dumps([{"id": "abcd1234", "title": TITLE}, {"id": "efgh5678", "title": "x", field: value}]))
     before = db.read_bytes()
-    line = one_error(run("import", str(export), "--db", str(db)), export, "paper 2", words)
+    line = assert_one_error(run("import", str(export), "--db", str(db)), export, "paper 2", words)
     assert "Traceback" not in line
     assert db.read_bytes() == before
     assert not Store(db).annotation("abcd1234").bookmarked_at
@@ -200,7 +173,9 @@ def test_import_refuses_two_entries_for_one_paper(db, tmp_path, second):
     ]
     export.write_text(json.dumps(entries))
     before = db.read_bytes()
-    one_error(run("import", str(export), "--db", str(db)), export, "papers 2 and 3", "dupe1234", "nothing was imported")
+    assert_one_error(
+        run("import", str(export), "--db", str(db)), export, "papers 2 and 3", "dupe1234", "nothing was imported"
+    )
     assert db.read_bytes() == before
     assert Store(db).annotation("dupe1234") is None
 
@@ -414,5 +389,5 @@ def test_a_store_in_a_linked_folder_that_is_missing_is_refused_and_creates_nothi
     folder_link = tmp_path / "Sync"
     folder_link.symlink_to(tmp_path / "unmounted" / "Sync")
     db = folder_link / "paper-reader" / "store.json"
-    one_error(run("bookmark", PID, "--db", str(db)), db, "link to a missing folder")
+    assert_one_error(run("bookmark", PID, "--db", str(db)), db, "link to a missing folder")
     assert not (tmp_path / "unmounted").exists() and folder_link.is_symlink()
