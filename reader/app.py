@@ -27,6 +27,7 @@ from reader.clipboard import copy_system, open_url
 from reader.collection import Collection
 from reader.commands import COMMANDS, keymap, keys_text
 from reader.config import Config
+from reader.core.heap import bulk_allocation
 from reader.core.library import OpenLibrary
 from reader.digest import Library, LibraryLoader, bundled_digest
 from reader.index.build import BuildCancelled, IndexBuilder
@@ -242,24 +243,25 @@ class PaperReaderApp(App[int]):
         posted = 0.0
         batches = loader.batches(self.library)
         first = True
-        while True:
-            try:
-                papers, progress = next(batches)
-            except StopIteration:
-                break
-            except LoadCancelled:
-                return  # the app is quitting (run_app cancels the loader): stop reading segments
-            if worker.is_cancelled:
-                return  # the app is quitting: the interpreter waits for this thread, so stop now
-            if first:
-                first = False
-                self.call_from_thread(self._loaded, papers, progress)
-                posted = time.monotonic()
-                continue
-            gathered.extend(papers)
-            if time.monotonic() - posted >= LOAD_UPDATE_S:
-                self.post_message(self.PapersParsed(gathered, progress))
-                gathered, posted = [], time.monotonic()
+        with bulk_allocation():
+            while True:
+                try:
+                    papers, progress = next(batches)
+                except StopIteration:
+                    break
+                except LoadCancelled:
+                    return  # the app is quitting (run_app cancels the loader): stop reading segments
+                if worker.is_cancelled:
+                    return  # the app is quitting: the interpreter waits for this thread, so stop now
+                if first:
+                    first = False
+                    self.call_from_thread(self._loaded, papers, progress)
+                    posted = time.monotonic()
+                    continue
+                gathered.extend(papers)
+                if time.monotonic() - posted >= LOAD_UPDATE_S:
+                    self.post_message(self.PapersParsed(gathered, progress))
+                    gathered, posted = [], time.monotonic()
         self.post_message(self.PapersParsed(gathered, 1.0, done=True))
 
     def on_paper_reader_app_papers_parsed(self, message: PapersParsed) -> None:
@@ -285,13 +287,16 @@ class PaperReaderApp(App[int]):
 
     @work(thread=True, exclusive=True, group="index")
     def _build_index(self) -> None:
-        if self.collection.engine is None:
-            self.collection.note_seen()
-            self.call_from_thread(self._seen_noted)
         try:
-            self.collection.build_index(
-                ready=lambda engine: self.call_from_thread(self._index_built, engine), builder=self.builder, save=False
-            )
+            with bulk_allocation():
+                if self.collection.engine is None:
+                    self.collection.note_seen()
+                    self.call_from_thread(self._seen_noted)
+                self.collection.build_index(
+                    ready=lambda engine: self.call_from_thread(self._index_built, engine),
+                    builder=self.builder,
+                    save=False,
+                )
         except BuildCancelled:
             return  # the app is quitting
         finally:

@@ -3,6 +3,7 @@ changed elsewhere, saved searches, export files (missing folders, no overwrites)
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from pathlib import Path
@@ -14,7 +15,7 @@ from reader.core.importing import ImportProblem
 from reader.core.library import NOTE_CONFLICT, OpenLibrary
 from reader.core.opening import open_library
 from reader.core.saved_searches import SavedSearchError
-from reader.digest import bundled_digest
+from reader.digest import DigestError, bundled_digest
 from reader.paper import paper_id
 from reader.sorting import SORTS
 from reader.store import Store
@@ -181,3 +182,14 @@ def test_each_tag_is_an_export_scope_with_its_papers_in_library_order(library):
     assert [p.id for p in scopes["tag-Optics"].papers] == [b.id]
     assert scopes["tag-ML"].label == "#ML papers (3)"
     assert [p.id for p in library.tagged("optics")] == [b.id]
+
+
+def test_an_open_leaves_the_garbage_collector_running(tmp_path: Path) -> None:
+    """Opening pauses the cyclic collector while it makes the papers: it must run again after,
+    also when the open fails, or every later cycle of objects would stay in memory."""
+    assert gc.isenabled()
+    library = open_library([bundled_digest()], Store(tmp_path / "store.json"))
+    assert library.collection.papers and gc.isenabled()
+    with pytest.raises(DigestError):
+        open_library([tmp_path / "missing.txt"], Store(tmp_path / "store.json"))
+    assert gc.isenabled()

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from reader.collection import AmbiguousId, Collection, UnknownPaper
 from reader.config import Config
+from reader.core.heap import bulk_allocation
 from reader.core.library import OpenLibrary
 from reader.digest import Library, LibraryLoader, bundled_digest
 from reader.index.build import IndexBuilder
@@ -52,11 +53,12 @@ def open_library(
     # A big digest is indexed by a helper process while it is parsed (reader.index.build).
     builder = IndexBuilder.start_for(list(paths), encoding) if index else None
     try:
-        library = read_digests(paths, encoding, builder)
-        collection = Collection(library, store, index=False)
-        collection.note_seen()
-        if index:
-            collection.build_index(builder=builder, save=save)
+        with bulk_allocation():
+            library = read_digests(paths, encoding, builder)
+            collection = Collection(library, store, index=False)
+            collection.note_seen()
+            if index:
+                collection.build_index(builder=builder, save=save)
     finally:
         if builder is not None:
             builder.close()
