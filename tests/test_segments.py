@@ -11,6 +11,8 @@ import json
 import os
 import random
 import shutil
+import struct
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,7 @@ from reader.core.opening import read_digests
 from reader.digest import Library, LibraryLoader, bundled_digest, load_library
 from reader.index.engine import SearchEngine
 from reader.index.merge import combine_snapshots
-from reader.index.segment import LoadCancelled, RawIndex
+from reader.index.segment import BULK, LoadCancelled, RawIndex
 from reader.index.segments import FILE_SUFFIX, SET_SUFFIX, SegmentCache, default_dir
 from reader.paper import Paper
 from reader.store import Store
@@ -284,6 +286,30 @@ def test_a_corrupt_segment_is_rebuilt(tmp_path: Path, damage: str) -> None:
     got = open_engine([sample])
     assert_same(got, cold([sample]))
     assert SegmentCache().load(segment.name[:40], [str(sample)]) is not None  # rewritten whole
+
+
+@pytest.mark.parametrize("member", sorted(BULK))
+def test_a_segment_changed_in_its_bulk_is_found_out_even_with_its_times_put_back(tmp_path: Path, member: str) -> None:
+    """The bulk of a segment (abstracts, long posting lists) is not CRC-checked on every open, only
+    while the entry file is exactly as written: one byte changed in it, times restored, is still caught."""
+    sample = tmp_path / "trending.txt"
+    shutil.copy(bundled_digest(), sample)
+    open_engine([sample])
+    [segment] = entries(FILE_SUFFIX)
+    key = segment.name[:40]
+    assert SegmentCache().load(key, [str(sample)]) is not None  # sound, and sealed by now
+    before = segment.stat()
+    data = bytearray(segment.read_bytes())
+    with zipfile.ZipFile(segment) as npz:
+        info = npz.getinfo(f"{member}.npy")
+    name_length, extra_length = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
+    start = info.header_offset + 30 + name_length + extra_length
+    data[start + info.file_size - info.file_size // 3] ^= 0x01  # inside the array, past its header
+    segment.write_bytes(bytes(data))
+    os.utime(segment, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert segment.stat().st_size == before.st_size and segment.stat().st_mtime_ns == before.st_mtime_ns
+    assert SegmentCache().load(key, [str(sample)]) is None  # found out
+    assert_same(open_engine([sample]), cold([sample]))  # and rebuilt
 
 
 def test_other_files_in_the_cache_folder_are_never_touched(tmp_path: Path, folder: Path) -> None:

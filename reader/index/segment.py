@@ -7,16 +7,26 @@ segment is cached skips both the parse and the indexing (reader.index.segments k
 reader.index.merge combines several into one index).
 
 On disk it is an uncompressed .npz of plain arrays (no pickles) like reader.index.storage's
-entries, with a checksum over every member's name, size and CRC-32: ``load`` reads every
-member (zipfile checks its CRC), then the checksum, format, key, counts, ranges and the
-words of a sample of papers; anything wrong raises SegmentError and the caller rebuilds.
+entries, each member aligned so that ``load`` maps the file and reads arrays in place (no
+copy, and the pages of abstracts no one reads are never read), with a checksum over every
+member's name, size and CRC-32. ``load`` checks the checksum, every member's CRC, format,
+key, counts, ranges and the words of a sample of papers; anything wrong raises SegmentError
+and the caller rebuilds. The bulk members (abstracts and long posting lists: most of the
+bytes, read only in part) skip their CRC and full range scans when the file is *sealed*:
+its size, times, inode and device are still those recorded when it was written or last
+checked whole (reader.index.segments keeps the seal), so nothing has written to it since.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import mmap
 import os
+import stat
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import accumulate, repeat
@@ -32,7 +42,7 @@ from reader.paper import Paper, PaperMeta
 
 # Version of the segment layout and of what goes into it: bump it when either changes
 # (reader.index.segments keys entries by it, with storage.INDEX_FORMAT).
-SEGMENT_FORMAT = 3
+SEGMENT_FORMAT = 4
 SPOT_CHECKS = 16
 KEY_LENGTH = 40  # hex digits of a key
 ARRAYS: dict[str, type[np.generic]] = {
@@ -53,6 +63,11 @@ ARRAYS: dict[str, type[np.generic]] = {
 }
 CHECKSUM = "checksum"
 MEMBERS = frozenset({*ARRAYS, CHECKSUM})
+# The members a search reads only in part (most of a segment's bytes): their CRCs are checked
+# when the segment file is not sealed, i.e. not exactly as this module wrote it (see ``load``).
+BULK = frozenset({"abstracts", "abstract_docs", "title_docs"})
+ALIGN = 64  # each member's bytes start at a multiple of this in the file: arrays map aligned
+_PAD_FIELD = 0x7061  # the zip extra field that pads a member's local header to ALIGN
 
 
 class SegmentError(ValueError):
@@ -110,6 +125,7 @@ class Segment:
     also_in: list[tuple[int, int]]  # (paper, file): the other files a paper also appeared in
     warnings: list[list[str]]  # per file
     index: RawIndex | None  # None: not built yet
+    seal: str = ""  # loaded from a file checked whole: its stat_text, to be kept as its seal ("" none new)
 
 
 _SEP = "\x1f"  # joins texts on disk (when none holds it; else their lengths cut them apart)
@@ -150,14 +166,17 @@ class Abstracts:
         self.blob, self.starts, self.ends = blob, starts, ends
 
     @classmethod
-    def check(cls, blob: np.ndarray, sizes: np.ndarray) -> Abstracts | None:
-        """The abstracts of a blob joined by _SEP, cut by their byte ``sizes``; None if they do not fit it."""
+    def check(cls, blob: np.ndarray, sizes: np.ndarray, whole: bool = True) -> Abstracts | None:
+        """The abstracts of a blob joined by _SEP, cut by their byte ``sizes``; None if they do not fit it
+        (``whole`` false: their separators are not looked at, which would read every page of the blob)."""
         n = len(sizes)
         if n and int(sizes.min()) < 0:
             return None
         ends = np.cumsum(sizes + 1) - 1  # each ends where its separator (or the blob) begins
         starts = ends - sizes
-        if (int(ends[-1]) if n else 0) != len(blob) or (n > 1 and not bool(np.all(blob[ends[:-1]] == _SEP_BYTE))):
+        if (int(ends[-1]) if n else 0) != len(blob):
+            return None
+        if whole and n > 1 and not bool(np.all(blob[ends[:-1]] == _SEP_BYTE)):
             return None
         return cls(blob.data, starts.tolist(), ends.tolist())  # no copy of the bytes
 
@@ -322,13 +341,29 @@ def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes], stop: Calla
         for name, dtype in ARRAYS.items():
             if stop is not None and stop():
                 raise LoadCancelled  # the app is quitting: the caller drops the half-written file
-            with npz.open(f"{name}.npy", "w", force_zip64=True) as member:
+            with npz.open(_aligned_member(npz, name), "w", force_zip64=True) as member:
                 if name == "abstracts":
                     _write_abstracts(member, papers, int(abstract_bytes.sum()) + max(n - 1, 0))
                     continue
                 np.lib.format.write_array(member, np.ascontiguousarray(arrays[name], dtype=dtype), allow_pickle=False)
-        with npz.open(f"{CHECKSUM}.npy", "w", force_zip64=True) as member:
+        with npz.open(_aligned_member(npz, CHECKSUM), "w", force_zip64=True) as member:
             np.lib.format.write_array(member, np.frombuffer(checksum(npz), dtype=np.uint8), allow_pickle=False)
+
+
+_LOCAL_HEADER = 30  # bytes of a zip local file header before its name and extra field
+_ZIP64_EXTRA = 20  # the zip64 sizes zipfile adds to the extra field (force_zip64)
+
+
+def _aligned_member(npz: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
+    """A member whose bytes will start at a multiple of ALIGN in the file (an .npy header is a
+    multiple of 64 bytes long, so the array after it is aligned too): its extra field pads it."""
+    info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    assert npz.fp is not None
+    start = npz.fp.tell() + _LOCAL_HEADER + len(info.filename.encode("ascii")) + 4 + _ZIP64_EXTRA
+    pad = -start % ALIGN
+    info.extra = struct.pack("<HH", _PAD_FIELD, pad) + bytes(pad)
+    return info
 
 
 def _write_abstracts(member: IO[bytes], papers: list[Paper], total: int) -> None:
@@ -360,25 +395,47 @@ def is_segment(file: str | os.PathLike[str]) -> bool:
         return False
 
 
+def stat_text(st: os.stat_result) -> str:
+    """What seals a segment file: its size, modification and change times, inode and device."""
+    return f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino} {st.st_dev}"
+
+
 def load(
-    file: str | os.PathLike[str] | IO[bytes], key: str, paths: list[str], stop: Callable[[], bool] | None = None
+    file: str | os.PathLike[str] | IO[bytes],
+    key: str,
+    paths: list[str],
+    stop: Callable[[], bool] | None = None,
+    seal: str | None = None,
 ) -> Segment:
     """The segment ``save`` wrote under ``key``; its papers' sources are ``paths`` (one per file,
-    where the files are now). Raises SegmentError when the file is not exactly such a segment."""
+    where the files are now). Raises SegmentError when the file is not exactly such a segment.
+
+    A file named by its path is mapped, not read: its arrays are views of the file's pages.
+    ``seal``: the file's ``stat_text`` when it was written or last checked whole; when the file
+    still has it, the bulk members' CRCs are not computed (``Segment.sealed`` says what to keep:
+    the file's ``stat_text`` once it was checked whole, else "").
+    """
 
     def check(ok: bool, what: str) -> None:
         if not ok:
             raise SegmentError(f"bad segment: {what}")
 
+    sealed = False
     try:
-        with zipfile.ZipFile(file) as npz:
-            check(set(npz.namelist()) == {f"{name}.npy" for name in MEMBERS}, "arrays")
-            data = {}
-            for name in MEMBERS:  # each member's CRC-32 is checked as it is read
-                if stop is not None and stop():
-                    raise LoadCancelled
-                data[name] = _read(npz, name)
-            check(data[CHECKSUM].tobytes() == checksum(npz), "checksum")
+        if isinstance(file, (str, os.PathLike)):
+            data, now = _mapped(file, stop, check, seal)
+            sealed = now == seal
+            new_seal = "" if sealed else now
+        else:
+            with zipfile.ZipFile(file) as npz:
+                check(set(npz.namelist()) == {f"{name}.npy" for name in MEMBERS}, "arrays")
+                data = {}
+                for name in MEMBERS:  # each member's CRC-32 is checked as it is read
+                    if stop is not None and stop():
+                        raise LoadCancelled
+                    data[name] = _read(npz, name)
+                check(data[CHECKSUM].tobytes() == checksum(npz), "checksum")
+            new_seal = ""
     except (SegmentError, LoadCancelled):
         raise
     except Exception as err:  # zipfile, OSError, ValueError, EOFError...: all mean "unusable"
@@ -411,7 +468,7 @@ def load(
     check(len(ids) == n and all(ids), "ids")
     check(len(data["title_lengths"]) == n and len(data["abstract_bytes"]) == n, "text lengths")
     titles = _texts(data["titles"], data["title_lengths"], bool(meta[4]))
-    abstracts = Abstracts.check(data["abstracts"], data["abstract_bytes"])
+    abstracts = Abstracts.check(data["abstracts"], data["abstract_bytes"], whole=not sealed)
     if abstracts is None:
         raise SegmentError("bad segment: abstracts")
     paper_file = data["paper_file"]
@@ -430,7 +487,7 @@ def load(
     for item in metas:
         check(isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and 0 <= item[0] < n, "metas")
         papers[item[0]].meta = _meta(item[1])
-    index = _check_index(data, n, words, size, check)
+    index = _check_index(data, n, words, size, check, whole=not sealed)
     check(
         spot_check(papers, index, SPOT_CHECKS, data["title_counts"], data["abstract_counts"]),
         "the papers' words are not what was indexed",
@@ -443,12 +500,14 @@ def load(
         ]
         for k, file_warnings in enumerate(warnings)
     ]
-    return Segment(key, file_keys, list(paths), papers, paper_file, also_in, warnings, index)
+    return Segment(key, file_keys, list(paths), papers, paper_file, also_in, warnings, index, new_seal)
 
 
-def _check_index(data: dict[str, np.ndarray], n: int, words: list[str], size: int, check: Any) -> RawIndex:
+def _check_index(
+    data: dict[str, np.ndarray], n: int, words: list[str], size: int, check: Any, whole: bool = True
+) -> RawIndex:
     check(len(words) == size, "vocabulary")
-    title, abstract, sorted_ids = check_tables(data, n, words, check)
+    title, abstract, sorted_ids = check_tables(data, n, words, check, scan_docs=whole)
     if size:
         ordered = [words[i] for i in sorted_ids.tolist()]
         check(all(a < b for a, b in zip(ordered, ordered[1:])), "alphabetical order")
@@ -476,6 +535,57 @@ def spot_check(
             if None in wids or not all_hold(postings, np.array(wids, dtype=np.int64), i):
                 return False
     return True
+
+
+def _mapped(
+    path: str | os.PathLike[str], stop: Callable[[], bool] | None, check: Any, seal: str | None
+) -> tuple[dict[str, np.ndarray], str]:
+    """The members of a segment file as arrays over its mapped pages, each CRC checked (the bulk
+    ones only when the file does not have ``seal``), and the file's ``stat_text``."""
+    with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
+        check(stat.S_ISREG(st.st_mode) and st.st_size > 0, "not a segment file")
+        now = stat_text(st)
+        sealed = now == seal
+        pages = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        with zipfile.ZipFile(f) as npz:
+            check(set(npz.namelist()) == {f"{name}.npy" for name in MEMBERS}, "arrays")
+            infos = {name: npz.getinfo(f"{name}.npy") for name in MEMBERS}
+            expected = checksum(npz)
+    view = memoryview(pages)
+    data = {}
+    for name, info in infos.items():
+        if stop is not None and stop():
+            raise LoadCancelled
+        check(info.compress_type == zipfile.ZIP_STORED and info.compress_size == info.file_size, f"member {name}")
+        at = info.header_offset
+        check(bytes(view[at : at + 4]) == b"PK\x03\x04", f"member {name}")
+        name_length, extra_length = struct.unpack("<HH", view[at + 26 : at + _LOCAL_HEADER])
+        start = at + _LOCAL_HEADER + name_length + extra_length
+        member = view[start : start + info.file_size]
+        check(len(member) == info.file_size, f"member {name}")
+        if not (sealed and name in BULK):
+            check(zlib.crc32(member) == info.CRC, f"CRC of {name}")
+        data[name] = _array(pages, member, start, ARRAYS.get(name, np.uint8), check, name)
+    check(data[CHECKSUM].tobytes() == expected, "checksum")
+    return data, now
+
+
+def _array(
+    pages: mmap.mmap, member: memoryview, start: int, dtype: type[np.generic], check: Any, name: str
+) -> np.ndarray:
+    """The 1-D .npy array a member holds, over the mapped pages (copied only if it is not aligned)."""
+    header = io.BytesIO(bytes(member[:4096]))
+    version = np.lib.format.read_magic(header)
+    check(version in ((1, 0), (2, 0)), f"array {name}")
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, fortran, found = read_header(header)
+    offset = header.tell()
+    check(found == np.dtype(dtype) and not fortran and len(shape) == 1, f"array {name}")
+    count = int(shape[0])
+    check(offset + count * found.itemsize == len(member), f"array {name}")
+    array = np.frombuffer(pages, dtype=found, count=count, offset=start + offset)
+    return array if array.flags.aligned else array.copy()
 
 
 def _read(npz: zipfile.ZipFile, name: str) -> np.ndarray:

@@ -9,6 +9,9 @@ or ``$PAPER_READER_CACHE/paper-reader-index``). What:
 - ``KEY.set``: a merged segment of a run of files (KEY a hash of their keys, in order), written
   when several segments were combined and merging them on every open would cost more than
   reading one (see ``worth_merging``): a year of daily files reopens as one read;
+- ``ENTRY.seal`` (``KEY.seg.seal``, ``KEY.set.seal``): the entry file's size, times, inode and
+  device when it was written or last checked whole (``segment.load``: an entry that still has
+  them is not CRC-checked in full); its modification time says when the entry was last used;
 - ``SIG.fhint``: a file's stat signature (its path, size, modification and change times, inode,
   with the encoding and the fingerprint) -> its key, so an unchanged file is known without
   reading it; ``SIG.shint``: the given paths' signature -> the last merged run opened from them
@@ -38,6 +41,7 @@ from reader.sources import reading
 FOLDER = "segments"
 FILE_SUFFIX, SET_SUFFIX = ".seg", ".set"
 FILE_HINT, SET_HINT = ".fhint", ".shint"
+SEAL = ".seal"
 TEMP_PREFIX = cache.TEMP_PREFIX
 MAX_FILES = 4000  # file segments kept (more than ten years of daily digests)
 MAX_SETS = 4  # merged runs kept
@@ -49,6 +53,7 @@ MAX_PARTS = 4
 SMALL_SHARE = 0.25
 _ENTRY = re.compile(r"[0-9a-f]{40}\.(seg|set)")
 _HINT = re.compile(r"[0-9a-f]{32}\.(fhint|shint)")
+_SEAL = re.compile(r"[0-9a-f]{40}\.(seg|set)\.seal")
 _KEY = re.compile(r"[0-9a-f]{40}")
 _SIG = re.compile(r"[0-9a-f]{32}")
 
@@ -182,16 +187,23 @@ class SegmentCache:
         Raises segment.LoadCancelled when ``stop()`` turns true while it is read.
         """
         path = self.path(key, merged)
+        seal = self.directory / f"{path.name}{SEAL}"
         try:
-            loaded = segment.load(path, key, paths, stop)
+            kept = seal.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            kept = None
+        try:
+            loaded = segment.load(path, key, paths, stop, kept)
         except LoadCancelled:
             raise
         except (SegmentError, OSError):
             return None
         except Exception:  # a damaged file can fail in ways no check names: it is rebuilt all the same
             return None
+        if loaded.seal:  # checked whole: the next open trusts its bulk while the file is unchanged
+            self._write_text(seal.name, loaded.seal)
         try:
-            os.utime(path)  # recently used: pruned last
+            os.utime(seal)  # recently used: pruned last (the entry's own times are its seal)
         except OSError:
             pass
         return loaded
@@ -207,8 +219,10 @@ class SegmentCache:
             )
             with os.fdopen(fd, "wb") as f:
                 segment.save(seg, f, stop)
-            os.replace(temp, self.path(seg.key, merged))
+            path = self.path(seg.key, merged)
+            os.replace(temp, path)
             temp = None
+            self._write_text(f"{path.name}{SEAL}", segment.stat_text(os.stat(path)))
         except Exception:
             return False
         finally:
@@ -223,6 +237,7 @@ class SegmentCache:
         files: list[tuple[float, int, str]] = []
         sets: list[tuple[float, int, str]] = []
         hints: list[str] = []
+        seals: dict[str, tuple[float, str]] = {}  # entry name -> when last used, the seal's path
         now = time.time()
         try:
             with os.scandir(self.directory) as it:
@@ -240,17 +255,27 @@ class SegmentCache:
                             )
                         elif _HINT.fullmatch(entry.name):
                             hints.append(entry.path)
+                        elif _SEAL.fullmatch(entry.name):
+                            seals[entry.name.removesuffix(SEAL)] = (st.st_mtime, entry.path)
                     except OSError:
                         continue
         except OSError:
             return
         total = 0
         for kept, entries in ((MAX_SETS, sets), (MAX_FILES, files)):
-            entries.sort(reverse=True)  # most recently used first
-            for k, (_mtime, size, path) in enumerate(entries):
+            # Most recently used first: an entry's seal is touched whenever it is loaded.
+            used = [
+                (max(mtime, seals.get(os.path.basename(path), (0.0, ""))[0]), size, path)
+                for mtime, size, path in entries
+            ]
+            used.sort(reverse=True)
+            for k, (_used, size, path) in enumerate(used):
                 total += size
                 if (k >= kept or (k and total > MAX_BYTES)) and segment.is_segment(path):
                     _unlink(path)
+        for name, (_used, path) in seals.items():
+            if not (self.directory / name).exists():
+                _unlink(path)
         for hint in hints:
             try:
                 with open(hint, encoding="ascii") as f:
