@@ -6,11 +6,14 @@ the store and the search engine together, and knows nothing of Textual.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import date, datetime
+from operator import attrgetter
 
 import numpy as np
 
@@ -21,7 +24,7 @@ from reader.index.engine import SearchEngine, State
 from reader.index.merge import combine_snapshots
 from reader.links import Link, paper_links
 from reader.paper import Paper
-from reader.store import Annotation, Store, StoreError
+from reader.store import NO_DAY, Annotation, Sighting, Store, StoreError
 from reader.tex import clean_tex
 from reader.text import clean_line
 
@@ -57,6 +60,84 @@ def clean_annotation(annotation: Annotation) -> Annotation:
     return a if cleaned == a else cleaned
 
 
+_EPOCH = date(1970, 1, 1).toordinal()
+_SIGNATURE = "paper-reader digest sighting 1"  # a new one makes every file's papers looked up again
+LOOKUPS_BEFORE_ALL = 512  # single first-seen look-ups after which every paper's date is worked out at once
+
+
+def day_number(iso: str) -> int:
+    """The day of an ISO date, counted from 1970-01-01."""
+    return date.fromisoformat(iso[:10]).toordinal() - _EPOCH
+
+
+def day_text(day: int) -> str:
+    """The ISO date of a day counted from 1970-01-01."""
+    return date.fromordinal(day + _EPOCH).isoformat()
+
+
+def _signature(st: os.stat_result, encoding: str | None) -> bytes:
+    """What names a digest file as it is now (a changed, replaced or touched file gets another)."""
+    text = f"{_SIGNATURE}:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{encoding}"
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=10).digest()
+
+
+class SeenDates(Mapping[str, str]):
+    """When each paper was first seen (ISO date): the store's date, or its digest file's when that is
+    earlier or the store has none. Looked up per paper as asked (rows on screen, a result list), so an
+    open costs nothing per paper; past LOOKUPS_BEFORE_ALL look-ups (a sort by first seen) every date
+    is worked out at once, in numpy."""
+
+    def __init__(self, collection: Collection) -> None:
+        self._collection = collection
+        self._all: dict[str, str] | None = None
+        self._asked = 0
+
+    def __getitem__(self, pid: str) -> str:
+        every = self._all
+        if every is None:
+            self._asked += 1
+            if self._asked <= LOOKUPS_BEFORE_ALL:
+                day = self._collection.first_seen_day(pid)
+                if day == NO_DAY:
+                    raise KeyError(pid)
+                return day_text(day)
+            every = self._all = self._collection.all_seen()
+        return every[pid]
+
+    def __iter__(self) -> Iterator[str]:
+        if self._all is None:
+            self._all = self._collection.all_seen()
+        return iter(self._all)
+
+    def __len__(self) -> int:
+        if self._all is None:
+            self._all = self._collection.all_seen()
+        return len(self._all)
+
+
+class NewPapers(AbstractSet[str]):
+    """The papers first seen in the newest open digest (``is:new``), worked out on first use: only
+    the newest file's papers are looked up in the store."""
+
+    def __init__(self, collection: Collection) -> None:
+        self._collection = collection
+        self._ids: frozenset[str] | None = None
+
+    def _found(self) -> frozenset[str]:
+        if self._ids is None:
+            self._ids = self._collection.new_papers()
+        return self._ids
+
+    def __contains__(self, pid: object) -> bool:
+        return pid in self._found()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._found())
+
+    def __len__(self) -> int:
+        return len(self._found())
+
+
 class UnknownPaper(LookupError):
     """No paper has this id (or the id prefix is ambiguous)."""
 
@@ -83,9 +164,11 @@ class Collection:
         self.file_count = len(self.papers)
         self.loading = loading
         self.state = State()
-        self.seen: dict[str, str] = {}
+        self.seen: Mapping[str, str] = SeenDates(self)
         self.newest = ""
-        self._new: set[str] = set()
+        self._newest_day = NO_DAY
+        self._file_days: dict[str, int] = {}  # digest file -> the day it was seen (see note_seen)
+        self._new: AbstractSet[str] = frozenset()
         self._titles: dict[str, str] = {}
         self.engine: SearchEngine | None = None
         self.index_stale = False
@@ -94,31 +177,127 @@ class Collection:
             self.build_index()
 
     def note_seen(self, today: date | None = None) -> None:
-        """Record when each paper of the open digests was first seen (the date of its file).
+        """Note when each paper of the open digests was first seen (the date of its file, or the
+        store's when earlier), and store the dates of files not stored before (a writable store).
 
-        A paper first seen before the newest open digest is "seen before"; one first
-        seen in the newest digest is new (``is:new``).
+        A paper first seen before the newest open digest is "seen before"; one first seen in the
+        newest digest is new (``is:new``). Costs per file, not per paper: a file whose papers'
+        dates are stored (marked in the store by its stat signature) is not looked at again, and
+        dates are looked up when shown (see SeenDates, NewPapers).
         """
-        file_dates = {}
+        today_day = day_number((today or date.today()).isoformat())
+        file_days: dict[str, int] = {}
+        keys: dict[str, bytes] = {}
         for source in self.library.files:
             try:
-                file_dates[source] = datetime.fromtimestamp(os.stat(source).st_mtime).date().isoformat()
+                st = os.stat(source)
             except OSError:
-                file_dates[source] = (today or date.today()).isoformat()
-        self.newest = max(file_dates.values(), default=(today or date.today()).isoformat())
-        newest = self.newest
-        dates = {p.id: file_dates.get(p.source, newest) for p in self.papers[: self.file_count]}
-        for pid, sources in self.library.also_in.items():  # the few papers in several files: their oldest
-            if pid in dates:
-                dates[pid] = min(dates[pid], *(file_dates.get(source, newest) for source in sources))
-        try:
-            seen = self.store.record_seen(dates) if not self.store.readonly else {**dates, **self.store.seen_of(dates)}
-        except StoreError:
-            seen = {**dates, **self.store.seen_of(dates)}
-        self.seen = {**self.seen, **seen}  # the stored papers' dates (reload) stay
-        new = {pid for pid in dates if self.seen.get(pid, self.newest) >= self.newest}
+                file_days[source] = today_day
+                continue
+            file_days[source] = day_number(datetime.fromtimestamp(st.st_mtime).date().isoformat())
+            keys[source] = _signature(st, self.library.encoding)
+        self._newest_day = max(file_days.values(), default=today_day)
+        self.newest = day_text(self._newest_day)
+        self._file_days = file_days
+        if not self.store.readonly:
+            try:
+                self._store_sightings(keys)
+            except StoreError:
+                pass  # dates are still the files' (and what the store holds)
+        self.seen = SeenDates(self)
+        new = NewPapers(self)
         self.state.new = new
         self._new = new
+
+    def _store_sightings(self, keys: dict[str, bytes]) -> None:
+        """Store the first-seen dates of the papers of files not stored before (one write)."""
+        files = self.library.files
+        todo = {f for f in files if f not in keys or not self.store.digest_stored(keys[f])}
+        if not todo and (files or not self.file_count):
+            return
+        rows = self._file_rows()
+        papers = self.papers
+        unknown = [r for source, where in rows.items() if source not in self._file_days for r in where.tolist()]
+        extra: dict[str, list[str]] = {}
+        for pid, others in self.library.also_in.items():
+            for source in others:
+                if source in todo:
+                    extra.setdefault(source, []).append(pid)
+        sightings = []
+        for source in dict.fromkeys(f for f in files if f in todo):
+            where = rows.get(source)
+            pids = [papers[r].id for r in where.tolist()] if where is not None else []
+            day = day_text(self._file_days[source])
+            sightings.append(Sighting(keys.get(source, b""), day, pids + extra.get(source, [])))
+        if unknown:  # papers from no open file (a library made by hand): the newest date, as before
+            sightings.append(Sighting(b"", self.newest, [papers[r].id for r in unknown]))
+        self.store.record_sightings(sightings)
+
+    def _file_rows(self) -> dict[str, np.ndarray]:
+        """Which digest papers (positions) are first from which file: runs, as files are read in order."""
+        n = self.file_count
+        sources = list(map(attrgetter("source"), self.papers[:n]))
+        files = self.library.files
+        if len(files) == 1 and sources.count(files[0]) == n:
+            return {files[0]: np.arange(n)}
+        if not n:
+            return {}
+        cut = np.flatnonzero(np.array(sources[1:], dtype=object) != np.array(sources[:-1], dtype=object)) + 1
+        starts, ends = [0, *cut.tolist()], [*cut.tolist(), n]
+        runs: dict[str, list[np.ndarray]] = {}
+        for start, end in zip(starts, ends, strict=True):
+            runs.setdefault(sources[start], []).append(np.arange(start, end))
+        return {source: np.concatenate(parts) for source, parts in runs.items()}
+
+    def _file_day_of(self, paper: Paper) -> int:
+        """The day of the earliest open file a digest paper is in (NO_DAY before note_seen)."""
+        if not self._file_days or paper.from_store:
+            return NO_DAY
+        days, newest = self._file_days, self._newest_day
+        day = days.get(paper.source, newest)
+        for source in self.library.also_in.get(paper.id, ()):
+            day = min(day, days.get(source, newest))
+        return day
+
+    def _file_day_array(self) -> np.ndarray:
+        """Per paper (position), the day of the earliest open file it is in; NO_DAY for stored snapshots."""
+        days = np.full(len(self.papers), NO_DAY, dtype=np.int64)
+        if not self._file_days:
+            return days
+        for source, where in self._file_rows().items():
+            days[where] = self._file_days.get(source, self._newest_day)
+        for pid in self.library.also_in:
+            paper = self.by_id.get(pid)
+            if paper is not None and not paper.from_store:
+                row = paper.order if paper.order < len(self.papers) and self.papers[paper.order] is paper else None
+                days[self.papers.index(paper) if row is None else row] = self._file_day_of(paper)
+        return days
+
+    def first_seen_day(self, pid: str) -> int:
+        """The day a paper was first seen (see SeenDates); NO_DAY when unknown."""
+        paper = self.by_id.get(pid)
+        day = self._file_day_of(paper) if paper is not None else NO_DAY
+        return min(day, int(self.store.first_seen_days([pid])[0]))
+
+    def all_seen(self) -> dict[str, str]:
+        """Every paper's first-seen date (those that have one), worked out at once."""
+        papers = list(self.papers)
+        pids = [p.id for p in papers]
+        days = np.minimum(self._file_day_array()[: len(papers)], self.store.first_seen_days(pids))
+        known = np.flatnonzero(days != NO_DAY)
+        unique, inverse = np.unique(days[known], return_inverse=True)
+        names = [day_text(d) for d in unique.tolist()]
+        return {pids[k]: names[i] for k, i in zip(known.tolist(), inverse.tolist(), strict=True)}
+
+    def new_papers(self) -> frozenset[str]:
+        """The ids of the digest papers first seen in the newest open digest (none before note_seen)."""
+        if not self._file_days:
+            return frozenset()
+        days = self._file_day_array()[: self.file_count]
+        rows = np.flatnonzero(days >= self._newest_day).tolist()
+        pids = [self.papers[r].id for r in rows]
+        stored = self.store.first_seen_days(pids)
+        return frozenset(pid for pid, day in zip(pids, stored.tolist(), strict=True) if day >= self._newest_day)
 
     def seen_before(self, paper: Paper, today: date | None = None) -> str:
         """'seen 3 days ago' for a paper first seen before the newest open digest, else ''."""
@@ -226,8 +405,8 @@ class Collection:
                 self.by_id[pid] = paper
                 stored.append(pid)
                 added = True
-        if stored:  # when they were first seen, for the first-seen order and "seen ... ago"
-            self.seen = {**self.store.seen_of(stored), **self.seen}
+        if stored:  # their dates are the store's: a fresh look-up has them
+            self.seen = SeenDates(self)
         if added and self.engine is not None:
             # The index covers the papers it was built on; the caller rebuilds it (the app on a worker).
             self.index_stale = True

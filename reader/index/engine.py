@@ -85,7 +85,7 @@ class State:
     noted: set[str] = field(default_factory=set)
     linked: set[str] = field(default_factory=set)
     tags: dict[str, set[str]] = field(default_factory=dict)  # paper id -> folded tags
-    new: set[str] = field(default_factory=set)  # first seen in the newest open digest
+    new: AbstractSet[str] = field(default_factory=set)  # first seen in the newest open digest (may be lazy)
 
     @classmethod
     def from_records(cls, records: Mapping[str, Mapping[str, Any]]) -> State:

@@ -11,6 +11,12 @@ read, unread and read again), the file is compacted: one event per paper and kin
 to a temp file, fsynced, renamed over the file (the folder fsynced), so a kill leaves the
 old file or the new one, never half of either. Ids longer than 12 bytes (hand-made ids from imports) do not fit:
 the store keeps their read marks in their annotation record instead.
+
+First-seen dates are looked up in a fold sorted by a hash of the id, built on first use (the
+store writes each batch of dates sorted the same way, so the fold only merges sorted runs).
+A first-seen event whose id starts with a NUL byte (no paper id does) marks a digest file
+whose papers' dates are all stored (see ``digest_marker``): opening it again writes nothing
+and looks nothing up; no paper has such an id, so older versions ignore it.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,6 +40,8 @@ READ, UNREAD, SEEN = 0, 1, 2
 ID_BYTES = 12
 COMPACT_MIN = 1 << 16  # events (1 MB) below which the file is never compacted
 TOUCHED_KEPT = 4096  # changed ids remembered one by one (beyond: "any may have changed")
+NO_MINUTE = np.iinfo(np.int64).max  # "no first-seen date" in arrays of minutes
+_MARKER_END = 1  # a digest marker's last byte (never NUL: numpy would strip it)
 
 
 def fits(pid: str) -> bool:
@@ -59,6 +68,54 @@ def time_of(minute: int) -> str:
 def date_of(minute: int) -> str:
     """The ISO date of a minute count."""
     return datetime.fromtimestamp(minute * 60, UTC).date().isoformat()
+
+
+def digest_marker(key: bytes) -> bytes:
+    """The id under which a digest file's "dates stored" mark is kept (``key``: at least 10 bytes)."""
+    return b"\0" + key[:10] + bytes([_MARKER_END])
+
+
+def _is_marker(ids: np.ndarray) -> np.ndarray:
+    raw = np.ascontiguousarray(ids).view(np.uint8).reshape(-1, ID_BYTES)
+    flags: np.ndarray = (raw[:, 0] == 0) & (raw[:, ID_BYTES - 1] == _MARKER_END)
+    return flags
+
+
+def _all_twelve(pids: list[str]) -> np.ndarray | None:
+    """The ids as 12-byte records when every one is 12 ASCII characters (paper ids are), else None."""
+    joined = "".join(pids)
+    whole = len(joined) == ID_BYTES * len(pids) and joined.isascii() and "\0" not in joined
+    if not whole or len(set(map(len, pids))) > 1:
+        return None
+    return np.frombuffer(joined.encode("ascii"), RECORD["id"])
+
+
+def id_array(pids: list[str]) -> np.ndarray:
+    """These ids (each must ``fit``) as 12-byte records: at once when all are 12 ASCII characters."""
+    whole = _all_twelve(pids)
+    if whole is not None:
+        return whole
+    return np.array([pid.encode("utf-8") for pid in pids], RECORD["id"])
+
+
+def fitting(pids: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    """The ids that fit (see ``fits``) as 12-byte records, and where they are in ``pids`` (None: all of them)."""
+    whole = _all_twelve(pids)
+    if whole is not None:
+        return whole, None
+    where = [k for k, pid in enumerate(pids) if fits(pid)]
+    if len(where) == len(pids):
+        return id_array(pids), None
+    return id_array([pids[k] for k in where]), np.array(where, dtype=np.int64)
+
+
+def seen_events(ids: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    """First-seen events for these ids, in the order the fold reads fastest (by hash)."""
+    order = np.argsort(_hash(ids), kind="stable")
+    array = np.empty(len(ids), RECORD)
+    array["id"] = ids[order]
+    array["v"] = (np.asarray(minutes, dtype=np.int64)[order] * 4 + SEEN).astype(np.uint32)
+    return array
 
 
 def encode(events: list[tuple[str, int, int]]) -> bytes:
@@ -91,6 +148,37 @@ def _names(ids: np.ndarray) -> list[str]:
         return [raw.decode("utf-8", "replace") for raw in ids.tolist()]
 
 
+def _fold_seen(
+    fold: tuple[np.ndarray, np.ndarray, np.ndarray], waiting: list[tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fold with these (ids, minutes) events in it: one row per id, its earliest minute, by hash."""
+    hashes, ids, minutes = fold
+    ids = np.concatenate([ids, *(w[0] for w in waiting)])
+    minutes = np.concatenate([minutes, *(w[1] for w in waiting)])
+    hashes = np.concatenate([hashes, *(_hash(w[0]) for w in waiting)])
+    # Stable: the fold and each batch the store wrote are sorted runs already (see seen_events).
+    order = np.argsort(hashes, kind="stable")
+    hashes, ids, minutes = hashes[order], ids[order], minutes[order]
+    same = hashes[1:] == hashes[:-1]
+    if (same & (ids[1:] != ids[:-1])).any():  # two ids share a hash: order by id within it
+        minor, major = _keys(ids)
+        order = np.lexsort((minutes, minor, major, hashes))
+        hashes, ids, minutes = hashes[order], ids[order], minutes[order]
+        first = np.ones(len(ids), bool)
+        first[1:] = (hashes[1:] != hashes[:-1]) | (ids[1:] != ids[:-1])
+        fold = (hashes[first], ids[first], minutes[first])
+    else:
+        first = np.ones(len(ids), bool)
+        first[1:] = ~same
+        starts = np.flatnonzero(first)
+        earliest = np.minimum.reduceat(minutes, starts) if len(starts) else minutes
+        fold = (hashes[starts], ids[starts], earliest)
+    return fold
+
+
+_EMPTY_FOLD = (np.empty(0, np.uint64), np.empty(0, RECORD["id"]), np.empty(0, np.int64))
+
+
 class Marks:
     """The folded state of a marks file, kept up to date by reading only what was appended."""
 
@@ -98,10 +186,14 @@ class Marks:
         self.path = path
         self.temp_prefix = temp_prefix or f"~{path.name}-"  # what a compaction's temp file is called
         self.read: dict[str, int] = {}  # paper id -> minute it was read
-        self._seen_day: dict[str, str] = {}  # paper id -> ISO date it was first seen
-        # First-seen events read but not folded yet: folded on first use of seen_day (the
-        # command line rarely needs them; an open does not pay for a million dates).
+        # First-seen dates folded: (hashes sorted, ids, earliest minutes), one row per id.
+        self._seen_fold: tuple[np.ndarray, np.ndarray, np.ndarray] = _EMPTY_FOLD
+        # First-seen events read but not folded yet: folded on first lookup (the command line
+        # rarely needs them; an open does not pay for a million dates).
         self._seen_waiting: list[tuple[np.ndarray, np.ndarray]] = []
+        self._seen_day: dict[str, str] | None = None  # seen_day, once asked for
+        self._digests: dict[bytes, int] = {}  # digest marker -> earliest minute
+        self._folding = threading.Lock()  # the app looks dates up on its UI thread and on workers
         self.unread: dict[str, int] = {}  # latest unread time, to order events merged from elsewhere
         self._stamp: tuple[int, int] | None = None  # (inode, bytes folded in)
         self.version = 0  # bumped whenever the read marks change (for callers that cache what they derive)
@@ -136,7 +228,7 @@ class Marks:
                 self.read, self.unread, self._stamp = {}, {}, None
                 self.version += 1
                 self._touched = None
-                self._seen_day, self._seen_waiting = {}, []
+                self._forget_seen()
                 return True
             return False
         whole = st.st_size - (st.st_size - len(MAGIC)) % RECORD.itemsize if st.st_size >= len(MAGIC) else 0
@@ -144,7 +236,7 @@ class Marks:
             start = self._stamp[1]
         else:
             self.read, self.unread = {}, {}
-            self._seen_day, self._seen_waiting = {}, []
+            self._forget_seen()
             self.version += 1
             self._touched = None
             start = 0
@@ -165,65 +257,94 @@ class Marks:
         self._stamp = (st.st_ino, start + len(data) - len(data) % RECORD.itemsize)
         return True
 
+    def _forget_seen(self) -> None:
+        self._seen_fold, self._seen_waiting, self._seen_day, self._digests = _EMPTY_FOLD, [], None, {}
+
     def _fold(self, events: np.ndarray) -> None:
         if not len(events):
             return
         kinds = events["v"] & 3
         minutes = (events["v"] >> 2).astype(np.int64)
         ids = events["id"]
-        # First seen: the earliest per paper.
+        # First seen: the earliest per paper, folded on first lookup.
         mask = kinds == SEEN
         if mask.any():
-            self._seen_waiting.append((ids[mask], minutes[mask]))
+            seen_ids, seen_minutes = ids[mask], minutes[mask]
+            self._seen_waiting = [*self._seen_waiting, (seen_ids, seen_minutes)]
+            self._seen_day = None
+            marked = _is_marker(seen_ids)
+            if marked.any():
+                digests = dict(self._digests)
+                for raw, minute in zip(seen_ids[marked].tolist(), seen_minutes[marked].tolist(), strict=True):
+                    digests[raw] = min(minute, digests.get(raw, minute))
+                self._digests = digests
         mask = kinds != SEEN
         if mask.any():
             self._fold_latest(ids[mask], minutes[mask], kinds[mask])
 
+    def digest_minute(self, marker: bytes) -> int | None:
+        """When the digest file with this marker (``digest_marker``) had its papers' dates stored, or None."""
+        return self._digests.get(marker)
+
+    def _folded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The first-seen fold with every event read so far in it."""
+        if not self._seen_waiting:
+            return self._seen_fold
+        with self._folding:
+            waiting, self._seen_waiting = self._seen_waiting, []
+            if not waiting:
+                return self._seen_fold
+            fold = _fold_seen(self._seen_fold, waiting)
+            self._seen_fold = fold
+            return fold
+
+    def first_seen(self, ids: np.ndarray) -> np.ndarray:
+        """Per 12-byte id (``id_array``), the earliest minute it was first seen; NO_MINUTE where never."""
+        hashes, known, minutes = self._folded()
+        out = np.full(len(ids), NO_MINUTE, dtype=np.int64)
+        if not len(hashes) or not len(ids):
+            return out
+        asked = _hash(ids)
+        where = np.searchsorted(hashes, asked)
+        at = np.minimum(where, len(hashes) - 1)
+        same_hash = hashes[at] == asked
+        hit = same_hash & (known[at] == ids)
+        out[hit] = minutes[at[hit]]
+        for k in np.flatnonzero(same_hash & ~hit).tolist():  # a hash two ids share: look along its run
+            j = int(where[k])
+            while j < len(hashes) and hashes[j] == asked[k]:
+                if known[j] == ids[k]:
+                    out[k] = minutes[j]
+                    break
+                j += 1
+        return out
+
     @property
     def seen_day(self) -> dict[str, str]:
         """Paper id -> ISO date it was first seen (the live dict: do not change it)."""
-        if self._seen_waiting:
-            waiting, self._seen_waiting = self._seen_waiting, []
-            self._fold_min(np.concatenate([w[0] for w in waiting]), np.concatenate([w[1] for w in waiting]))
-        return self._seen_day
+        days = self._seen_day
+        if days is None or self._seen_waiting:
+            _hashes, ids, minutes = self._folded()
+            papers = ~_is_marker(ids)
+            ids, minutes = ids[papers], minutes[papers]
+            unique, inverse = np.unique(minutes, return_inverse=True)
+            names = np.array([date_of(int(m)) for m in unique.tolist()], object)[inverse]
+            days = self._seen_day = dict(zip(_names(ids), names.tolist(), strict=True))
+        return days
 
     def seen_of(self, pids: Iterable[str]) -> dict[str, str]:
-        """The first-seen dates of these papers (those that have one), without folding every date:
-        opening a digest asks for its own papers, not for the million seen over the years."""
+        """The first-seen dates of these papers (those that have one), without folding them into a
+        dict: opening a digest asks for its own papers, not for the million seen over the years."""
         wanted = [pid for pid in pids if fits(pid)]
-        known = self._seen_day
-        out = {pid: day for pid in wanted if (day := known.get(pid)) is not None}
-        if not self._seen_waiting or not wanted:
-            return out
-        ids = np.concatenate([w[0] for w in self._seen_waiting])
-        minutes = np.concatenate([w[1] for w in self._seen_waiting])
-        asked = np.array([pid.encode("utf-8") for pid in wanted], dtype=RECORD["id"])
-        hit = np.isin(_hash(ids), _hash(asked))  # integers: fast; a collision is weeded out below
-        earliest: dict[bytes, int] = {}
-        for raw, minute in zip(ids[hit].tolist(), minutes[hit].tolist(), strict=True):
-            if minute < earliest.get(raw, minute + 1):
-                earliest[raw] = minute
-        for raw in set(asked.tolist()) & earliest.keys():
-            pid, day = raw.decode("utf-8", "replace"), date_of(earliest[raw])
-            if pid not in out or day < out[pid]:
-                out[pid] = day
-        return out
-
-    def _fold_min(self, ids: np.ndarray, minutes: np.ndarray) -> None:
-        order = np.lexsort((minutes, *_keys(ids)))
-        ids, minutes = ids[order], minutes[order]
-        first = np.ones(len(ids), bool)
-        first[1:] = ids[1:] != ids[:-1]
-        ids, minutes = ids[first], minutes[first]
-        days = self._seen_day
-        unique, inverse = np.unique(minutes, return_inverse=True)
-        names = np.array([date_of(int(m)) for m in unique.tolist()], object)[inverse]
-        pids = _names(ids)
-        if days:  # keep what is known when it is earlier
-            keep = [pid not in days or day < days[pid] for pid, day in zip(pids, names.tolist(), strict=True)]
-            pids = [pid for pid, k in zip(pids, keep, strict=True) if k]
-            names = names[np.array(keep, bool)]
-        days.update(zip(pids, names.tolist(), strict=True))
+        if not wanted:
+            return {}
+        minutes = self.first_seen(id_array(wanted))
+        found = np.flatnonzero(minutes != NO_MINUTE)
+        if not len(found):
+            return {}
+        unique, inverse = np.unique(minutes[found], return_inverse=True)
+        names = [date_of(m) for m in unique.tolist()]
+        return {wanted[k]: names[i] for k, i in zip(found.tolist(), inverse.tolist(), strict=True)}
 
     def _fold_latest(self, ids: np.ndarray, minutes: np.ndarray, kinds: np.ndarray) -> None:
         # The last event in the file wins (undo restores an older read time after a newer
@@ -271,16 +392,16 @@ class Marks:
         return pid in self.read or pid in self.unread
 
     # -- writing (the caller holds the store's lock) -------------------------------------
-    def append(self, events: list[tuple[str, int, int]], sync: bool = True, fold: bool = True) -> None:
-        """Append (paper id, kind, minute) events and fold them in; fsync'd unless ``sync`` is False.
+    def append(self, events: list[tuple[str, int, int]] | np.ndarray, sync: bool = True, fold: bool = True) -> None:
+        """Append (paper id, kind, minute) events (or RECORD rows) and fold them in; fsync'd unless ``sync`` is False.
 
         ``fold=False`` (a background thread) only writes: the next ``refresh`` folds them in.
         """
-        if not events:
+        if not len(events):
             return
         if fold:
             self.refresh()
-        payload = encode(events)
+        payload = events.tobytes() if isinstance(events, np.ndarray) else encode(events)
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as err:
@@ -326,7 +447,7 @@ class Marks:
     def live(self) -> int:
         """How many events a compacted file would hold (at most: first-seen dates not folded yet count whole)."""
         waiting = sum(len(ids) for ids, _ in self._seen_waiting)
-        return len(self.read) + len(self.unread) + len(self._seen_day) + waiting
+        return len(self.read) + len(self.unread) + len(self._seen_fold[0]) + waiting
 
     def compact(self) -> None:
         """Rewrite the file with one event per paper and kind (the caller holds the store's lock).
@@ -386,7 +507,8 @@ def compacted(events: np.ndarray) -> np.ndarray:
         out.append(latest[last])
     seen = events[kinds == SEEN]
     if len(seen):
-        order = np.lexsort((seen["v"], *_keys(seen["id"])))
+        # By hash (then id), as the fold reads them: the compacted dates are one sorted run.
+        order = np.lexsort((seen["v"], *_keys(seen["id"]), _hash(seen["id"])))
         seen = seen[order]
         first = np.ones(len(seen), bool)
         first[1:] = seen["id"][1:] != seen["id"][:-1]

@@ -26,11 +26,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 from tinydb import TinyDB
 
@@ -66,13 +67,17 @@ SETTING_TYPES: dict[str, tuple[type, str]] = {
 JOURNAL_LENGTH = 100  # undo steps kept
 STEP_FIELDS = (*ANNOTATION_FIELDS, "read_at")  # what undo and redo restore
 FLUSH_SECONDS = 0.5  # how long a read mark from a cursor move may wait before it is written
+MINUTES_A_DAY = 24 * 60
+NO_DAY = marksfile.NO_MINUTE  # "never seen" in arrays of days (later than any day, so min() keeps the others)
 
 __all__ = [
     "JOURNAL",
+    "NO_DAY",
     "PAPERS",
     "SEEN",
     "ReadIds",
     "SETTINGS",
+    "Sighting",
     "Store",
     "clean_tags",
     "default_path",
@@ -178,6 +183,19 @@ class _Unwritten(StoreError):
     def __init__(self, err: StoreError, pending: list[tuple[str, int, int]]) -> None:
         super().__init__(err.path, err.message)
         self.pending = pending
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """The papers of one digest file and the day they were seen in it.
+
+    ``key`` names the file as it is now (a hash of its stat signature, at least 10 bytes), or is
+    empty for papers with no file to name: their dates are looked up on every open.
+    """
+
+    key: bytes
+    day: str  # ISO date
+    pids: list[str]
 
 
 class ReadIds(AbstractSet[str]):
@@ -858,6 +876,71 @@ class Store:
             out.update((pid, long_ids[pid]) for pid in pids if pid in long_ids)
         return out
 
+    def first_seen_days(self, pids: list[str]) -> np.ndarray:
+        """Per paper id, the day (counted from 1970-01-01) the store says it was first seen; NO_DAY where none.
+
+        In numpy, a million ids at once: what a lazy look at every open paper's date costs."""
+        self.marks.refresh()
+        ids, where = marksfile.fitting(pids)
+        found = self.marks.first_seen(ids)
+        if where is None:
+            minutes = found
+        else:
+            minutes = np.full(len(pids), marksfile.NO_MINUTE, dtype=np.int64)
+            minutes[where] = found
+            long_ids = self._tables().get(SEEN, {}).get("1", {})
+            if long_ids:
+                fit = np.zeros(len(pids), bool)
+                fit[where] = True
+                for k in np.flatnonzero(~fit).tolist():
+                    day = long_ids.get(pids[k])
+                    if isinstance(day, str):
+                        minutes[k] = marksfile.minute_of(day[:10])
+        days = minutes // MINUTES_A_DAY
+        days[minutes == marksfile.NO_MINUTE] = NO_DAY
+        return days
+
+    def digest_stored(self, key: bytes) -> bool:
+        """True when the papers of the digest file with this key (its stat signature, see Sighting)
+        have their first-seen dates stored: opening it again has nothing to write."""
+        return self.marks.digest_minute(marksfile.digest_marker(key)) is not None
+
+    def record_sightings(self, sightings: Sequence[Sighting]) -> None:
+        """Store each sighting's day as its papers' first-seen date where no earlier one is stored,
+        and mark each file that has a key as stored (see digest_stored); one write for them all."""
+        if not sightings:
+            return
+        with self.lock():
+            self.marks.refresh()
+            stored_long = self._tables().get(SEEN, {}).get("1", {})
+            new_ids, new_minutes = [], []
+            long_new: dict[str, str] = {}
+            for sighting in sightings:
+                minute = marksfile.minute_of(sighting.day[:10])
+                ids, where = marksfile.fitting(sighting.pids)
+                later = self.marks.first_seen(ids) > minute
+                new_ids.append(ids[later])
+                new_minutes.append(np.full(int(later.sum()), minute, dtype=np.int64))
+                if where is not None:
+                    fit = np.zeros(len(sighting.pids), bool)
+                    fit[where] = True
+                    for k in np.flatnonzero(~fit).tolist():
+                        pid = sighting.pids[k]
+                        if sighting.day < min(stored_long.get(pid, "~"), long_new.get(pid, "~")):
+                            long_new[pid] = sighting.day
+                if sighting.key:
+                    marker = marksfile.digest_marker(sighting.key)
+                    if self.marks.digest_minute(marker) is None:
+                        new_ids.append(np.array([marker], dtype=marksfile.RECORD["id"]))
+                        new_minutes.append(np.array([minute], dtype=np.int64))
+            ids = np.concatenate(new_ids) if new_ids else np.empty(0, marksfile.RECORD["id"])
+            if len(ids):
+                self.marks.append(marksfile.seen_events(ids, np.concatenate(new_minutes)))
+            if long_new:
+                self.storage.refresh()
+                self._tables()
+                self.storage.commit([["p", SEEN, "1", long_new]])
+
     def record_seen(self, dates: dict[str, str]) -> dict[str, str]:
         """Remember first-seen dates, keeping the earliest known; returns the first-seen dates of these papers."""
         known = self.seen_of(dates)
@@ -868,14 +951,13 @@ class Store:
         if not new and not long_new:
             return {**dates, **known}
         minutes: dict[str, int] = {}
-        events = []
-        for pid, day in new.items():
-            minute = minutes.get(day)
-            if minute is None:
-                minute = minutes[day] = marksfile.minute_of(day[:10])
-            events.append((pid, marksfile.SEEN, minute))
+        for day in new.values():
+            if day not in minutes:
+                minutes[day] = marksfile.minute_of(day[:10])
         with self.lock():
-            self.marks.append(events)
+            if new:
+                ids = marksfile.id_array(list(new))
+                self.marks.append(marksfile.seen_events(ids, np.array([minutes[d] for d in new.values()], np.int64)))
             if long_new:
                 self.storage.refresh()
                 self._tables()
