@@ -8,10 +8,14 @@ helper tokenizes chunk after chunk as ``SearchEngine`` itself would, so that whe
 parsing ends only the last chunk and the laying out of the posting lists are left.
 The result is the same index ``SearchEngine(papers)`` builds (same word ids too).
 
-Anything amiss (the helper cannot start or dies, a paper's text changed after it
-was sent, two words hash alike) and ``engine`` builds the index in this process
-instead: the helper only ever saves time. ``cancel`` (the app is quitting) makes a
-waiting ``engine`` raise BuildCancelled rather than build.
+A paper whose text changed after it was sent (a later copy in the digest brought a
+longer abstract) is sent again when the index is asked for: the helper swaps its
+postings for those of its new text, and the words are numbered again in order of first
+appearance, without the words only its old text had (``renumber``).
+
+Anything amiss (the helper cannot start or dies, two words hash alike) and ``engine``
+builds the index in this process instead: the helper only ever saves time. ``cancel``
+(the app is quitting) makes a waiting ``engine`` raise BuildCancelled rather than build.
 """
 
 from __future__ import annotations
@@ -26,16 +30,22 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+
 from reader.digest import DigestError, expand_paths
 from reader.index.engine import SearchEngine
 from reader.index.segments import SegmentCache
-from reader.index.tokenizer import CHUNK, Collision, Tokenizer, fold_bytes
+from reader.index.tokenizer import CHUNK, Collision, Parts, Tokenizer, fold_bytes, fold_words
 from reader.paper import Paper
 
 MIN_BYTES = 16 << 20  # digests smaller than this index in well under a second: no helper
 _HEADER = struct.Struct("<4sQQQ")  # kind, papers, bytes of titles, bytes of abstracts
 _CHUNK_KIND, _DONE_KIND = b"CHNK", b"DONE"
+_AGAIN_KIND = b"REPL"  # papers sent before, with their new texts: their numbers (int64) come first
 _BACKLOG = 8  # chunks the helper holds before the parser waits for it
+Tokens = tuple[np.ndarray, np.ndarray, np.ndarray]  # Tokenizer.tokenize's: word ids, texts per word, text numbers
+# Bits of a word's place in a sort key (see renumber): part, paper within its chunk, word within its text.
+_PART_SHIFT, _DOC_SHIFT = 44, 31
 
 
 class IndexBuilder:
@@ -99,21 +109,28 @@ class IndexBuilder:
         try:
             if self._proc is None or self.fallback:
                 raise _Fallback(self.fallback or "helper stopped")
-            if len(papers) < len(self._sent) or any(
-                p.title is not title or p.abstract is not abstract for p, (title, abstract) in zip(papers, self._sent)
-            ):
-                raise _Fallback("papers changed after they were sent")
+            if len(papers) < len(self._sent):
+                raise _Fallback("papers went missing after they were sent")
+            changed = [
+                k
+                for k, (p, (title, abstract)) in enumerate(zip(papers, self._sent))
+                if p.title is not title or p.abstract is not abstract
+            ]
             for start in range(len(self._sent), len(papers), CHUNK):
                 self._send(papers[start : start + CHUNK])
+            for start in range(0, len(changed), CHUNK):
+                self._send_again(papers, changed[start : start + CHUNK])
             self._frames.put(_HEADER.pack(_DONE_KIND, 0, 0, 0))
             self._frames.put(None)
             assert self._proc.stdout is not None
             reply = pickle.load(self._proc.stdout)
             if reply[0] != "ok":
                 raise _Fallback(f"helper: {reply[1]}")
-            _, words, title_parts, abstract_parts = reply
+            _, words, title_parts, abstract_parts, bounds, touched = reply
             if len(title_parts) != len(abstract_parts) or len(title_parts) != -(-len(papers) // CHUNK):
                 raise _Fallback("helper sent the wrong number of chunks")
+            if changed:
+                words = renumber(papers, title_parts, abstract_parts, words, bounds, touched, changed[0] // CHUNK)
             return SearchEngine(papers, tokenized=(title_parts, abstract_parts, words))
         except Exception as err:  # any failure of the helper only costs the time it saved
             if self.cancelled:
@@ -157,6 +174,15 @@ class IndexBuilder:
         header = _HEADER.pack(_CHUNK_KIND, len(chunk), len(folded_titles), len(folded_abstracts))
         self._frames.put(header + folded_titles + folded_abstracts)
 
+    def _send_again(self, papers: list[Paper], numbers: list[int]) -> None:
+        """Send papers sent before with their texts as they are now (at most CHUNK of them)."""
+        titles = [papers[k].title for k in numbers]
+        abstracts = [papers[k].abstract for k in numbers]
+        folded_titles, folded_abstracts = fold_bytes(titles), fold_bytes(abstracts)
+        header = _HEADER.pack(_AGAIN_KIND, len(numbers), len(folded_titles), len(folded_abstracts))
+        where = np.array(numbers, dtype=np.int64).tobytes()
+        self._frames.put(header + where + folded_titles + folded_abstracts)
+
     def _write_frames(self, stdin: IO[bytes]) -> None:
         """A thread writing the frames to the helper: a blocking os.write lets go of the GIL
         for as long as the helper takes to read a frame, so the parser never waits for it."""
@@ -198,26 +224,58 @@ class BuildCancelled(Exception):
 def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> None:
     """The helper: tokenize the chunks read from stdin, then write the result to stdout (pickled).
 
+    The reply: "ok", the words by id, the titles' and abstracts' parts (per chunk: word ids,
+    papers per word, paper numbers), how many words there were after each chunk's titles and
+    after its abstracts, and the ids of the words of papers sent again (old and new texts).
     One thread: the parent's writer thread waits while this one tokenizes, the parser does not.
     """
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
     tokenizer = Tokenizer()
-    title_parts: list[Any] = []
-    abstract_parts: list[Any] = []
+    title_parts: Parts = []
+    abstract_parts: Parts = []
+    bounds: list[int] = []
+    again: list[tuple[np.ndarray, Tokens, Tokens]] = []  # papers sent again: their numbers, (title, abstract) parts
     start = 0
+    starts: list[int] = []  # each chunk's first paper
     reply: tuple[Any, ...]
     try:
         while (header := stdin.read(_HEADER.size)) and len(header) == _HEADER.size:
             kind, count, title_bytes, abstract_bytes = _HEADER.unpack(header)
-            if kind != _CHUNK_KIND:
+            if kind == _CHUNK_KIND:
+                if again:
+                    raise ValueError("new papers after papers sent again")
+                for size, parts in ((title_bytes, title_parts), (abstract_bytes, abstract_parts)):
+                    words, counts, docs = tokenizer.tokenize_folded(_read(stdin, size), count)
+                    docs += start
+                    parts.append((words, counts, docs))
+                    bounds.append(len(tokenizer.words))
+                starts.append(start)
+                start += count
+            elif kind == _AGAIN_KIND:
+                numbers = np.frombuffer(_read(stdin, 8 * count), dtype=np.int64)
+                if len(numbers) and not (numbers.min() >= 0 and numbers.max() < start):
+                    raise ValueError("a paper sent again that was never sent")
+                titles = tokenizer.tokenize_folded(_read(stdin, title_bytes), count)
+                abstracts = tokenizer.tokenize_folded(_read(stdin, abstract_bytes), count)
+                again.append((numbers, titles, abstracts))
+            else:
                 break
-            for folded, parts in ((stdin.read(title_bytes), title_parts), (stdin.read(abstract_bytes), abstract_parts)):
-                words, counts, docs = tokenizer.tokenize_folded(folded, count)
-                docs += start
-                parts.append((words, counts, docs))
-            start += count
-        reply = ("ok", tokenizer.words, title_parts, abstract_parts)
+        touched = np.zeros(0, dtype=np.int64)
+        if again:
+            firsts = np.array(starts, dtype=np.int64)
+            numbers = np.concatenate([n for n, _t, _a in again])
+            if len(np.unique(numbers)) != len(numbers):
+                raise ValueError("a paper sent again twice")
+            touched = np.unique(
+                np.concatenate(
+                    [
+                        replace_papers(title_parts, firsts, numbers, [(n, t) for n, t, _a in again]),
+                        replace_papers(abstract_parts, firsts, numbers, [(n, a) for n, _t, a in again]),
+                    ]
+                )
+            )
+        reply = ("ok", tokenizer.words, title_parts, abstract_parts, bounds, touched)
     except Collision:
         reply = ("error", "two words hashed alike")
     except Exception as err:  # reported to the parent, which builds the index itself
@@ -227,3 +285,116 @@ def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> No
         stdout.flush()
     except OSError:
         pass  # the parent is gone or did not want the index after all
+
+
+def _read(stdin: IO[bytes], size: int) -> bytes:
+    data = stdin.read(size)
+    if len(data) != size:
+        raise EOFError("the parent stopped mid-frame")
+    return data
+
+
+def replace_papers(
+    parts: Parts, starts: np.ndarray, numbers: np.ndarray, texts: list[tuple[np.ndarray, Tokens]]
+) -> np.ndarray:
+    """Swap the postings of papers ``numbers`` in ``parts`` (``starts``: each part's first paper)
+    for those of their new texts (``texts``: per batch, the papers' numbers and their tokenized
+    texts, the batch's text k being paper k's). Returns the ids of their old and new texts' words.
+
+    A changed part keeps the shape the tokenizer gives: each word once, its papers in order.
+    """
+    new_words = np.concatenate([np.repeat(w, c) for _n, (w, c, _d) in texts]).astype(np.int64)
+    new_docs = np.concatenate([n[d] for n, (_w, _c, d) in texts]).astype(np.int64)
+    new_part = np.searchsorted(starts, new_docs, side="right") - 1
+    part_of = np.searchsorted(starts, numbers, side="right") - 1
+    touched = [new_words]
+    for k in np.unique(part_of).tolist():
+        words, counts, docs = parts[k]
+        word_of = np.repeat(words.astype(np.int64), counts)
+        gone = np.isin(docs, numbers[part_of == k])
+        touched.append(word_of[gone])
+        here = new_part == k
+        all_words = np.concatenate((word_of[~gone], new_words[here]))
+        all_docs = np.concatenate((docs[~gone].astype(np.int64), new_docs[here]))
+        order = np.lexsort((all_docs, all_words))
+        all_words, all_docs = all_words[order], all_docs[order]
+        firsts = np.flatnonzero(np.concatenate(([True], all_words[1:] != all_words[:-1]))) if len(order) else order
+        counts = np.diff(np.append(firsts, len(all_words)))
+        parts[k] = (all_words[firsts].astype(np.int32), counts.astype(np.int32), all_docs.astype(np.int32))
+    return np.concatenate(touched)
+
+
+def renumber(
+    papers: list[Paper],
+    title_parts: Parts,
+    abstract_parts: Parts,
+    words: list[str],
+    bounds: list[int],
+    touched: np.ndarray,
+    first_chunk: int,
+) -> list[str]:
+    """The words numbered again in order of first appearance in ``papers`` as they are now (the
+    titles of a chunk, then its abstracts, chunk after chunk: as tokenizing them afresh numbers
+    them), without the words no paper holds any more; the parts' word ids are changed to match.
+
+    ``words`` were numbered in order of first appearance in the papers as they were sent
+    (``bounds``: how many there were after each part); some papers from chunk ``first_chunk``
+    on were sent again with new texts, and ``touched`` holds the ids of their old and new
+    words. Only those words can move or go: every other word first appears where it did,
+    and keeps its place among the others. A moving word's first appearance is found in the
+    posting lists (its first part and paper), then its place in that paper's text by
+    splitting the text into words; the other words first appearing in that text are placed
+    by their positions there too.
+    """
+    size = len(words)
+    parts = [part for pair in zip(title_parts, abstract_parts) for part in pair]  # in the order tokenized
+    ends = np.array(bounds, dtype=np.int64)
+    if len(ends) != len(parts) or (len(ends) and (ends[-1] > size or np.any(ends[1:] < ends[:-1]))):
+        raise ValueError("word counts per part do not fit")
+    first_part = 2 * first_chunk
+    settled = int(ends[first_part - 1]) if first_part else 0  # words first seen before any paper sent again
+    touched = touched[touched >= settled]
+    ids = np.arange(size, dtype=np.int64)
+    key = (np.searchsorted(ends, ids, side="right") << _PART_SHIFT) | ids
+    moving = np.zeros(size, dtype=bool)
+    moving[touched] = True
+    found_part = np.full(size, -1, dtype=np.int64)
+    found_doc = np.full(size, -1, dtype=np.int64)
+    left = len(touched)
+    for p in range(first_part, len(parts)):
+        if not left:
+            break
+        wids, counts, docs = parts[p]
+        hit = np.flatnonzero(moving[wids] & (found_part[wids] < 0))
+        if len(hit):
+            run_starts = np.cumsum(counts, dtype=np.int64) - counts
+            found_part[wids[hit]] = p
+            found_doc[wids[hit]] = docs[run_starts[hit]]
+            left -= len(hit)
+    found = touched[found_part[touched] >= 0]
+    texts: dict[int, dict[int, list[int]]] = {}  # part -> paper -> the moving words first appearing there
+    for wid, p, doc in zip(found.tolist(), found_part[found].tolist(), found_doc[found].tolist()):
+        texts.setdefault(p, {}).setdefault(doc, []).append(wid)
+    for p, by_doc in texts.items():
+        wids, counts, docs = parts[p]
+        run_starts = np.cumsum(counts, dtype=np.int64) - counts
+        lo = int(ends[p - 1]) if p else 0
+        native = np.flatnonzero((wids >= lo) & (wids < int(ends[p])) & ~moving[wids])  # first seen here, staying
+        native_ids, native_docs = wids[native].astype(np.int64), docs[run_starts[native]].astype(np.int64)
+        base = int(docs.min())  # the part's papers are one chunk's: within 1 << DOC_BITS of it
+        key[native_ids] = (p << _PART_SHIFT) | ((native_docs - base) << _DOC_SHIFT) | native_ids
+        for doc, moved in by_doc.items():
+            text = papers[doc].title if p % 2 == 0 else papers[doc].abstract
+            position: dict[str, int] = {}
+            for at, word in enumerate(fold_words(text)):
+                position.setdefault(word, at)
+            for wid in [*native_ids[native_docs == doc].tolist(), *moved]:
+                key[wid] = (p << _PART_SHIFT) | ((doc - base) << _DOC_SHIFT) | position[words[wid]]
+    kept = np.flatnonzero((found_part >= 0) | ~moving)  # a moving word found nowhere is gone
+    order = kept[np.argsort(key[kept], kind="stable")]
+    new_id = np.full(size, -1, dtype=np.int64)
+    new_id[order] = np.arange(len(order))
+    for which in (title_parts, abstract_parts):
+        for k, (wids, counts, docs) in enumerate(which):
+            which[k] = (new_id[wids].astype(np.int32), counts, docs)
+    return [words[i] for i in order.tolist()]
