@@ -8,6 +8,7 @@ Run: python benchmarks/first_screen.py   (needs tmux; run benchmarks/run.py once
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import subprocess
@@ -73,8 +74,16 @@ def main() -> None:
     if big.exists():
         report("100k digest: searchable, no index cache", first_screen(str(big), READY), "<= 3 s")
         with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as cache:
-            first_screen(str(big), READY, runs=1, cache=cache)  # leaves the cache
+            fill_cache(str(big), cache)
             report("100k digest: searchable, index cached", first_screen(str(big), READY, cache=cache), "<= 3 s")
+
+
+def fill_cache(path: str, cache: str) -> None:
+    """Leave the segment cache a first open writes. Not by a first run of the app: the app writes
+    it once search is ready, and the benchmark kills it the moment search is ready."""
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
+        env = {**os.environ, "PAPER_READER_DB": f"{tmp}/s.json", "PAPER_READER_CACHE": cache}
+        subprocess.run([COMMAND, "search", "x", path], env=env, check=True, capture_output=True)
 
 
 def report(label: str, times: list[float], goal: str) -> None:

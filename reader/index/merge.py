@@ -65,12 +65,16 @@ def merge(parts: list[Part], n: int, ascii_flags: np.ndarray) -> RawIndex:
     tables = []
     whole = len(parts) > 1 and _in_place(parts[0])
     for which in ("title", "abstract"):
-        pieces = [_piece(getattr(p.index, which), wmap, p.papers, getattr(p, which)) for p, wmap in zip(parts, maps)]
-        if whole:
+        if whole:  # the biggest part's lists stay as they are: only the others' postings are laid out
+            pieces = [
+                _piece(getattr(p.index, which), wmap, p.papers, getattr(p, which))
+                for p, wmap in zip(parts[1:], maps[1:])
+            ]
             tables.append(
-                _insert(getattr(parts[0].index, which), int(parts[0].papers[0]), len(parts[0].papers), pieces[1:], size)
+                _insert(getattr(parts[0].index, which), int(parts[0].papers[0]), len(parts[0].papers), pieces, size)
             )
             continue
+        pieces = [_piece(getattr(p.index, which), wmap, p.papers, getattr(p, which)) for p, wmap in zip(parts, maps)]
         in_order = sorted(range(len(parts)), key=lambda k: int(parts[k].papers.min()) if len(parts[k].papers) else 0)
         postings = merge_postings([pieces[k] for k in in_order], size)  # lists laid out in paper order
         _sort_lists(postings, n)
