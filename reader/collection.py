@@ -6,6 +6,7 @@ the store and the search engine together, and knows nothing of Textual.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import unicodedata
@@ -20,7 +21,7 @@ import numpy as np
 from reader.digest import Library
 from reader.index.build import IndexBuilder
 from reader.index.cache import cached_engine, files_signature
-from reader.index.engine import SearchEngine, State
+from reader.index.engine import PaperRows, SearchEngine, State
 from reader.index.merge import combine_snapshots
 from reader.links import Link, paper_links
 from reader.paper import Paper
@@ -70,6 +71,7 @@ def day_number(iso: str) -> int:
     return date.fromisoformat(iso[:10]).toordinal() - _EPOCH
 
 
+@functools.lru_cache(maxsize=4096)
 def day_text(day: int) -> str:
     """The ISO date of a day counted from 1970-01-01."""
     return date.fromordinal(day + _EPOCH).isoformat()
@@ -84,48 +86,60 @@ def _signature(st: os.stat_result, encoding: str | None) -> bytes:
 class SeenDates(Mapping[str, str]):
     """When each paper was first seen (ISO date): the store's date, or its digest file's when that is
     earlier or the store has none. Looked up per paper as asked (rows on screen, a result list), so an
-    open costs nothing per paper; past LOOKUPS_BEFORE_ALL look-ups (a sort by first seen) every date
-    is worked out at once, in numpy."""
+    open costs nothing per paper; past LOOKUPS_BEFORE_ALL papers asked for (a sort by first seen)
+    every paper's day is worked out at once, in numpy."""
 
     def __init__(self, collection: Collection) -> None:
         self._collection = collection
-        self._all: dict[str, str] | None = None
-        self._asked = 0
+        self._asked: dict[str, int] = {}  # the days looked up one by one
+        self._days: np.ndarray | None = None  # per paper (position), once worked out at once
+
+    def _day(self, pid: str) -> int:
+        c, days = self._collection, self._days
+        if days is None:
+            day = self._asked.get(pid)
+            if day is not None:
+                return day
+            if len(self._asked) < LOOKUPS_BEFORE_ALL:
+                day = self._asked[pid] = c.first_seen_day(pid)
+                return day
+            days = self._days = c.seen_days()
+        paper = c.by_id.get(pid)
+        if paper is not None and paper.order < len(days) and c.papers[paper.order] is paper:
+            return int(days[paper.order])
+        return c.first_seen_day(pid)
 
     def __getitem__(self, pid: str) -> str:
-        every = self._all
-        if every is None:
-            self._asked += 1
-            if self._asked <= LOOKUPS_BEFORE_ALL:
-                day = self._collection.first_seen_day(pid)
-                if day == NO_DAY:
-                    raise KeyError(pid)
-                return day_text(day)
-            every = self._all = self._collection.all_seen()
-        return every[pid]
+        day = self._day(pid)
+        if day == NO_DAY:
+            raise KeyError(pid)
+        return day_text(day)
 
     def __iter__(self) -> Iterator[str]:
-        if self._all is None:
-            self._all = self._collection.all_seen()
-        return iter(self._all)
+        return iter(self._collection.all_seen())
 
     def __len__(self) -> int:
-        if self._all is None:
-            self._all = self._collection.all_seen()
-        return len(self._all)
+        return len(self._collection.all_seen())
 
 
-class NewPapers(AbstractSet[str]):
+class NewPapers(PaperRows):
     """The papers first seen in the newest open digest (``is:new``), worked out on first use: only
-    the newest file's papers are looked up in the store."""
+    the newest file's papers are looked up in the store, and the search takes them as a mask."""
 
     def __init__(self, collection: Collection) -> None:
         self._collection = collection
+        self._mask: np.ndarray | None = None
         self._ids: frozenset[str] | None = None
+
+    def _rows(self) -> np.ndarray:
+        if self._mask is None:
+            self._mask = self._collection.new_rows()
+        return self._mask
 
     def _found(self) -> frozenset[str]:
         if self._ids is None:
-            self._ids = self._collection.new_papers()
+            papers = self._collection.papers
+            self._ids = frozenset(papers[r].id for r in np.flatnonzero(self._rows()).tolist())
         return self._ids
 
     def __contains__(self, pid: object) -> bool:
@@ -135,7 +149,17 @@ class NewPapers(AbstractSet[str]):
         return iter(self._found())
 
     def __len__(self) -> int:
-        return len(self._found())
+        return int(np.count_nonzero(self._rows()))
+
+    def rows_in(self, papers: list[Paper]) -> np.ndarray | None:
+        """The mask over ``papers`` when they start with the collection's digest papers (the search's do)."""
+        mask = self._rows()
+        n, own = len(mask), self._collection.papers
+        if len(papers) < n or any(papers[k] is not own[k] for k in {0, n // 2, n - 1} if n):
+            return None
+        rows = np.zeros(len(papers), dtype=bool)
+        rows[:n] = mask
+        return rows
 
 
 class UnknownPaper(LookupError):
@@ -279,25 +303,32 @@ class Collection:
         day = self._file_day_of(paper) if paper is not None else NO_DAY
         return min(day, int(self.store.first_seen_days([pid])[0]))
 
+    def seen_days(self) -> np.ndarray:
+        """Per paper (position), the day it was first seen (see SeenDates); NO_DAY where unknown."""
+        papers = list(self.papers)
+        stored = self.store.first_seen_days(list(map(attrgetter("id"), papers)))
+        days: np.ndarray = np.minimum(self._file_day_array()[: len(papers)], stored)
+        return days
+
     def all_seen(self) -> dict[str, str]:
         """Every paper's first-seen date (those that have one), worked out at once."""
-        papers = list(self.papers)
-        pids = [p.id for p in papers]
-        days = np.minimum(self._file_day_array()[: len(papers)], self.store.first_seen_days(pids))
+        days = self.seen_days()
         known = np.flatnonzero(days != NO_DAY)
         unique, inverse = np.unique(days[known], return_inverse=True)
         names = [day_text(d) for d in unique.tolist()]
-        return {pids[k]: names[i] for k, i in zip(known.tolist(), inverse.tolist(), strict=True)}
+        return {self.papers[k].id: names[i] for k, i in zip(known.tolist(), inverse.tolist(), strict=True)}
 
-    def new_papers(self) -> frozenset[str]:
-        """The ids of the digest papers first seen in the newest open digest (none before note_seen)."""
+    def new_rows(self) -> np.ndarray:
+        """Which digest papers (positions) were first seen in the newest open digest (none before note_seen)."""
+        n = self.file_count
+        mask = np.zeros(n, dtype=bool)
         if not self._file_days:
-            return frozenset()
-        days = self._file_day_array()[: self.file_count]
-        rows = np.flatnonzero(days >= self._newest_day).tolist()
-        pids = [self.papers[r].id for r in rows]
-        stored = self.store.first_seen_days(pids)
-        return frozenset(pid for pid, day in zip(pids, stored.tolist(), strict=True) if day >= self._newest_day)
+            return mask
+        rows = np.flatnonzero(self._file_day_array()[:n] >= self._newest_day)
+        papers = self.papers
+        pids = list(map(attrgetter("id"), papers[:n])) if len(rows) == n else [papers[r].id for r in rows.tolist()]
+        mask[rows[self.store.first_seen_days(pids) >= self._newest_day]] = True
+        return mask
 
     def seen_before(self, paper: Paper, today: date | None = None) -> str:
         """'seen 3 days ago' for a paper first seen before the newest open digest, else ''."""

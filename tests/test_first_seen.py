@@ -5,6 +5,7 @@ file that grows brings its new papers in as new, and a read-only open writes not
 from __future__ import annotations
 
 import os
+import random
 import time
 from pathlib import Path
 
@@ -91,3 +92,24 @@ def test_a_read_only_open_writes_nothing(tmp_path: Path) -> None:
     library = open_library([old, new], Store(db, readonly=True))
     assert new_titles(library) == ["Brand New Paper"]
     assert {p.name: p.read_bytes() for p in db.parent.iterdir()} == before
+
+
+def test_the_store_gives_each_paper_its_earliest_date_however_the_dates_were_written(tmp_path: Path) -> None:
+    db = tmp_path / "store.json"
+    rng = random.Random(7)
+    pids = [f"{k:04d}abcdefgh" for k in range(300)] + ["a-hand-made-id-too-long-for-marks"]
+    earliest: dict[str, str] = {}
+    for batch in range(12):  # digests opened day after day, in any order, some papers again
+        day = f"2026-{rng.randrange(1, 12):02d}-{rng.randrange(1, 28):02d}"
+        chosen = rng.sample(pids, rng.randrange(1, 120))
+        Store(db).record_seen(dict.fromkeys(chosen, day))
+        for pid in chosen:
+            earliest[pid] = min(day, earliest.get(pid, day))
+        if batch == 6:
+            marks = db.with_name("store.json.marks")
+            size = marks.stat().st_size
+            Store(db).compact()  # one event per paper left: the file shrinks
+            assert marks.stat().st_size < size
+    store = Store(db, readonly=True)
+    assert store.seen() == earliest
+    assert store.seen_of([*pids, "unknown"]) == earliest

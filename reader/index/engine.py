@@ -76,6 +76,15 @@ def _code(value: float) -> int:
     return int(round(value / SCORE_UNIT))
 
 
+class PaperRows(AbstractSet[str]):
+    """A set of paper ids that can also say, cheaply, which papers of a list it holds
+    (``is:new`` over a million papers: a mask, not a million ids looked up one by one)."""
+
+    def rows_in(self, papers: list[Paper]) -> np.ndarray | None:
+        """Per paper of ``papers``, whether the set holds it; None when it cannot say for this list."""
+        return None
+
+
 @dataclass
 class State:
     """What the store knows, as the search needs it (a snapshot: search never reads disk)."""
@@ -676,6 +685,10 @@ class SearchEngine:
             "has:link": state.linked,
             "has:tags": state.tags.keys(),
         }.get(term.text)
+        if isinstance(chosen, PaperRows):
+            rows = chosen.rows_in(self.papers)
+            if rows is not None:
+                return rows.copy()
         if chosen is not None:
             return self._ids_mask(chosen)
         # is:unread

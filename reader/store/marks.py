@@ -153,27 +153,30 @@ def _fold_seen(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The fold with these (ids, minutes) events in it: one row per id, its earliest minute, by hash."""
     hashes, ids, minutes = fold
-    ids = np.concatenate([ids, *(w[0] for w in waiting)])
-    minutes = np.concatenate([minutes, *(w[1] for w in waiting)])
-    hashes = np.concatenate([hashes, *(_hash(w[0]) for w in waiting)])
-    # Stable: the fold and each batch the store wrote are sorted runs already (see seen_events).
-    order = np.argsort(hashes, kind="stable")
-    hashes, ids, minutes = hashes[order], ids[order], minutes[order]
-    same = hashes[1:] == hashes[:-1]
-    if (same & (ids[1:] != ids[:-1])).any():  # two ids share a hash: order by id within it
+    if len(hashes):
+        waiting = [(ids, minutes), *waiting]
+    ids = np.concatenate([w[0] for w in waiting]) if len(waiting) > 1 else waiting[0][0]
+    minutes = np.concatenate([w[1] for w in waiting]) if len(waiting) > 1 else waiting[0][1]
+    hashes = np.concatenate([hashes, *(_hash(w[0]) for w in waiting[1 if len(hashes) else 0 :])])
+    # Stable, and skipped when already in order: the fold and each batch the store wrote are
+    # sorted runs (see seen_events), so a sort mostly merges a few runs.
+    if not (hashes[1:] >= hashes[:-1]).all():
+        order = np.argsort(hashes, kind="stable")
+        hashes, ids, minutes = hashes[order], ids[order], minutes[order]
+    same = np.flatnonzero(hashes[1:] == hashes[:-1])  # the same id seen again (or two ids sharing a hash)
+    if not len(same):
+        return hashes, ids, minutes
+    if (ids[same + 1] != ids[same]).any():  # two ids share a hash: order by id within it
         minor, major = _keys(ids)
         order = np.lexsort((minutes, minor, major, hashes))
         hashes, ids, minutes = hashes[order], ids[order], minutes[order]
         first = np.ones(len(ids), bool)
         first[1:] = (hashes[1:] != hashes[:-1]) | (ids[1:] != ids[:-1])
-        fold = (hashes[first], ids[first], minutes[first])
-    else:
-        first = np.ones(len(ids), bool)
-        first[1:] = ~same
-        starts = np.flatnonzero(first)
-        earliest = np.minimum.reduceat(minutes, starts) if len(starts) else minutes
-        fold = (hashes[starts], ids[starts], earliest)
-    return fold
+        return hashes[first], ids[first], minutes[first]
+    first = np.ones(len(ids), bool)
+    first[same + 1] = False
+    starts = np.flatnonzero(first)
+    return hashes[starts], ids[starts], np.minimum.reduceat(minutes, starts)
 
 
 _EMPTY_FOLD = (np.empty(0, np.uint64), np.empty(0, RECORD["id"]), np.empty(0, np.int64))
