@@ -90,7 +90,7 @@ def test_a_paper_changed_after_it_was_sent_is_indexed_as_it_is_now() -> None:
     builder = fed(papers)
     papers[7].abstract = papers[7].abstract + " quokka"  # a longer abstract found in a later digest
     engine = builder.engine(papers)
-    assert builder.fallback == ""  # sent again, not indexed again here
+    assert builder.fallback == ""  # only its new text is tokenized again
     assert_same_index(engine, SearchEngine(papers))
     assert list(engine.search("quokka").indices) == [7]
 
@@ -158,19 +158,51 @@ def test_a_digest_repeating_a_paper_with_a_longer_abstract_is_indexed_by_the_hel
     assert list(engine.search("quokka").indices) == [9]
 
 
-def test_a_helper_that_cannot_take_a_paper_sent_again_costs_only_time() -> None:
-    # A paper "sent again" that was never sent: the helper says so and the index is built here.
-    source = io.BytesIO()
+def test_a_frame_cut_short_is_an_error_not_half_an_index() -> None:
+    # The parent died mid-frame: the helper says so rather than index what arrived.
     folded = fold_bytes(["a title"])
-    source.write(index_build._HEADER.pack(index_build._CHUNK_KIND, 1, len(folded), len(folded)) + folded + folded)
-    source.write(index_build._HEADER.pack(index_build._AGAIN_KIND, 1, len(folded), len(folded)))
-    source.write(np.array([5], dtype=np.int64).tobytes() + folded + folded)
-    source.seek(0)
+    frame = index_build._HEADER.pack(index_build._CHUNK_KIND, 1, len(folded), len(folded), 0) + folded + folded
     out = io.BytesIO()
-    index_build.serve(source, out)
+    index_build.serve(io.BytesIO(frame[:-3]), out)
     out.seek(0)
     reply = pickle.load(out)
-    assert reply[0] == "error" and "never sent" in reply[1]
+    assert reply[0] == "error" and "mid-frame" in reply[1]
+
+
+@given(
+    st.lists(st.tuples(TEXT, TEXT), min_size=1, max_size=30),
+    st.lists(st.sampled_from([0, 1, 2]), min_size=30, max_size=30),
+    st.lists(st.tuples(st.integers(0, 29), st.booleans(), TEXT), max_size=6),
+    st.sampled_from([1, 2, 3, 7]),
+)
+@settings(max_examples=200, deadline=None)
+def test_chunks_tokenized_on_both_sides_combine_into_the_fresh_index(
+    pairs: list[tuple[str, str]], sides: list[int], changes: list[tuple[int, bool, str]], chunk: int
+) -> None:
+    # Chunks split any way between the helper, the parser and the chunks taken back at the end
+    # (each side in order), papers changed after: the same index, word ids included.
+    papers = [Paper(f"p{k}", title, abstract, "generated", k) for k, (title, abstract) in enumerate(pairs)]
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(index_build, "CHUNK", chunk)
+        m.setattr(tokenizer, "CHUNK", chunk)
+        streams = [index_build.Stream() for _ in range(3)]
+        for c, first in enumerate(range(0, len(papers), chunk)):
+            some = papers[first : first + chunk]
+            titles, abstracts = fold_bytes([p.title for p in some]), fold_bytes([p.abstract for p in some])
+            streams[sides[c % len(sides)]].add(c, first, len(some), titles, abstracts)
+        chunks = len(range(0, len(papers), chunk))
+        title_parts, abstract_parts, words, bounds = index_build.combine(streams, chunks)
+        changed = sorted({k % len(papers) for k, _title, _text in changes})
+        for k, title, text in changes:
+            if title:
+                papers[k % len(papers)].title = text
+            else:
+                papers[k % len(papers)].abstract = text
+        if changed:
+            words = index_build.swap_texts(papers, changed, title_parts, abstract_parts, words, bounds)
+        engine = SearchEngine(papers, tokenized=(title_parts, abstract_parts, words))
+        fresh = SearchEngine(papers)
+    assert_same_index(engine, fresh)
 
 
 def test_a_helper_that_dies_costs_only_time() -> None:

@@ -3,15 +3,16 @@
 Parsing a big digest is pure Python and indexing it is mostly numpy: one after the
 other they take twice as long as side by side on two cores. ``IndexBuilder`` starts
 a helper process (this module run with ``python -c``) and hands it each CHUNK of
-papers as soon as it is parsed, already folded to bytes (``tokenizer.fold_bytes``); the
-helper tokenizes chunk after chunk as ``SearchEngine`` itself would, so that when
-parsing ends only the last chunk and the laying out of the posting lists are left.
-The result is the same index ``SearchEngine(papers)`` builds (same word ids too).
+papers as soon as it is parsed, already folded to bytes (``tokenizer.fold_bytes``).
+Tokenizing takes longer than parsing, so whenever the helper is behind (CHUNKs waiting
+for it) the parser tokenizes the next CHUNK itself, and when parsing ends it takes back
+the CHUNKs still waiting: both cores work until the end. Each side numbers its words in
+order of first appearance in the CHUNKs it saw; ``combine`` numbers them in order of
+first appearance in all of them, as ``SearchEngine(papers)`` does (same word ids).
 
 A paper whose text changed after it was sent (a later copy in the digest brought a
-longer abstract) is sent again when the index is asked for: the helper swaps its
-postings for those of its new text, and the words are numbered again in order of first
-appearance, without the words only its old text had (``renumber``).
+longer abstract) has its postings swapped for those of its new text, and the words are
+numbered again, without the words only its old text had (``renumber``).
 
 Anything amiss (the helper cannot start or dies, two words hash alike) and ``engine``
 builds the index in this process instead: the helper only ever saves time. ``cancel``
@@ -27,6 +28,7 @@ import struct
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,17 +37,45 @@ import numpy as np
 from reader.digest import DigestError, expand_paths
 from reader.index.engine import SearchEngine
 from reader.index.segments import SegmentCache
-from reader.index.tokenizer import CHUNK, Collision, Parts, Tokenizer, fold_bytes, fold_words
+from reader.index.tokenizer import CHUNK, Collision, Parts, Tokenizer, fold_bytes, fold_words, tokenize_exact, vocab_of
 from reader.paper import Paper
 
 MIN_BYTES = 16 << 20  # digests smaller than this index in well under a second: no helper
-_HEADER = struct.Struct("<4sQQQ")  # kind, papers, bytes of titles, bytes of abstracts
+_HEADER = struct.Struct("<4sQQQQ")  # kind, papers, bytes of titles, bytes of abstracts, number of the first paper
 _CHUNK_KIND, _DONE_KIND = b"CHNK", b"DONE"
-_AGAIN_KIND = b"REPL"  # papers sent before, with their new texts: their numbers (int64) come first
-_BACKLOG = 8  # chunks the helper holds before the parser waits for it
+_BACKLOG = 2  # chunks waiting for the helper before the parser tokenizes one itself
 Tokens = tuple[np.ndarray, np.ndarray, np.ndarray]  # Tokenizer.tokenize's: word ids, texts per word, text numbers
 # Bits of a word's place in a sort key (see renumber): part, paper within its chunk, word within its text.
 _PART_SHIFT, _DOC_SHIFT = 44, 31
+
+
+@dataclass
+class Stream:
+    """Chunks tokenized one after the other by one tokenizer, in the order of the papers.
+
+    ``bounds``: how many words there were after each part (a chunk's titles, then its abstracts).
+    """
+
+    words: list[str] = field(default_factory=list)
+    chunks: list[int] = field(default_factory=list)
+    title_parts: Parts = field(default_factory=list)
+    abstract_parts: Parts = field(default_factory=list)
+    bounds: list[int] = field(default_factory=list)
+    tokenizer: Tokenizer | None = None
+
+    def add(self, number: int, first: int, count: int, titles: bytes, abstracts: bytes) -> None:
+        """Tokenize chunk ``number`` (``count`` papers from paper ``first``), folded by ``fold_bytes``."""
+        if self.tokenizer is None:
+            self.tokenizer = Tokenizer()
+            self.words = self.tokenizer.words
+        if self.chunks and number <= self.chunks[-1]:
+            raise ValueError("chunks out of order")
+        for folded, parts in ((titles, self.title_parts), (abstracts, self.abstract_parts)):
+            words, counts, docs = self.tokenizer.tokenize_folded(folded, count)
+            docs += first
+            parts.append((words, counts, docs))
+            self.bounds.append(len(self.words))
+        self.chunks.append(number)
 
 
 class IndexBuilder:
@@ -72,9 +102,11 @@ class IndexBuilder:
     def __init__(self) -> None:
         self.fallback = ""  # why the index was built in this process, if it was
         self.cancelled = False
+        self.chunks_here = 0  # chunks this process tokenized itself
         self._lock = threading.Lock()
         self._sent: list[tuple[str, str]] = []  # the texts sent, to check they did not change
         self._pending: list[Paper] = []
+        self._here = Stream()  # chunks tokenized here while parsing, and those left when it ends
         self._frames: queue.Queue[bytes | None] = queue.Queue(_BACKLOG)
         self._writer: threading.Thread | None = None
         package_parent = str(Path(__file__).resolve().parent.parent)
@@ -96,13 +128,14 @@ class IndexBuilder:
         self._writer.start()
 
     def add(self, papers: list[Paper]) -> None:
-        """Take the next papers in order; whole CHUNKs of them go to the helper now."""
+        """Take the next papers in order; whole CHUNKs of them are tokenized now (by the helper,
+        or here when CHUNKs are waiting for it)."""
         if self._proc is None:
             return
         self._pending.extend(papers)
         while len(self._pending) >= CHUNK:
             chunk, self._pending = self._pending[:CHUNK], self._pending[CHUNK:]
-            self._send(chunk)
+            self._send(chunk, here=self._frames.full() and not self.fallback)
 
     def engine(self, papers: list[Paper]) -> SearchEngine:
         """``SearchEngine(papers)``, from the helper's work when ``papers`` begins with the papers sent."""
@@ -116,21 +149,21 @@ class IndexBuilder:
                 for k, (p, (title, abstract)) in enumerate(zip(papers, self._sent))
                 if p.title is not title or p.abstract is not abstract
             ]
+            taken = self._take_back()
             for start in range(len(self._sent), len(papers), CHUNK):
-                self._send(papers[start : start + CHUNK])
-            for start in range(0, len(changed), CHUNK):
-                self._send_again(papers, changed[start : start + CHUNK])
-            self._frames.put(_HEADER.pack(_DONE_KIND, 0, 0, 0))
+                self._send(papers[start : start + CHUNK], here=True)
+            self._frames.put(_HEADER.pack(_DONE_KIND, 0, 0, 0, 0))
             self._frames.put(None)
             assert self._proc.stdout is not None
             reply = pickle.load(self._proc.stdout)
             if reply[0] != "ok":
                 raise _Fallback(f"helper: {reply[1]}")
-            _, words, title_parts, abstract_parts, bounds, touched = reply
-            if len(title_parts) != len(abstract_parts) or len(title_parts) != -(-len(papers) // CHUNK):
-                raise _Fallback("helper sent the wrong number of chunks")
+            _, words, title_parts, abstract_parts, bounds, firsts = reply
+            helper = Stream(words, [first // CHUNK for first in firsts], title_parts, abstract_parts, bounds)
+            chunks = -(-len(papers) // CHUNK)
+            title_parts, abstract_parts, words, bounds = combine([helper, taken, self._here], chunks)
             if changed:
-                words = renumber(papers, title_parts, abstract_parts, words, bounds, touched, changed[0] // CHUNK)
+                words = swap_texts(papers, changed, title_parts, abstract_parts, words, bounds)
             return SearchEngine(papers, tokenized=(title_parts, abstract_parts, words))
         except Exception as err:  # any failure of the helper only costs the time it saved
             if self.cancelled:
@@ -166,22 +199,37 @@ class IndexBuilder:
         if proc.stdout is not None:
             proc.stdout.close()
 
-    def _send(self, chunk: list[Paper]) -> None:
+    def _send(self, chunk: list[Paper], here: bool) -> None:
+        """Tokenize a chunk here (``here``) or send it to the helper."""
         titles = [p.title for p in chunk]
         abstracts = [p.abstract for p in chunk]
+        first = len(self._sent)
         self._sent.extend(zip(titles, abstracts))
         folded_titles, folded_abstracts = fold_bytes(titles), fold_bytes(abstracts)
-        header = _HEADER.pack(_CHUNK_KIND, len(chunk), len(folded_titles), len(folded_abstracts))
+        if here:
+            self.chunks_here += 1
+            try:
+                self._here.add(first // CHUNK, first, len(chunk), folded_titles, folded_abstracts)
+            except Collision:
+                self.fallback = "two words hashed alike"
+            return
+        header = _HEADER.pack(_CHUNK_KIND, len(chunk), len(folded_titles), len(folded_abstracts), first)
         self._frames.put(header + folded_titles + folded_abstracts)
 
-    def _send_again(self, papers: list[Paper], numbers: list[int]) -> None:
-        """Send papers sent before with their texts as they are now (at most CHUNK of them)."""
-        titles = [papers[k].title for k in numbers]
-        abstracts = [papers[k].abstract for k in numbers]
-        folded_titles, folded_abstracts = fold_bytes(titles), fold_bytes(abstracts)
-        header = _HEADER.pack(_AGAIN_KIND, len(numbers), len(folded_titles), len(folded_abstracts))
-        where = np.array(numbers, dtype=np.int64).tobytes()
-        self._frames.put(header + where + folded_titles + folded_abstracts)
+    def _take_back(self) -> Stream:
+        """The chunks still waiting for the helper, tokenized here (parsing is over: this core is free)."""
+        taken = Stream()
+        while True:
+            try:
+                frame = self._frames.get_nowait()
+            except queue.Empty:
+                return taken
+            assert frame is not None  # only close puts None, and it has not run
+            kind, count, title_bytes, _abstract_bytes, first = _HEADER.unpack_from(frame)
+            assert kind == _CHUNK_KIND
+            body = memoryview(frame)[_HEADER.size :]
+            self.chunks_here += 1
+            taken.add(first // CHUNK, first, count, bytes(body[:title_bytes]), bytes(body[title_bytes:]))
 
     def _write_frames(self, stdin: IO[bytes]) -> None:
         """A thread writing the frames to the helper: a blocking os.write lets go of the GIL
@@ -226,56 +274,23 @@ def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> No
 
     The reply: "ok", the words by id, the titles' and abstracts' parts (per chunk: word ids,
     papers per word, paper numbers), how many words there were after each chunk's titles and
-    after its abstracts, and the ids of the words of papers sent again (old and new texts).
+    after its abstracts, and each chunk's first paper.
     One thread: the parent's writer thread waits while this one tokenizes, the parser does not.
     """
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
-    tokenizer = Tokenizer()
-    title_parts: Parts = []
-    abstract_parts: Parts = []
-    bounds: list[int] = []
-    again: list[tuple[np.ndarray, Tokens, Tokens]] = []  # papers sent again: their numbers, (title, abstract) parts
-    start = 0
-    starts: list[int] = []  # each chunk's first paper
+    stream = Stream()
+    firsts: list[int] = []
     reply: tuple[Any, ...]
     try:
         while (header := stdin.read(_HEADER.size)) and len(header) == _HEADER.size:
-            kind, count, title_bytes, abstract_bytes = _HEADER.unpack(header)
-            if kind == _CHUNK_KIND:
-                if again:
-                    raise ValueError("new papers after papers sent again")
-                for size, parts in ((title_bytes, title_parts), (abstract_bytes, abstract_parts)):
-                    words, counts, docs = tokenizer.tokenize_folded(_read(stdin, size), count)
-                    docs += start
-                    parts.append((words, counts, docs))
-                    bounds.append(len(tokenizer.words))
-                starts.append(start)
-                start += count
-            elif kind == _AGAIN_KIND:
-                numbers = np.frombuffer(_read(stdin, 8 * count), dtype=np.int64)
-                if len(numbers) and not (numbers.min() >= 0 and numbers.max() < start):
-                    raise ValueError("a paper sent again that was never sent")
-                titles = tokenizer.tokenize_folded(_read(stdin, title_bytes), count)
-                abstracts = tokenizer.tokenize_folded(_read(stdin, abstract_bytes), count)
-                again.append((numbers, titles, abstracts))
-            else:
+            kind, count, title_bytes, abstract_bytes, first = _HEADER.unpack(header)
+            if kind != _CHUNK_KIND:
                 break
-        touched = np.zeros(0, dtype=np.int64)
-        if again:
-            firsts = np.array(starts, dtype=np.int64)
-            numbers = np.concatenate([n for n, _t, _a in again])
-            if len(np.unique(numbers)) != len(numbers):
-                raise ValueError("a paper sent again twice")
-            touched = np.unique(
-                np.concatenate(
-                    [
-                        replace_papers(title_parts, firsts, numbers, [(n, t) for n, t, _a in again]),
-                        replace_papers(abstract_parts, firsts, numbers, [(n, a) for n, _t, a in again]),
-                    ]
-                )
-            )
-        reply = ("ok", tokenizer.words, title_parts, abstract_parts, bounds, touched)
+            # Numbered by their first papers here: the parent knows how many papers make a chunk.
+            stream.add(first, first, count, _read(stdin, title_bytes), _read(stdin, abstract_bytes))
+            firsts.append(first)
+        reply = ("ok", stream.words, stream.title_parts, stream.abstract_parts, stream.bounds, firsts)
     except Collision:
         reply = ("error", "two words hashed alike")
     except Exception as err:  # reported to the parent, which builds the index itself
@@ -285,6 +300,73 @@ def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> No
         stdout.flush()
     except OSError:
         pass  # the parent is gone or did not want the index after all
+
+
+def combine(streams: list[Stream], chunks: int) -> tuple[Parts, Parts, list[str], list[int]]:
+    """The streams' chunks as one index of ``chunks`` chunks: the parts of titles and of abstracts,
+    chunk after chunk, the words numbered in order of first appearance in all of them (as one
+    tokenizer over every chunk numbers them), and how many words there are after each part.
+
+    A word first appears in the first part of any stream holding it; the words first appearing
+    in one part are numbered by the one stream that tokenized it, in their order there.
+    """
+    best: dict[str, int] = {}  # word -> its first part << 32 | its id in the stream that holds that part
+    for stream in streams:
+        if not stream.words:
+            continue
+        part_of = np.array([2 * c + f for c in stream.chunks for f in (0, 1)], dtype=np.int64)
+        ids = np.arange(len(stream.words), dtype=np.int64)
+        keys = ((part_of[np.searchsorted(stream.bounds, ids, side="right")] << 32) | ids).tolist()
+        if not best:
+            best = dict(zip(stream.words, keys))
+            continue
+        for word, key in zip(stream.words, keys):
+            if best.setdefault(word, key) > key:
+                best[word] = key
+    words = list(best)
+    keys = np.fromiter(best.values(), dtype=np.int64, count=len(words))
+    order = np.argsort(keys, kind="stable")
+    words = [words[i] for i in order.tolist()]
+    new_id = dict(zip(words, range(len(words))))
+    bounds = np.searchsorted(keys[order] >> 32, np.arange(2 * chunks), side="right").tolist()
+    title_parts: list[Any] = [None] * chunks
+    abstract_parts: list[Any] = [None] * chunks
+    for stream in streams:
+        mapping = np.fromiter(map(new_id.__getitem__, stream.words), dtype=np.int32, count=len(stream.words))
+        for c, title, abstract in zip(stream.chunks, stream.title_parts, stream.abstract_parts):
+            if not 0 <= c < chunks or title_parts[c] is not None:
+                raise ValueError("a chunk twice, or out of range")
+            title_parts[c] = (mapping[title[0]], title[1], title[2])
+            abstract_parts[c] = (mapping[abstract[0]], abstract[1], abstract[2])
+    if any(part is None for part in title_parts):
+        raise ValueError("a chunk missing")
+    return title_parts, abstract_parts, words, bounds
+
+
+def swap_texts(
+    papers: list[Paper],
+    changed: list[int],
+    title_parts: Parts,
+    abstract_parts: Parts,
+    words: list[str],
+    bounds: list[int],
+) -> list[str]:
+    """Index papers ``changed`` (numbers, in order) as their texts are now in ``papers``, not as they
+    were tokenized: their postings are swapped (``replace_papers``) and the words numbered again
+    (``renumber``). Returns the words by their new ids; the parts are changed in place."""
+    numbers = np.array(changed, dtype=np.int64)
+    starts = np.arange(len(title_parts), dtype=np.int64) * CHUNK
+    vocab = vocab_of(words)  # the words of the new texts keep their ids; new words follow
+    touched = [
+        replace_papers(parts, starts, numbers, [(numbers, tokenize_exact(vocab, texts))])
+        for parts, texts in (
+            (title_parts, [papers[k].title for k in changed]),
+            (abstract_parts, [papers[k].abstract for k in changed]),
+        )
+    ]
+    words = list(vocab)[1:]
+    touched_ids = np.unique(np.concatenate(touched))
+    return renumber(papers, title_parts, abstract_parts, words, bounds, touched_ids, changed[0] // CHUNK)
 
 
 def _read(stdin: IO[bytes], size: int) -> bytes:
@@ -337,10 +419,10 @@ def renumber(
     titles of a chunk, then its abstracts, chunk after chunk: as tokenizing them afresh numbers
     them), without the words no paper holds any more; the parts' word ids are changed to match.
 
-    ``words`` were numbered in order of first appearance in the papers as they were sent
+    ``words`` were numbered in order of first appearance in the papers as they were tokenized
     (``bounds``: how many there were after each part); some papers from chunk ``first_chunk``
-    on were sent again with new texts, and ``touched`` holds the ids of their old and new
-    words. Only those words can move or go: every other word first appears where it did,
+    on have new texts since (their postings swapped already), and ``touched`` holds the ids
+    of their old and new words. Only those words can move or go: every other word first appears where it did,
     and keeps its place among the others. A moving word's first appearance is found in the
     posting lists (its first part and paper), then its place in that paper's text by
     splitting the text into words; the other words first appearing in that text are placed
@@ -352,7 +434,7 @@ def renumber(
     if len(ends) != len(parts) or (len(ends) and (ends[-1] > size or np.any(ends[1:] < ends[:-1]))):
         raise ValueError("word counts per part do not fit")
     first_part = 2 * first_chunk
-    settled = int(ends[first_part - 1]) if first_part else 0  # words first seen before any paper sent again
+    settled = int(ends[first_part - 1]) if first_part else 0  # words first seen before any changed paper
     touched = touched[touched >= settled]
     ids = np.arange(size, dtype=np.int64)
     key = (np.searchsorted(ends, ids, side="right") << _PART_SHIFT) | ids

@@ -47,6 +47,15 @@ class Vocab(dict):
         return wid
 
 
+def vocab_of(words: list[str]) -> Vocab:
+    """The vocabulary ``tokenize_exact`` takes, holding ``words`` (their ids as in the list);
+    the words it adds follow them (``list(vocab)[1:]``: every word by id)."""
+    vocab = Vocab()
+    vocab[_SEPARATOR]  # id 0
+    vocab.update(zip(words, range(1, len(words) + 1)))
+    return vocab
+
+
 def one_per_line(texts: list[str]) -> str:
     """The texts, non-ASCII runs folded as ``fold`` does, one per line (a newline inside one becomes a space)."""
     texts = [t if t.isascii() else _NON_ASCII_RUN.sub(_fold_run, t) for t in texts]
