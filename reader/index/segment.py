@@ -29,7 +29,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import accumulate, repeat
+from itertools import repeat
 from typing import IO, Any
 
 import numpy as np
@@ -42,7 +42,7 @@ from reader.paper import Paper, PaperMeta
 
 # Version of the segment layout and of what goes into it: bump it when either changes
 # (reader.index.segments keys entries by it, with storage.INDEX_FORMAT).
-SEGMENT_FORMAT = 4
+SEGMENT_FORMAT = 5
 SPOT_CHECKS = 16
 KEY_LENGTH = 40  # hex digits of a key
 ARRAYS: dict[str, type[np.generic]] = {
@@ -52,7 +52,7 @@ ARRAYS: dict[str, type[np.generic]] = {
     "files": np.uint8,  # the paths the files had when the segment was built (JSON), for warnings
     "ids": np.uint8,
     "titles": np.uint8,
-    "title_lengths": np.int64,
+    "title_bytes": np.int64,  # each title's length in bytes (UTF-8): read one by one, when first asked for
     "abstracts": np.uint8,
     "abstract_bytes": np.int64,  # each abstract's length in bytes (UTF-8): read one by one, when first asked for
     "paper_file": np.int32,
@@ -65,7 +65,7 @@ CHECKSUM = "checksum"
 MEMBERS = frozenset({*ARRAYS, CHECKSUM})
 # The members a search reads only in part (most of a segment's bytes): their CRCs are checked
 # when the segment file is not sealed, i.e. not exactly as this module wrote it (see ``load``).
-BULK = frozenset({"abstracts", "abstract_docs", "title_docs"})
+BULK = frozenset({"titles", "abstracts", "abstract_docs", "title_docs"})
 ALIGN = 64  # each member's bytes start at a multiple of this in the file: arrays map aligned
 _PAD_FIELD = 0x7061  # the zip extra field that pads a member's local header to ALIGN
 
@@ -128,46 +128,23 @@ class Segment:
     seal: str = ""  # loaded from a file checked whole: its stat_text, to be kept as its seal ("" none new)
 
 
-_SEP = "\x1f"  # joins texts on disk (when none holds it; else their lengths cut them apart)
+_SEP = "\x1f"  # joins texts on disk (their byte sizes cut them apart: a text may hold it)
 _SEP_BYTE = 0x1F
-_WRITE_CHUNK = 8192  # abstracts encoded and written at a time
+_WRITE_CHUNK = 8192  # texts encoded and written at a time
 
 
-def _text_blob(texts: list[str]) -> tuple[np.ndarray, np.ndarray, bool]:
-    """The texts joined by _SEP, as UTF-8, their lengths, and whether splitting at _SEP gives them back."""
-    joined = _SEP.join(texts)
-    blob = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    return blob, lengths, joined.count(_SEP) == max(len(texts) - 1, 0)
-
-
-def _texts(blob: np.ndarray, lengths: np.ndarray, split: bool) -> list[str]:
-    """The texts ``_text_blob`` joined: split at _SEP when none holds it (``split``), else cut by their lengths."""
-    n = len(lengths)
-    text = str(blob.data, "utf-8", "surrogatepass") if len(blob) else ""
-    if split:
-        texts = text.split(_SEP) if n else []
-        if len(texts) != n:
-            raise SegmentError("bad segment: texts")
-        return texts
-    ends = list(accumulate(length + 1 for length in lengths.tolist()))
-    if n and ends[-1] - 1 != len(text):
-        raise SegmentError("bad segment: text lengths")
-    return [text[b - 1 - length : b - 1] for b, length in zip(ends, lengths.tolist())]
-
-
-class Abstracts:
-    """A segment's abstracts as UTF-8 bytes, each decoded when first asked for (see StoredPaper):
-    reopening a big digest does not wait for texts no screen and no search has read yet."""
+class Texts:
+    """A segment's titles or abstracts as UTF-8 bytes, each decoded when first asked for (see
+    StoredPaper): reopening a big digest does not wait for texts no screen and no search has read yet."""
 
     __slots__ = ("blob", "starts", "ends")
 
-    def __init__(self, blob: memoryview, starts: list[int], ends: list[int]) -> None:
+    def __init__(self, blob: memoryview, starts: np.ndarray, ends: np.ndarray) -> None:
         self.blob, self.starts, self.ends = blob, starts, ends
 
     @classmethod
-    def check(cls, blob: np.ndarray, sizes: np.ndarray, whole: bool = True) -> Abstracts | None:
-        """The abstracts of a blob joined by _SEP, cut by their byte ``sizes``; None if they do not fit it
+    def check(cls, blob: np.ndarray, sizes: np.ndarray, whole: bool = True) -> Texts | None:
+        """The texts of a blob joined by _SEP, cut by their byte ``sizes``; None if they do not fit it
         (``whole`` false: their separators are not looked at, which would read every page of the blob)."""
         n = len(sizes)
         if n and int(sizes.min()) < 0:
@@ -178,41 +155,63 @@ class Abstracts:
             return None
         if whole and n > 1 and not bool(np.all(blob[ends[:-1]] == _SEP_BYTE)):
             return None
-        return cls(blob.data, starts.tolist(), ends.tolist())  # no copy of the bytes
+        return cls(blob.data, starts, ends)  # no copy of the bytes
+
+    def raw(self, k: int) -> memoryview:
+        return self.blob[self.starts[k] : self.ends[k]]
+
+    def size(self, k: int) -> int:
+        return int(self.ends[k] - self.starts[k])
 
     def text(self, k: int) -> str:
-        raw = self.blob[self.starts[k] : self.ends[k]]
+        raw = self.raw(k)
         try:
             return str(raw, "utf-8", "surrogatepass")
         except UnicodeDecodeError:  # cannot be in a segment this module wrote (its CRCs held)
             return str(raw, "utf-8", "replace")
 
 
-_ABSTRACT = Paper.__dict__["abstract"]  # the slot under Paper.abstract
+@dataclass(frozen=True, slots=True)
+class StoredTexts:
+    """Where a segment's papers' texts are (one for all its papers)."""
+
+    titles: Texts
+    abstracts: Texts
 
 
-def _stored_abstract(paper: StoredPaper) -> str:
-    try:
-        read: str = _ABSTRACT.__get__(paper, Paper)
-        return read
-    except AttributeError:  # not read yet
-        text = paper.stored_abstracts.text(paper.stored_number)
-        _ABSTRACT.__set__(paper, text)
-        return text
+_SLOTS = {"title": Paper.__dict__["title"], "abstract": Paper.__dict__["abstract"]}  # the slots under them
 
 
-def _set_abstract(paper: StoredPaper, text: str) -> None:
-    _ABSTRACT.__set__(paper, text)
+def _lazy(which: str) -> property:
+    """A text read from the paper's segment when first asked for, then kept in the slot."""
+    slot = _SLOTS[which]
+    where = f"{which}s"  # the StoredTexts field
+
+    def get(paper: StoredPaper) -> str:
+        try:
+            read: str = slot.__get__(paper, Paper)
+            return read
+        except AttributeError:  # not read yet
+            texts: Texts = getattr(paper.stored, where)
+            text = texts.text(paper.stored_number)
+            slot.__set__(paper, text)
+            return text
+
+    def put(paper: StoredPaper, text: str) -> None:
+        slot.__set__(paper, text)
+
+    return property(get, put)
 
 
 class StoredPaper(Paper):
-    """A paper read from a segment: a Paper in every way, its abstract decoded when first read."""
+    """A paper read from a segment: a Paper in every way, its title and abstract decoded when first read."""
 
-    __slots__ = ("stored_abstracts", "stored_number")
-    stored_abstracts: Abstracts
+    __slots__ = ("stored", "stored_number")
+    stored: StoredTexts
     stored_number: int
 
-    abstract = property(_stored_abstract, _set_abstract)
+    title = _lazy("title")
+    abstract = _lazy("abstract")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Paper):
@@ -223,44 +222,48 @@ class StoredPaper(Paper):
     __hash__ = None  # type: ignore[assignment]  # as Paper's
 
 
-def _abstract_bytes(paper: Paper) -> bytes:
-    """A paper's abstract as UTF-8: straight from its segment's bytes when it was never read."""
+def _unread(paper: Paper, which: str) -> Texts | None:
+    """Where a stored paper's text still is, when it was never read (None: it is in the paper)."""
     if isinstance(paper, StoredPaper):
         try:
-            _ABSTRACT.__get__(paper, Paper)
+            _SLOTS[which].__get__(paper, Paper)
         except AttributeError:
-            texts, k = paper.stored_abstracts, paper.stored_number
-            return bytes(texts.blob[texts.starts[k] : texts.ends[k]])
-    return paper.abstract.encode("utf-8", "surrogatepass")
+            texts: Texts = getattr(paper.stored, f"{which}s")
+            return texts
+    return None
 
 
-def _abstract_size(paper: Paper) -> int:
-    """The length of ``_abstract_bytes(paper)``, without encoding an ASCII abstract (its length is its size)."""
-    if isinstance(paper, StoredPaper):
-        try:
-            text: str = _ABSTRACT.__get__(paper, Paper)
-        except AttributeError:
-            texts, k = paper.stored_abstracts, paper.stored_number
-            return texts.ends[k] - texts.starts[k]
-    else:
-        text = paper.abstract
+def _text_bytes(paper: Paper, which: str) -> bytes:
+    """A paper's title or abstract as UTF-8: straight from its segment's bytes when it was never read."""
+    texts = _unread(paper, which)
+    if texts is not None:
+        return bytes(texts.raw(paper.stored_number))  # type: ignore[attr-defined]
+    text: str = getattr(paper, which)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _text_size(paper: Paper, which: str) -> int:
+    """The length of ``_text_bytes(paper, which)``, without encoding ASCII text (its length is its size)."""
+    texts = _unread(paper, which)
+    if texts is not None:
+        return texts.size(paper.stored_number)  # type: ignore[attr-defined]
+    text: str = getattr(paper, which)
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
-def stored_papers(ids: list[str], titles: list[str], sources: Iterable[str], abstracts: Abstracts) -> list[Paper]:
-    """Papers in file order whose abstracts stay in ``abstracts`` until read."""
+def stored_papers(ids: list[str], sources: Iterable[str], texts: StoredTexts) -> list[Paper]:
+    """Papers in file order whose titles and abstracts stay in ``texts`` until read."""
     papers: list[Paper] = []
     append = papers.append
     new = StoredPaper.__new__
-    for k, (pid, title, source) in enumerate(zip(ids, titles, sources)):
+    for k, (pid, source) in enumerate(zip(ids, sources)):
         paper = new(StoredPaper)
         paper.id = pid
-        paper.title = title
         paper.source = source
         paper.order = k
         paper.from_store = False
         paper.meta = None
-        paper.stored_abstracts = abstracts
+        paper.stored = texts
         paper.stored_number = k
         append(paper)
     return papers
@@ -307,21 +310,19 @@ def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes], stop: Calla
     if index is None:
         raise ValueError("a segment is saved once indexed")
     n = len(papers)
-    titles, title_lengths, titles_split = _text_blob([p.title for p in papers])
-    # The abstracts, the bulk of a segment, are written a chunk at a time (see _write_abstracts):
-    # here only their sizes, so no second copy of them all is ever held.
-    abstract_bytes = np.fromiter(map(_abstract_size, papers), dtype=np.int64, count=n)
+    # The texts, the bulk of a segment, are written a chunk at a time (see _write_texts): here
+    # only their sizes, so no second copy of them all is ever held.
+    title_bytes = np.fromiter((_text_size(p, "title") for p in papers), dtype=np.int64, count=n)
+    abstract_bytes = np.fromiter((_text_size(p, "abstract") for p in papers), dtype=np.int64, count=n)
     arrays: dict[str, np.ndarray] = {
-        "meta": np.array(
-            [SEGMENT_FORMAT, n, len(index.words), len(segment.file_keys), titles_split, 0], dtype=np.int64
-        ),
+        "meta": np.array([SEGMENT_FORMAT, n, len(index.words), len(segment.file_keys), 0, 0], dtype=np.int64),
         "key": np.frombuffer(segment.key.encode("ascii"), dtype=np.uint8),
         "file_keys": np.frombuffer("".join(segment.file_keys).encode("ascii"), dtype=np.uint8),
         "files": _json(segment.files),
         "ids": np.frombuffer("\n".join(p.id for p in papers).encode("ascii"), dtype=np.uint8),
-        "titles": titles,
-        "title_lengths": title_lengths,
-        "abstracts": np.zeros(0, dtype=np.uint8),  # written by _write_abstracts
+        "titles": np.zeros(0, dtype=np.uint8),  # written by _write_texts
+        "title_bytes": title_bytes,
+        "abstracts": np.zeros(0, dtype=np.uint8),  # written by _write_texts
         "abstract_bytes": abstract_bytes,
         "paper_file": segment.paper_file,
         "also_in": np.array(segment.also_in, dtype=np.int32).reshape(-1),
@@ -342,8 +343,9 @@ def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes], stop: Calla
             if stop is not None and stop():
                 raise LoadCancelled  # the app is quitting: the caller drops the half-written file
             with npz.open(_aligned_member(npz, name), "w", force_zip64=True) as member:
-                if name == "abstracts":
-                    _write_abstracts(member, papers, int(abstract_bytes.sum()) + max(n - 1, 0))
+                if name in ("titles", "abstracts"):
+                    sizes = title_bytes if name == "titles" else abstract_bytes
+                    _write_texts(member, papers, name[:-1], int(sizes.sum()) + max(n - 1, 0))
                     continue
                 np.lib.format.write_array(member, np.ascontiguousarray(arrays[name], dtype=dtype), allow_pickle=False)
         with npz.open(_aligned_member(npz, CHECKSUM), "w", force_zip64=True) as member:
@@ -366,14 +368,15 @@ def _aligned_member(npz: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
     return info
 
 
-def _write_abstracts(member: IO[bytes], papers: list[Paper], total: int) -> None:
-    """The abstracts as one uint8 .npy array of ``total`` bytes, joined by _SEP, encoded a chunk at a time."""
+def _write_texts(member: IO[bytes], papers: list[Paper], which: str, total: int) -> None:
+    """The papers' titles or abstracts as one uint8 .npy array of ``total`` bytes, joined by _SEP,
+    encoded a chunk at a time."""
     header = np.lib.format.header_data_from_array_1_0(np.zeros(0, dtype=np.uint8))
     header["shape"] = (total,)
     np.lib.format.write_array_header_2_0(member, header)
     sep = _SEP.encode()
     for start in range(0, len(papers), _WRITE_CHUNK):
-        chunk = sep.join(_abstract_bytes(p) for p in papers[start : start + _WRITE_CHUNK])
+        chunk = sep.join(_text_bytes(p, which) for p in papers[start : start + _WRITE_CHUNK])
         member.write(sep + chunk if start else chunk)
 
 
@@ -466,11 +469,11 @@ def load(
         "warnings",
     )
     check(len(ids) == n and all(ids), "ids")
-    check(len(data["title_lengths"]) == n and len(data["abstract_bytes"]) == n, "text lengths")
-    titles = _texts(data["titles"], data["title_lengths"], bool(meta[4]))
-    abstracts = Abstracts.check(data["abstracts"], data["abstract_bytes"], whole=not sealed)
-    if abstracts is None:
-        raise SegmentError("bad segment: abstracts")
+    check(len(data["title_bytes"]) == n and len(data["abstract_bytes"]) == n, "text lengths")
+    titles = Texts.check(data["titles"], data["title_bytes"], whole=not sealed)
+    abstracts = Texts.check(data["abstracts"], data["abstract_bytes"], whole=not sealed)
+    if titles is None or abstracts is None:
+        raise SegmentError("bad segment: texts")
     paper_file = data["paper_file"]
     check(
         len(paper_file) == n and (not n or (int(paper_file.min()) >= 0 and int(paper_file.max()) < file_count)),
@@ -483,7 +486,7 @@ def load(
     check(isinstance(metas, list), "metas")
     sources = list(paths)
     where = repeat(sources[0], n) if file_count == 1 else map(sources.__getitem__, paper_file.tolist())
-    papers: list[Paper] = stored_papers(ids, titles, where, abstracts)
+    papers: list[Paper] = stored_papers(ids, where, StoredTexts(titles, abstracts))
     for item in metas:
         check(isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and 0 <= item[0] < n, "metas")
         papers[item[0]].meta = _meta(item[1])
