@@ -109,6 +109,9 @@ class IndexBuilder:
         self._here = Stream()  # chunks tokenized here while parsing, and those left when it ends
         self._frames: queue.Queue[bytes | None] = queue.Queue(_BACKLOG)
         self._writer: threading.Thread | None = None
+        self._reader: threading.Thread | None = None
+        self._helper_parts: list[tuple[int, Tokens, Tokens]] = []  # per chunk the helper did: first paper, parts
+        self._reply: tuple[Any, ...] = ("error", "no reply")
         package_parent = str(Path(__file__).resolve().parent.parent)
         code = f"import sys; sys.path.insert(0, {package_parent!r}); from reader.index.build import serve; serve()"
         try:
@@ -126,6 +129,8 @@ class IndexBuilder:
         _widen_pipe(self._proc.stdin.fileno())
         self._writer = threading.Thread(target=self._write_frames, args=(self._proc.stdin,), daemon=True)
         self._writer.start()
+        self._reader = threading.Thread(target=self._read_replies, args=(self._proc.stdout,), daemon=True)
+        self._reader.start()
 
     def add(self, papers: list[Paper]) -> None:
         """Take the next papers in order; whole CHUNKs of them are tokenized now (by the helper,
@@ -154,12 +159,16 @@ class IndexBuilder:
                 self._send(papers[start : start + CHUNK], here=True)
             self._frames.put(_HEADER.pack(_DONE_KIND, 0, 0, 0, 0))
             self._frames.put(None)
-            assert self._proc.stdout is not None
-            reply = pickle.load(self._proc.stdout)
-            if reply[0] != "ok":
-                raise _Fallback(f"helper: {reply[1]}")
-            _, words, title_parts, abstract_parts, bounds, firsts = reply
-            helper = Stream(words, [first // CHUNK for first in firsts], title_parts, abstract_parts, bounds)
+            assert self._reader is not None
+            self._reader.join()
+            if self._reply[0] != "ok":
+                raise _Fallback(f"helper: {self._reply[1]}")
+            _, words, bounds, firsts = self._reply
+            parts = self._helper_parts
+            if [first for first, _t, _a in parts] != firsts:
+                raise _Fallback("helper sent chunks it was not asked for")
+            chunk_numbers = [first // CHUNK for first in firsts]
+            helper = Stream(words, chunk_numbers, [t for _f, t, _a in parts], [a for _f, _t, a in parts], bounds)
             chunks = -(-len(papers) // CHUNK)
             title_parts, abstract_parts, words, bounds = combine([helper, taken, self._here], chunks)
             if changed:
@@ -196,6 +205,8 @@ class IndexBuilder:
         self._frames.put(None)
         if self._writer is not None and self._writer is not threading.current_thread():
             self._writer.join()
+        if self._reader is not None and self._reader is not threading.current_thread():
+            self._reader.join()  # the helper is gone: its output ends
         if proc.stdout is not None:
             proc.stdout.close()
 
@@ -230,6 +241,16 @@ class IndexBuilder:
             body = memoryview(frame)[_HEADER.size :]
             self.chunks_here += 1
             taken.add(first // CHUNK, first, count, bytes(body[:title_bytes]), bytes(body[title_bytes:]))
+
+    def _read_replies(self, stdout: IO[bytes]) -> None:
+        """A thread taking the helper's chunks as it sends them (the pipe never fills, the helper never
+        waits), then its last word."""
+        try:
+            while (message := pickle.load(stdout))[0] == "part":
+                self._helper_parts.append(message[1:])
+            self._reply = message
+        except Exception as err:  # the helper died or was stopped
+            self._reply = ("error", f"helper stopped: {type(err).__name__}: {err}")
 
     def _write_frames(self, stdin: IO[bytes]) -> None:
         """A thread writing the frames to the helper: a blocking os.write lets go of the GIL
@@ -270,11 +291,12 @@ class BuildCancelled(Exception):
 
 
 def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> None:
-    """The helper: tokenize the chunks read from stdin, then write the result to stdout (pickled).
+    """The helper: tokenize the chunks read from stdin, writing each one's parts to stdout (pickled)
+    as soon as it is done, then its last word.
 
-    The reply: "ok", the words by id, the titles' and abstracts' parts (per chunk: word ids,
-    papers per word, paper numbers), how many words there were after each chunk's titles and
-    after its abstracts, and each chunk's first paper.
+    Per chunk: "part", its first paper, its titles' and its abstracts' parts (word ids, papers
+    per word, paper numbers). Last: "ok", the words by id, how many words there were after
+    each chunk's titles and after its abstracts, and each chunk's first paper; or "error" and why.
     One thread: the parent's writer thread waits while this one tokenizes, the parser does not.
     """
     stdin = stdin or sys.stdin.buffer
@@ -290,7 +312,10 @@ def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> No
             # Numbered by their first papers here: the parent knows how many papers make a chunk.
             stream.add(first, first, count, _read(stdin, title_bytes), _read(stdin, abstract_bytes))
             firsts.append(first)
-        reply = ("ok", stream.words, stream.title_parts, stream.abstract_parts, stream.bounds, firsts)
+            message = ("part", first, stream.title_parts.pop(), stream.abstract_parts.pop())
+            pickle.dump(message, stdout, protocol=pickle.HIGHEST_PROTOCOL)
+            stdout.flush()
+        reply = ("ok", stream.words, stream.bounds, firsts)
     except Collision:
         reply = ("error", "two words hashed alike")
     except Exception as err:  # reported to the parent, which builds the index itself
