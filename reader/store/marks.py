@@ -40,6 +40,7 @@ READ, UNREAD, SEEN = 0, 1, 2
 ID_BYTES = 12
 COMPACT_MIN = 1 << 16  # events (1 MB) below which the file is never compacted
 TOUCHED_KEPT = 4096  # changed ids remembered one by one (beyond: "any may have changed")
+SEEN_DISORDER = 4096  # sorted runs of first-seen dates past which the file is worth compacting (years of days)
 NO_MINUTE = np.iinfo(np.int64).max  # "no first-seen date" in arrays of minutes
 _MARKER_END = 1  # a digest marker's last byte (never NUL: numpy would strip it)
 
@@ -150,8 +151,9 @@ def _names(ids: np.ndarray) -> list[str]:
 
 def _fold_seen(
     fold: tuple[np.ndarray, np.ndarray, np.ndarray], waiting: list[tuple[np.ndarray, np.ndarray]]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The fold with these (ids, minutes) events in it: one row per id, its earliest minute, by hash."""
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int]:
+    """The fold with these (ids, minutes) events in it: one row per id, its earliest minute, by hash;
+    and how out of order they came (places where the hash went down)."""
     hashes, ids, minutes = fold
     if len(hashes):
         waiting = [(ids, minutes), *waiting]
@@ -160,23 +162,24 @@ def _fold_seen(
     hashes = np.concatenate([hashes, *(_hash(w[0]) for w in waiting[1 if len(hashes) else 0 :])])
     # Stable, and skipped when already in order: the fold and each batch the store wrote are
     # sorted runs (see seen_events), so a sort mostly merges a few runs.
-    if not (hashes[1:] >= hashes[:-1]).all():
+    descents = int(np.count_nonzero(hashes[1:] < hashes[:-1]))
+    if descents:
         order = np.argsort(hashes, kind="stable")
         hashes, ids, minutes = hashes[order], ids[order], minutes[order]
     same = np.flatnonzero(hashes[1:] == hashes[:-1])  # the same id seen again (or two ids sharing a hash)
     if not len(same):
-        return hashes, ids, minutes
+        return (hashes, ids, minutes), descents
     if (ids[same + 1] != ids[same]).any():  # two ids share a hash: order by id within it
         minor, major = _keys(ids)
         order = np.lexsort((minutes, minor, major, hashes))
         hashes, ids, minutes = hashes[order], ids[order], minutes[order]
         first = np.ones(len(ids), bool)
         first[1:] = (hashes[1:] != hashes[:-1]) | (ids[1:] != ids[:-1])
-        return hashes[first], ids[first], minutes[first]
+        return (hashes[first], ids[first], minutes[first]), descents
     first = np.ones(len(ids), bool)
     first[same + 1] = False
     starts = np.flatnonzero(first)
-    return hashes[starts], ids[starts], np.minimum.reduceat(minutes, starts)
+    return (hashes[starts], ids[starts], np.minimum.reduceat(minutes, starts)), descents
 
 
 _EMPTY_FOLD = (np.empty(0, np.uint64), np.empty(0, RECORD["id"]), np.empty(0, np.int64))
@@ -197,6 +200,9 @@ class Marks:
         self._seen_day: dict[str, str] | None = None  # seen_day, once asked for
         self._digests: dict[bytes, int] = {}  # digest marker -> earliest minute
         self._folding = threading.Lock()  # the app looks dates up on its UI thread and on workers
+        # How out of order the first-seen dates in the file are (see _fold_seen): past SEEN_DISORDER
+        # (a file written before dates were written sorted) the store compacts it, once.
+        self.seen_disorder = 0
         self.unread: dict[str, int] = {}  # latest unread time, to order events merged from elsewhere
         self._stamp: tuple[int, int] | None = None  # (inode, bytes folded in)
         self.version = 0  # bumped whenever the read marks change (for callers that cache what they derive)
@@ -262,6 +268,7 @@ class Marks:
 
     def _forget_seen(self) -> None:
         self._seen_fold, self._seen_waiting, self._seen_day, self._digests = _EMPTY_FOLD, [], None, {}
+        self.seen_disorder = 0
 
     def _fold(self, events: np.ndarray) -> None:
         if not len(events):
@@ -297,8 +304,9 @@ class Marks:
             waiting, self._seen_waiting = self._seen_waiting, []
             if not waiting:
                 return self._seen_fold
-            fold = _fold_seen(self._seen_fold, waiting)
+            fold, descents = _fold_seen(self._seen_fold, waiting)
             self._seen_fold = fold
+            self.seen_disorder += descents
             return fold
 
     def first_seen(self, ids: np.ndarray) -> np.ndarray:
@@ -491,6 +499,7 @@ class Marks:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
             raise StoreError(self.path, f"could not compact read marks: {err.strerror or err}") from None
+        self.seen_disorder = 0  # the dates are in the file by hash now
         if self._stamp is not None and self._stamp[1] == len(data) - (len(data) - len(MAGIC)) % RECORD.itemsize:
             self._stamp = (st.st_ino, len(payload))  # what is folded in is exactly what the new file holds
         else:

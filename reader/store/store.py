@@ -936,6 +936,8 @@ class Store:
             ids = np.concatenate(new_ids) if new_ids else np.empty(0, marksfile.RECORD["id"])
             if len(ids):
                 self.marks.append(marksfile.seen_events(ids, np.concatenate(new_minutes)))
+            if self.marks.seen_disorder > marksfile.SEEN_DISORDER:
+                self.marks.compact()  # dates in the order an older version wrote them: sorted once
             if long_new:
                 self.storage.refresh()
                 self._tables()
