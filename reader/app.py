@@ -292,7 +292,7 @@ class PaperReaderApp(App[int]):
                 if self.collection.engine is None:
                     self.collection.note_seen()
                     self.call_from_thread(self._seen_noted)
-                self.collection.build_index(
+                engine = self.collection.build_index(
                     ready=lambda engine: self.call_from_thread(self._index_built, engine),
                     builder=self.builder,
                     save=False,
@@ -302,6 +302,9 @@ class PaperReaderApp(App[int]):
         finally:
             self.builder = None  # it was fed the papers of the first load only
         worker = get_current_worker()
+        if worker.is_cancelled:
+            return
+        engine.build_bitmaps()  # search is ready: this makes short prefixes faster from now on
         # Search is ready: what this open parsed is cached now (quitting stops the writing).
         self.library.save_segments(stop=lambda: worker.is_cancelled)
         try:

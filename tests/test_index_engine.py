@@ -185,6 +185,32 @@ def test_common_words_kept_as_bitmaps_rank_exactly_as_posting_lists(monkeypatch:
         assert a.missing == b.missing, query
 
 
+def test_an_engine_loaded_from_an_index_searches_the_same_before_its_bitmaps_are_made() -> None:
+    """An engine from a cached index searches at once and makes its bitmaps after (the app, once
+    search is ready): every answer is the same before and after, and as a fresh build's."""
+    base = load_library([bundled_digest()]).papers
+    papers = [
+        Paper(f"{k:06x}{p.id}", f"{p.title} {k}", p.abstract, order=k * len(base) + i)
+        for k in range(30)
+        for i, p in enumerate(base)
+    ]
+    built = SearchEngine(papers)
+    loaded = SearchEngine.from_index(
+        papers, built.words, built.title_postings, built.abstract_postings, built.ascii_only, built.sorted_ids
+    )
+    assert not any(loaded._bitmaps) and any(built._bitmaps)
+    queries = ["s", "th", "neural o", "low-rank a", "stepbystep diffusion", "apprximation", "model"]
+    before = [loaded.search(query) for query in queries]
+    loaded.clear_caches()
+    loaded.build_bitmaps()
+    assert any(loaded._bitmaps)
+    for query, a in zip(queries, before):
+        for b in (loaded.search(query), built.search(query)):
+            assert a.indices.tolist() == b.indices.tolist(), query
+            assert a.scores.tolist() == b.scores.tolist(), query
+            assert a.partial.tolist() == b.partial.tolist(), query
+
+
 @given(st.lists(st.integers(0, 300), min_size=1, max_size=400), st.data())
 def test_kth_largest_key_is_what_sorting_says(keys: list[int], data: st.DataObject) -> None:
     from reader.index.engine import kth_largest
