@@ -183,6 +183,9 @@ def app_rows(codes: list[Code], year: Path, runs: int, new_days: int) -> None:
             added.append(gen_year.write_day(gen_year.DAYS + 100 + j, year))
             for code in codes:
                 code.add("app_first_after_new", searchable(code, [*code.command(), str(year)]))
+                # The app is stopped the moment it is searchable, before it writes the new file's
+                # segment: the rest of a day's use would, so the next new day is again one new file.
+                timed([*code.command(), "search", QUERY, str(year)], code.env())
     finally:
         for path in added:
             path.unlink(missing_ok=True)
