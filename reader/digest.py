@@ -771,13 +771,17 @@ class Combined:
             bounds = [0, *accumulate(len(seg.papers) for seg in segments)]
             for seg, index in zip(segments, split(together, bounds)):
                 seg.index = index
+        saved = False
         for part in self.parts:
             if part.save and part.segment.index is not None:
                 part.save = False
                 if self.cache.save(part.segment, stop):
                     self.cache.remember_file(part.sig, part.segment.key)
+                    saved = True
         sizes = [len(part.segment.papers) for part in self.parts]
         if not (self.complete and worth_merging(sizes)):
+            if saved:
+                self.cache.prune()  # once per open, whatever was written (a big single file too)
             return
         library = self.library
         keys = [key for _sig, key in self.files]

@@ -312,6 +312,23 @@ def test_a_segment_changed_in_its_bulk_is_found_out_even_with_its_times_put_back
     assert_same(open_engine([sample]), cold([sample]))  # and rebuilt
 
 
+def test_opening_one_file_after_another_keeps_the_cache_within_its_bounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file opened alone leaves its segment; the least recently used go once there are too many
+    (not only when a merged run is written), and the ones kept still reopen."""
+    from reader.index import segments
+
+    monkeypatch.setattr(segments, "MAX_FILES", 2)
+    files = [write(tmp_path / f"day{k}.txt", day(k)) for k in range(4)]
+    for path in files:
+        open_engine([path])
+    kept = entries(FILE_SUFFIX)
+    assert len(kept) == 2
+    assert len(list(default_dir().glob("*.seal"))) == 2  # a seal goes with its entry
+    assert_same(open_engine([files[-1]]), cold([files[-1]]))
+
+
 def test_other_files_in_the_cache_folder_are_never_touched(tmp_path: Path, folder: Path) -> None:
     directory = default_dir()
     directory.mkdir(parents=True, exist_ok=True)

@@ -209,7 +209,8 @@ class SegmentCache:
         return loaded
 
     def save(self, seg: Segment, stop: Callable[[], bool] | None = None) -> bool:
-        """Write a segment (temporary file, then rename) and prune; False if it could not be written."""
+        """Write a segment (temporary file, then rename), and prune after a merged one (the caller
+        prunes once after writing file segments); False if it could not be written."""
         merged = len(seg.file_keys) > 1
         temp: str | None = None
         try:
