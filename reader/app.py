@@ -292,6 +292,7 @@ class PaperReaderApp(App[int]):
                 if self.collection.engine is None:
                     self.collection.note_seen()
                     self.call_from_thread(self._seen_noted)
+                self.collection.index_ids()  # here rather than on the UI thread when a row first asks
                 engine = self.collection.build_index(
                     ready=lambda engine: self.call_from_thread(self._index_built, engine),
                     builder=self.builder,

@@ -61,6 +61,7 @@ def clean_annotation(annotation: Annotation) -> Annotation:
     return a if cleaned == a else cleaned
 
 
+_ID = attrgetter("id")
 _EPOCH = date(1970, 1, 1).toordinal()
 _SIGNATURE = "paper-reader digest sighting 1"  # a new one makes every file's papers looked up again
 LOOKUPS_BEFORE_ALL = 512  # single first-seen look-ups after which every paper's date is worked out at once
@@ -183,7 +184,8 @@ class Collection:
         self._snapshots_due = True  # every record is to be looked at for papers known only from the store
         self._read_rows: tuple[tuple[int, int, int, int], np.ndarray] | None = None
         self.papers: list[Paper] = list(library.papers)
-        self.by_id: dict[str, Paper] = {p.id: p for p in self.papers}
+        self._by_id: dict[str, Paper] = {}  # see by_id
+        self._by_id_count = 0  # how many of the papers _by_id holds
         # Papers from the digests come first, stored snapshots after them.
         self.file_count = len(self.papers)
         self.loading = loading
@@ -340,10 +342,24 @@ class Collection:
             return "seen today"
         return "seen yesterday" if days == 1 else f"seen {days} days ago"
 
+    @property
+    def by_id(self) -> dict[str, Paper]:
+        """The papers by id: made when first asked for (a search from the command line never asks,
+        and a million entries take a tenth of a second), then kept up with the papers added."""
+        count = len(self.papers)
+        if self._by_id_count < count:
+            more = self.papers[self._by_id_count : count]
+            self._by_id.update(zip(map(_ID, more), more))
+            self._by_id_count = count
+        return self._by_id
+
+    def index_ids(self) -> None:
+        """Make ``by_id`` now (the app does it on a worker, before the rows ask for it)."""
+        self.by_id.get("")
+
     def add_papers(self, papers: list[Paper]) -> None:
         """Take in papers parsed from the digests while loading (before any snapshot)."""
         self.papers.extend(papers)
-        self.by_id.update((p.id, p) for p in papers)
         self.file_count = len(self.papers)
 
     def finish_loading(self) -> None:
@@ -432,8 +448,7 @@ class Collection:
             annotation = self.annotations.get(pid)
             if annotation is not None and pid not in self.by_id and annotation.kept and annotation.title:
                 paper = Paper(pid, annotation.title, annotation.abstract, "store", len(self.papers), True)
-                self.papers.append(paper)
-                self.by_id[pid] = paper
+                self.papers.append(paper)  # and so in by_id
                 stored.append(pid)
                 added = True
         if stored:  # their dates are the store's: a fresh look-up has them
