@@ -306,6 +306,7 @@ class PaperReaderApp(App[int]):
         if worker.is_cancelled:
             return
         engine.build_bitmaps()  # search is ready: this makes short prefixes faster from now on
+        self.collection.work_out_dates()  # and this spares the UI thread a pause on a big library
         # Search is ready: what this open parsed is cached now (quitting stops the writing).
         self.library.save_segments(stop=lambda: worker.is_cancelled)
         try:

@@ -110,6 +110,12 @@ class SeenDates(Mapping[str, str]):
             return int(days[paper.order])
         return c.first_seen_day(pid)
 
+    def work_out_all(self) -> None:
+        """Every paper's day at once now (the app does it on a worker once search is ready, so the
+        rows past the first LOOKUPS_BEFORE_ALL do not wait for it on the UI thread)."""
+        if self._days is None:
+            self._days = self._collection.seen_days()
+
     def __getitem__(self, pid: str) -> str:
         day = self._day(pid)
         if day == NO_DAY:
@@ -356,6 +362,12 @@ class Collection:
     def index_ids(self) -> None:
         """Make ``by_id`` now (the app does it on a worker, before the rows ask for it)."""
         self.by_id.get("")
+
+    def work_out_dates(self) -> None:
+        """Work out every paper's first-seen day now (see SeenDates.work_out_all)."""
+        seen = self.seen
+        if isinstance(seen, SeenDates):
+            seen.work_out_all()
 
     def add_papers(self, papers: list[Paper]) -> None:
         """Take in papers parsed from the digests while loading (before any snapshot)."""
