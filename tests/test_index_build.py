@@ -293,6 +293,32 @@ def test_cli_search_with_the_helper_prints_what_it_prints_without(
     assert line.startswith(paper_id(many_papers(CHUNK + 700)[5020].title))
 
 
+def test_cli_search_on_a_digest_repeating_papers_prints_the_same_with_the_helper(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Later copies bring longer abstracts (one with a word no other paper has, one dropping a word
+    # only its first copy had): the helper's index must answer as one built after the parse.
+    papers = many_papers(2 * CHUNK + 300)
+    papers[9].abstract += " wombat"
+    again = [
+        (papers[9].title, papers[9].abstract.replace(" wombat", "") + " a longer copy: quokka Schrödinger ﬁne"),
+        (papers[CHUNK + 3].title, papers[CHUNK + 3].abstract + " and Padé naïve x7 again"),
+    ]
+    path = tmp_path / "big.txt"
+    path.write_text("".join(f"{t}\n{a}\n" for t, a in [(p.title, p.abstract) for p in papers] + again), "utf-8")
+    outputs = {}
+    for helper in (False, True):
+        monkeypatch.setattr(index_build, "MIN_BYTES", 0 if helper else 1 << 40)
+        monkeypatch.setenv("PAPER_READER_CACHE", str(tmp_path / f"cache-{helper}"))
+        for query in ("quokka", "'wombat", "schrodinger fine", "pade naive x7", "graph diffusion x7"):
+            assert main(["search", query, str(path), "--db", str(tmp_path / "s.json"), "--limit", "50"]) in (0, 1)
+            outputs[helper, query] = capsys.readouterr().out
+    for query in ("quokka", "'wombat", "schrodinger fine", "pade naive x7", "graph diffusion x7"):
+        assert outputs[True, query] == outputs[False, query], query
+    assert outputs[True, "quokka"].startswith(paper_id(papers[9].title))
+    assert outputs[True, "'wombat"] == ""
+
+
 async def test_app_loading_a_big_digest_searches_with_the_helpers_index(tmp_path: Path) -> None:
     path = tmp_path / "big.txt"
     papers = many_papers(CHUNK + 700)
