@@ -329,6 +329,22 @@ def test_opening_one_file_after_another_keeps_the_cache_within_its_bounds(
     assert_same(open_engine([files[-1]]), cold([files[-1]]))
 
 
+def test_many_small_segments_open_keep_no_file_open(tmp_path: Path) -> None:
+    """A folder of daily files reopened file by file (no merged run) holds no file descriptor per
+    file while its papers are in use: years of days would run out of them."""
+    days = tmp_path / "days"
+    days.mkdir()
+    for k in range(40):
+        write(days / f"day{k:02d}.txt", day(k, count=5))
+    for path in sorted(days.iterdir()):
+        open_engine([path])  # one segment each, cached
+    before = len(os.listdir("/proc/self/fd"))
+    library, engine = open_engine(sorted(days.iterdir()))
+    assert len(library.segments.parts) == 40  # not one merged run: each file's own segment
+    assert len(os.listdir("/proc/self/fd")) - before < 5
+    assert [p.abstract for p in library.papers] == [p.abstract for p in cold(sorted(days.iterdir()))[0].papers]
+
+
 def test_other_files_in_the_cache_folder_are_never_touched(tmp_path: Path, folder: Path) -> None:
     directory = default_dir()
     directory.mkdir(parents=True, exist_ok=True)

@@ -67,6 +67,7 @@ MEMBERS = frozenset({*ARRAYS, CHECKSUM})
 # when the segment file is not sealed, i.e. not exactly as this module wrote it (see ``load``).
 BULK = frozenset({"titles", "abstracts", "abstract_docs", "title_docs"})
 ALIGN = 64  # each member's bytes start at a multiple of this in the file: arrays map aligned
+MAP_ABOVE = 16 * 1024**2  # a segment file this big or bigger is mapped; a smaller one is read
 _PAD_FIELD = 0x7061  # the zip extra field that pads a member's local header to ALIGN
 
 
@@ -543,14 +544,21 @@ def spot_check(
 def _mapped(
     path: str | os.PathLike[str], stop: Callable[[], bool] | None, check: Any, seal: str | None
 ) -> tuple[dict[str, np.ndarray], str]:
-    """The members of a segment file as arrays over its mapped pages, each CRC checked (the bulk
-    ones only when the file does not have ``seal``), and the file's ``stat_text``."""
+    """The members of a segment file as arrays over its pages (mapped, or read for a small file),
+    each CRC checked (the bulk ones only when the file does not have ``seal``), and the file's
+    ``stat_text``."""
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
         check(stat.S_ISREG(st.st_mode) and st.st_size > 0, "not a segment file")
         now = stat_text(st)
         sealed = now == seal
-        pages = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        # A small segment (a day's digest) is read: a mapping keeps a file descriptor open while its
+        # papers live, and ten years of daily files opened one by one would run out of them.
+        pages: bytes | mmap.mmap = (
+            f.read() if st.st_size < MAP_ABOVE else mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        )
+        check(len(pages) == st.st_size, "file size")
+        f.seek(0)
         with zipfile.ZipFile(f) as npz:
             check(set(npz.namelist()) == {f"{name}.npy" for name in MEMBERS}, "arrays")
             infos = {name: npz.getinfo(f"{name}.npy") for name in MEMBERS}
@@ -575,7 +583,7 @@ def _mapped(
 
 
 def _array(
-    pages: mmap.mmap, member: memoryview, start: int, dtype: type[np.generic], check: Any, name: str
+    pages: bytes | mmap.mmap, member: memoryview, start: int, dtype: type[np.generic], check: Any, name: str
 ) -> np.ndarray:
     """The 1-D .npy array a member holds, over the mapped pages (copied only if it is not aligned)."""
     header = io.BytesIO(bytes(member[:4096]))
