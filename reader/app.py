@@ -292,7 +292,6 @@ class PaperReaderApp(App[int]):
                 if self.collection.engine is None:
                     self.collection.note_seen()
                     self.call_from_thread(self._seen_noted)
-                self.collection.index_ids()  # here rather than on the UI thread when a row first asks
                 engine = self.collection.build_index(
                     ready=lambda engine: self.call_from_thread(self._index_built, engine),
                     builder=self.builder,
@@ -305,7 +304,8 @@ class PaperReaderApp(App[int]):
         worker = get_current_worker()
         if worker.is_cancelled:
             return
-        engine.build_bitmaps()  # search is ready: this makes short prefixes faster from now on
+        self.collection.index_ids()  # search is ready: papers by id, here rather than on the UI thread
+        engine.build_bitmaps()  # short prefixes faster from now on
         self.collection.work_out_dates()  # and this spares the UI thread a pause on a big library
         # Search is ready: what this open parsed is cached now (quitting stops the writing).
         self.library.save_segments(stop=lambda: worker.is_cancelled)

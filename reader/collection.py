@@ -95,20 +95,27 @@ class SeenDates(Mapping[str, str]):
         self._asked: dict[str, int] = {}  # the days looked up one by one
         self._days: np.ndarray | None = None  # per paper (position), once worked out at once
 
-    def _day(self, pid: str) -> int:
+    def _day(self, pid: str, paper: Paper | None = None) -> int:
         c, days = self._collection, self._days
         if days is None:
             day = self._asked.get(pid)
             if day is not None:
                 return day
             if len(self._asked) < LOOKUPS_BEFORE_ALL:
-                day = self._asked[pid] = c.first_seen_day(pid)
+                day = self._asked[pid] = c.first_seen_day(pid, paper)
                 return day
             days = self._days = c.seen_days()
-        paper = c.by_id.get(pid)
+        if paper is None:
+            paper = c.by_id.get(pid)
         if paper is not None and paper.order < len(days) and c.papers[paper.order] is paper:
             return int(days[paper.order])
-        return c.first_seen_day(pid)
+        return c.first_seen_day(pid, paper)
+
+    def of(self, paper: Paper) -> str | None:
+        """When this paper was first seen (ISO date; None when unknown): ``get(paper.id)`` without
+        looking the paper up by its id (a row being drawn has it already)."""
+        day = self._day(paper.id, paper)
+        return None if day == NO_DAY else day_text(day)
 
     def work_out_all(self) -> None:
         """Every paper's day at once now (the app does it on a worker once search is ready, so the
@@ -196,7 +203,7 @@ class Collection:
         self.file_count = len(self.papers)
         self.loading = loading
         self.state = State()
-        self.seen: Mapping[str, str] = SeenDates(self)
+        self.seen = SeenDates(self)
         self.newest = ""
         self._newest_day = NO_DAY
         self._file_days: dict[str, int] = {}  # digest file -> the day it was seen (see note_seen)
@@ -305,9 +312,11 @@ class Collection:
                 days[self.papers.index(paper) if row is None else row] = self._file_day_of(paper)
         return days
 
-    def first_seen_day(self, pid: str) -> int:
-        """The day a paper was first seen (see SeenDates); NO_DAY when unknown."""
-        paper = self.by_id.get(pid)
+    def first_seen_day(self, pid: str, paper: Paper | None = None) -> int:
+        """The day a paper was first seen (see SeenDates); NO_DAY when unknown (``paper``: the paper
+        with this id, when the caller has it)."""
+        if paper is None:
+            paper = self.by_id.get(pid)
         day = self._file_day_of(paper) if paper is not None else NO_DAY
         return min(day, int(self.store.first_seen_days([pid])[0]))
 
@@ -340,7 +349,7 @@ class Collection:
 
     def seen_before(self, paper: Paper, today: date | None = None) -> str:
         """'seen 3 days ago' for a paper first seen before the newest open digest, else ''."""
-        first = self.seen.get(paper.id)
+        first = self.seen.of(paper)
         if not first or not self.newest or first >= self.newest:
             return ""
         days = ((today or date.today()) - date.fromisoformat(first)).days
@@ -365,9 +374,7 @@ class Collection:
 
     def work_out_dates(self) -> None:
         """Work out every paper's first-seen day now (see SeenDates.work_out_all)."""
-        seen = self.seen
-        if isinstance(seen, SeenDates):
-            seen.work_out_all()
+        self.seen.work_out_all()
 
     def add_papers(self, papers: list[Paper]) -> None:
         """Take in papers parsed from the digests while loading (before any snapshot)."""

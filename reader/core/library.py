@@ -102,7 +102,7 @@ class OpenLibrary:
 
     def first_seen(self, paper: Paper) -> str | None:
         """The date the paper was first seen in a digest (the store's, else the digest file's)."""
-        return self.collection.seen.get(paper.id) or self.store.seen_of([paper.id]).get(paper.id)
+        return self.collection.seen.of(paper) or self.store.seen_of([paper.id]).get(paper.id)
 
     def paper_data(self, paper: Paper) -> dict[str, object]:
         """One paper as plain data for JSON: id, title, abstract, links, tags, note, first_seen…"""
