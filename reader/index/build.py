@@ -145,7 +145,8 @@ class IndexBuilder:
             self._send(chunk, here=self._frames.full() and not self.fallback)
 
     def engine(self, papers: list[Paper]) -> SearchEngine:
-        """``SearchEngine(papers)``, from the helper's work when ``papers`` begins with the papers sent."""
+        """``SearchEngine(papers, bitmaps=False)``, from the helper's work when ``papers`` begins with the
+        papers sent (the caller makes the bitmaps once search is ready, if it searches more than once)."""
         try:
             if self._proc is None or self.fallback:
                 raise _Fallback(self.fallback or "helper stopped")
@@ -172,13 +173,13 @@ class IndexBuilder:
             title_parts, abstract_parts, words, bounds = combine([helper, taken, self._here], chunks)
             if changed:
                 words = swap_texts(papers, changed, title_parts, abstract_parts, words, bounds)
-            return SearchEngine(papers, tokenized=(title_parts, abstract_parts, words))
+            return SearchEngine(papers, tokenized=(title_parts, abstract_parts, words), bitmaps=False)
         except Exception as err:  # any failure of the helper only costs the time it saved
             if self.cancelled:
                 raise BuildCancelled from None
             self.fallback = self.fallback or str(err) or type(err).__name__
             self.close()
-            return SearchEngine(papers)
+            return SearchEngine(papers, bitmaps=False)
         finally:
             self.close()
 

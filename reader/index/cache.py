@@ -165,7 +165,7 @@ def cached_engine(
     papers = list(papers)
 
     def build() -> SearchEngine:
-        return _ready(builder.engine(papers) if builder is not None else SearchEngine(papers), ready)
+        return _ready(builder.engine(papers) if builder is not None else SearchEngine(papers, bitmaps=False), ready)
 
     if len(papers) < MIN_PAPERS:
         return build()

@@ -41,7 +41,7 @@ from rapidfuzz.distance import OSA
 from reader.index.forms import splits, word_forms
 from reader.index.postings import Postings, merge_postings
 from reader.index.similar import STOPWORDS
-from reader.index.tokenizer import Tokenized, fold_words, tokenize_all
+from reader.index.tokenizer import Tokenized, ascii_flags, fold_words, tokenize_all
 from reader.links import has_code
 from reader.paper import Paper
 from reader.query import Query, Term, parse_query
@@ -158,19 +158,18 @@ class SearchEngine:
     for the words before the one being typed. Searching is thread-safe.
     """
 
-    def __init__(self, papers: list[Paper], tokenized: Tokenized | None = None) -> None:
-        """Index ``papers``; ``tokenized``: their chunks, tokenized already (see reader.index.build)."""
+    def __init__(self, papers: list[Paper], tokenized: Tokenized | None = None, bitmaps: bool = True) -> None:
+        """Index ``papers``; ``tokenized``: their chunks, tokenized already (see reader.index.build);
+        ``bitmaps`` false: searchable sooner, the common words' bitmaps left to ``build_bitmaps``."""
         title_parts, abstract_parts, words = tokenized if tokenized is not None else tokenize_all(papers)
         size = len(words)
         title_postings = merge_postings(title_parts, size)
         abstract_postings = merge_postings(abstract_parts, size)
         del title_parts, abstract_parts
-        ascii_only = np.fromiter(
-            (p.title.isascii() and p.abstract.isascii() for p in papers), dtype=bool, count=len(papers)
-        )
         sorted_ids = np.array(sorted(range(size), key=words.__getitem__), dtype=np.int64)
-        self._setup(papers, words, title_postings, abstract_postings, ascii_only, sorted_ids)
-        self.build_bitmaps()
+        self._setup(papers, words, title_postings, abstract_postings, ascii_flags(papers), sorted_ids)
+        if bitmaps:
+            self.build_bitmaps()
 
     @classmethod
     def from_index(

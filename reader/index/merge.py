@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from reader.index.postings import Postings, merge_postings
-from reader.index.segment import RawIndex, alphabetical, ascii_flags
+from reader.index.segment import RawIndex, alphabetical
+from reader.index.tokenizer import ascii_flags
 from reader.paper import Paper
 
 

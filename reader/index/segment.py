@@ -30,6 +30,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import repeat
+from operator import attrgetter
 from typing import IO, Any
 
 import numpy as np
@@ -37,7 +38,7 @@ import orjson
 
 from reader.index.postings import Postings, merge_postings
 from reader.index.storage import TABLES, all_hold, check_tables, per_paper
-from reader.index.tokenizer import fold_words, tokenize_all
+from reader.index.tokenizer import ascii_flags, fold_words, tokenize_all
 from reader.paper import Paper, PaperMeta
 
 # Version of the segment layout and of what goes into it: bump it when either changes
@@ -102,10 +103,6 @@ class RawIndex:
     def of(cls, engine: Any) -> RawIndex:
         """The index a reader.index.engine.SearchEngine holds."""
         return cls(engine.words, engine.title_postings, engine.abstract_postings, engine.ascii_only, engine.sorted_ids)
-
-
-def ascii_flags(papers: list[Paper]) -> np.ndarray:
-    return np.fromiter((p.title.isascii() and p.abstract.isascii() for p in papers), dtype=bool, count=len(papers))
 
 
 def alphabetical(words: list[str], hint: list[int] | None = None) -> np.ndarray:
@@ -313,8 +310,9 @@ def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes], stop: Calla
     n = len(papers)
     # The texts, the bulk of a segment, are written a chunk at a time (see _write_texts): here
     # only their sizes, so no second copy of them all is ever held.
-    title_bytes = np.fromiter((_text_size(p, "title") for p in papers), dtype=np.int64, count=n)
-    abstract_bytes = np.fromiter((_text_size(p, "abstract") for p in papers), dtype=np.int64, count=n)
+    plain = not any(isinstance(p, StoredPaper) for p in papers)  # all in memory: texts taken in bulk
+    title_bytes = _sizes(papers, "title", plain)
+    abstract_bytes = _sizes(papers, "abstract", plain)
     arrays: dict[str, np.ndarray] = {
         "meta": np.array([SEGMENT_FORMAT, n, len(index.words), len(segment.file_keys), 0, 0], dtype=np.int64),
         "key": np.frombuffer(segment.key.encode("ascii"), dtype=np.uint8),
@@ -346,7 +344,7 @@ def save(segment: Segment, file: str | os.PathLike[str] | IO[bytes], stop: Calla
             with npz.open(_aligned_member(npz, name), "w", force_zip64=True) as member:
                 if name in ("titles", "abstracts"):
                     sizes = title_bytes if name == "titles" else abstract_bytes
-                    _write_texts(member, papers, name[:-1], int(sizes.sum()) + max(n - 1, 0))
+                    _write_texts(member, papers, name[:-1], int(sizes.sum()) + max(n - 1, 0), plain)
                     continue
                 np.lib.format.write_array(member, np.ascontiguousarray(arrays[name], dtype=dtype), allow_pickle=False)
         with npz.open(_aligned_member(npz, CHECKSUM), "w", force_zip64=True) as member:
@@ -369,15 +367,33 @@ def _aligned_member(npz: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
     return info
 
 
-def _write_texts(member: IO[bytes], papers: list[Paper], which: str, total: int) -> None:
+def _sizes(papers: list[Paper], which: str, plain: bool) -> np.ndarray:
+    """Each paper's title or abstract size in UTF-8 bytes (``plain``: no StoredPaper among them, so
+    the texts are read in bulk: their lengths, and the few that are not ASCII encoded)."""
+    n = len(papers)
+    if not plain:
+        return np.fromiter((_text_size(p, which) for p in papers), dtype=np.int64, count=n)
+    texts = list(map(attrgetter(which), papers))
+    sizes = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    for k in np.flatnonzero(~np.fromiter(map(str.isascii, texts), dtype=bool, count=n)).tolist():
+        sizes[k] = len(texts[k].encode("utf-8", "surrogatepass"))
+    return sizes
+
+
+def _write_texts(member: IO[bytes], papers: list[Paper], which: str, total: int, plain: bool) -> None:
     """The papers' titles or abstracts as one uint8 .npy array of ``total`` bytes, joined by _SEP,
-    encoded a chunk at a time."""
+    encoded a chunk at a time (``plain``: see ``_sizes``; a chunk is then joined, then encoded)."""
     header = np.lib.format.header_data_from_array_1_0(np.zeros(0, dtype=np.uint8))
     header["shape"] = (total,)
     np.lib.format.write_array_header_2_0(member, header)
     sep = _SEP.encode()
+    text_of = attrgetter(which)
     for start in range(0, len(papers), _WRITE_CHUNK):
-        chunk = sep.join(_text_bytes(p, which) for p in papers[start : start + _WRITE_CHUNK])
+        some = papers[start : start + _WRITE_CHUNK]
+        if plain:
+            chunk = _SEP.join(map(text_of, some)).encode("utf-8", "surrogatepass")
+        else:
+            chunk = sep.join(_text_bytes(p, which) for p in some)
         member.write(sep + chunk if start else chunk)
 
 

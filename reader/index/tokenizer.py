@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from operator import attrgetter
 
 import numpy as np
 
@@ -30,6 +31,17 @@ def _fold_run(match: re.Match[str]) -> str:
     decomposed = unicodedata.normalize("NFKD", match.group())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _NON_ALNUM.sub(" ", stripped.casefold())
+
+
+_TITLE, _ABSTRACT = attrgetter("title"), attrgetter("abstract")
+
+
+def ascii_flags(papers: list[Paper]) -> np.ndarray:
+    """Per paper: whether its title and abstract are both ASCII (two passes in C, no Python per paper)."""
+    n = len(papers)
+    titles = np.fromiter(map(str.isascii, map(_TITLE, papers)), dtype=bool, count=n)
+    flags: np.ndarray = titles & np.fromiter(map(str.isascii, map(_ABSTRACT, papers)), dtype=bool, count=n)
+    return flags
 
 
 def fold_words(text: str) -> list[str]:
