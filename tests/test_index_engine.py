@@ -211,6 +211,28 @@ def test_an_engine_loaded_from_an_index_searches_the_same_before_its_bitmaps_are
             assert a.partial.tolist() == b.partial.tolist(), query
 
 
+def test_posting_lists_laid_out_by_two_threads_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big table's postings are scattered by two threads: every list holds the same papers in
+    the same order as when laid out by one (so every search answers the same)."""
+    from reader.index import postings, tokenizer
+
+    base = load_library([bundled_digest()]).papers
+    papers = [
+        Paper(f"{k:06x}{p.id}", f"{p.title} {k}", p.abstract, order=k * len(base) + i)
+        for k in range(6)
+        for i, p in enumerate(base)
+    ]
+    monkeypatch.setattr(tokenizer, "CHUNK", 97)  # many chunks, in flight at once
+    one = SearchEngine(papers)
+    monkeypatch.setattr(postings, "PARALLEL_ABOVE", 0)
+    two = SearchEngine(papers)
+    assert one.words == two.words
+    for which in ("title_postings", "abstract_postings"):
+        a, b = getattr(one, which), getattr(two, which)
+        assert a.starts.tolist() == b.starts.tolist() and a.docs.tolist() == b.docs.tolist()
+    assert one.search("neural o").indices.tolist() == two.search("neural o").indices.tolist()
+
+
 @given(st.lists(st.integers(0, 300), min_size=1, max_size=400), st.data())
 def test_kth_largest_key_is_what_sorting_says(keys: list[int], data: st.DataObject) -> None:
     from reader.index.engine import kth_largest
