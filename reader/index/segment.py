@@ -23,6 +23,7 @@ import hashlib
 import io
 import mmap
 import os
+import random
 import stat
 import struct
 import zipfile
@@ -542,7 +543,7 @@ def spot_check(
     if not n:
         return True
     vocab = dict(zip(index.words, range(len(index.words))))
-    sample = {0, n - 1, *np.random.default_rng().integers(0, n, count).tolist()}
+    sample = {0, n - 1, *(random.randrange(n) for _ in range(count))}
     for which, postings, counts in (
         ("title", index.title, title_counts),
         ("abstract", index.abstract, abstract_counts),

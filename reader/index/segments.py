@@ -263,6 +263,8 @@ class SegmentCache:
         except OSError:
             return
         total = 0
+        present = {os.path.basename(path) for _mtime, _size, path in (*sets, *files)}
+        removed = 0
         for kept, entries in ((MAX_SETS, sets), (MAX_FILES, files)):
             # Most recently used first: an entry's seal is touched whenever it is loaded.
             used = [
@@ -274,9 +276,15 @@ class SegmentCache:
                 total += size
                 if (k >= kept or (k and total > MAX_BYTES)) and segment.is_segment(path):
                     _unlink(path)
+                    present.discard(os.path.basename(path))
+                    removed += 1
         for name, (_used, path) in seals.items():
-            if not (self.directory / name).exists():
+            if name not in present:
                 _unlink(path)
+        # Hints are read (one file each) only when entries went, here or by hand (more hints than
+        # twice the entries): a hint to a missing entry is harmless, only clutter.
+        if not removed and len(hints) <= 2 * len(present) + 16:
+            return
         for hint in hints:
             try:
                 with open(hint, encoding="ascii") as f:
@@ -284,7 +292,7 @@ class SegmentCache:
             except (OSError, UnicodeDecodeError):
                 continue
             suffix = SET_SUFFIX if hint.endswith(SET_HINT) else FILE_SUFFIX
-            if _KEY.fullmatch(key) and not (self.directory / f"{key}{suffix}").exists():
+            if _KEY.fullmatch(key) and f"{key}{suffix}" not in present:
                 _unlink(hint)
 
 

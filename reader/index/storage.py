@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import zipfile
 from collections.abc import Callable
 from typing import IO
@@ -201,7 +202,7 @@ def indexes_their_words(engine: SearchEngine, count: int, counts: dict[str, np.n
     n = engine.n
     if not n:
         return True
-    sample = {0, n - 1, *np.random.default_rng().integers(0, n, count).tolist()}
+    sample = {0, n - 1, *(random.randrange(n) for _ in range(count))}
     for which, postings in (("title", engine.title_postings), ("abstract", engine.abstract_postings)):
         indexed = counts[which] if counts is not None else per_paper(postings.docs, n)
         for i in sample:
