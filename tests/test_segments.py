@@ -421,6 +421,27 @@ def test_a_new_days_longer_abstract_of_an_old_paper_wins_over_the_merged_run(fol
     assert_same(open_engine([folder]), cold([folder]), [*QUERIES, "quokkadile"])
 
 
+def test_a_merged_run_written_from_cached_segments_keeps_the_longer_abstracts(tmp_path: Path) -> None:
+    """Files cached one by one, then opened together: the merged run is written from their segments'
+    bytes, except where a paper took a later file's longer abstract; reopened, it is the cold parse."""
+    days = tmp_path / "days"
+    days.mkdir()
+    for k in range(6):
+        write(days / f"2025-02-0{k + 1}.txt", day(k))
+    # The copy of a paper in the file opened last (the folder lists the newest day first) is longer.
+    old = day(5)[4]
+    write(days / "2025-02-01.txt", [*day(0)[:5], (old[0], old[1] + " Now longer, with quokkadile in it.")])
+    for path in sorted(days.iterdir()):
+        open_engine([path])  # each file's own segment
+    first = open_engine([days])  # six segments combined: saved merged
+    assert first[0].files[0].endswith("2025-02-06.txt")
+    assert len(first[0].segments.parts) == 6 and entries(SET_SUFFIX)
+    again = open_engine([days])  # the merged run
+    assert len(again[0].segments.parts) == 1
+    assert_same(again, cold([days]), [*QUERIES, "quokkadile", "day0", "day5"])
+    assert len(again[1].search("'quokkadile")) == 1
+
+
 def test_a_cancelled_loader_stops_reading_segments(folder: Path) -> None:
     # What the app does when it quits while cached segments are read: the load worker stops at once.
     open_engine([folder])

@@ -136,10 +136,11 @@ class Texts:
     """A segment's titles or abstracts as UTF-8 bytes, each decoded when first asked for (see
     StoredPaper): reopening a big digest does not wait for texts no screen and no search has read yet."""
 
-    __slots__ = ("blob", "starts", "ends")
+    __slots__ = ("blob", "starts", "ends", "edited")
 
     def __init__(self, blob: memoryview, starts: np.ndarray, ends: np.ndarray) -> None:
         self.blob, self.starts, self.ends = blob, starts, ends
+        self.edited: set[int] = set()  # the texts a paper was given since (its bytes here are not its text)
 
     @classmethod
     def check(cls, blob: np.ndarray, sizes: np.ndarray, whole: bool = True) -> Texts | None:
@@ -198,6 +199,11 @@ def _lazy(which: str) -> property:
 
     def put(paper: StoredPaper, text: str) -> None:
         slot.__set__(paper, text)
+        try:
+            texts: Texts = getattr(paper.stored, where)
+        except AttributeError:  # a copy made by dataclasses.replace: its texts are its own
+            return
+        texts.edited.add(paper.stored_number)
 
     return property(get, put)
 
@@ -368,12 +374,44 @@ def _aligned_member(npz: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
     return info
 
 
+def _runs(papers: list[Paper], which: str) -> list[tuple[int, int, Texts | None, int]]:
+    """The papers cut into runs ``(i, j, texts, a)``: ``papers[i:j]`` hold, as they are, the texts
+    numbered ``a`` on in ``texts`` (their bytes there, joined by _SEP, are what is written), or
+    ``texts`` None: papers taken one by one. A merged run of segments is mostly a few such runs."""
+    runs: list[tuple[int, int, Texts | None, int]] = []
+    where = f"{which}s"
+    for k, paper in enumerate(papers):
+        texts: Texts | None = None
+        number = -1
+        if isinstance(paper, StoredPaper):
+            try:
+                texts = getattr(paper.stored, where)
+                number = paper.stored_number
+            except AttributeError:  # a copy made by dataclasses.replace: its texts are its own
+                texts = None
+            if texts is not None and number in texts.edited:
+                texts = None
+        if runs:
+            i, _j, last, a = runs[-1]
+            if (texts is None and last is None) or (texts is not None and last is texts and number == a + k - i):
+                runs[-1] = (i, k + 1, last, a)
+                continue
+        runs.append((k, k + 1, texts, number))
+    return runs
+
+
 def _sizes(papers: list[Paper], which: str, plain: bool) -> np.ndarray:
     """Each paper's title or abstract size in UTF-8 bytes (``plain``: no StoredPaper among them, so
     the texts are read in bulk: their lengths, and the few that are not ASCII encoded)."""
     n = len(papers)
     if not plain:
-        return np.fromiter((_text_size(p, which) for p in papers), dtype=np.int64, count=n)
+        sizes = np.empty(n, dtype=np.int64)
+        for i, j, run, a in _runs(papers, which):
+            if run is None:
+                sizes[i:j] = np.fromiter((_text_size(p, which) for p in papers[i:j]), dtype=np.int64, count=j - i)
+            else:
+                sizes[i:j] = run.ends[a : a + j - i] - run.starts[a : a + j - i]
+        return sizes
     texts = list(map(attrgetter(which), papers))
     sizes = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     for k in np.flatnonzero(~np.fromiter(map(str.isascii, texts), dtype=bool, count=n)).tolist():
@@ -389,13 +427,20 @@ def _write_texts(member: IO[bytes], papers: list[Paper], which: str, total: int,
     np.lib.format.write_array_header_2_0(member, header)
     sep = _SEP.encode()
     text_of = attrgetter(which)
-    for start in range(0, len(papers), _WRITE_CHUNK):
-        some = papers[start : start + _WRITE_CHUNK]
-        if plain:
-            chunk = _SEP.join(map(text_of, some)).encode("utf-8", "surrogatepass")
-        else:
-            chunk = sep.join(_text_bytes(p, which) for p in some)
-        member.write(sep + chunk if start else chunk)
+    runs: list[tuple[int, int, Texts | None, int]] = [(0, len(papers), None, 0)] if plain else _runs(papers, which)
+    for i, j, texts, a in runs:
+        if i:
+            member.write(sep)
+        if texts is not None:  # as they are in their segment, separators and all: no decoding
+            member.write(texts.blob[int(texts.starts[a]) : int(texts.ends[a + j - i - 1])])
+            continue
+        for start in range(i, j, _WRITE_CHUNK):
+            some = papers[start : min(j, start + _WRITE_CHUNK)]
+            if plain:
+                chunk = _SEP.join(map(text_of, some)).encode("utf-8", "surrogatepass")
+            else:
+                chunk = sep.join(_text_bytes(p, which) for p in some)
+            member.write(sep + chunk if start > i else chunk)
 
 
 def checksum(npz: zipfile.ZipFile) -> bytes:
