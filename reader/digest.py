@@ -1083,7 +1083,7 @@ class LibraryLoader:
         library.files.append(source)
         new: list[Paper] = []
         consumed = 0
-        file_hash = hasher if hasher is not None else hashlib.blake2b(digest_size=32)
+        file_hash = hasher if hasher is not None else hashlib.sha256()
         lines = _read_lines(path, self.encoding, handle, file_hash)
         total = total or max(self.size, 1)
         for title, abstract in iter_entries(lines, source, library.warnings, True):
