@@ -19,6 +19,8 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\
 # ASCII folding as one str.translate: A-Z to a-z, anything else not a letter or digit to a space.
 ASCII_FOLD = {c: " " for c in range(128) if not chr(c).isalnum()}
 ASCII_FOLD.update({c: chr(c + 32) for c in range(ord("A"), ord("Z") + 1)})
+# The same as a bytes table (bytes.translate runs in C without a dict look-up per character).
+ASCII_FOLD_BYTES = bytes(ord(ASCII_FOLD.get(c, chr(c))) if c < 128 else c for c in range(256))
 _NON_ALNUM = re.compile(r"[\W_]+")
 
 
@@ -67,10 +69,15 @@ _ESCAPE_NAMES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 def fold(text: str) -> str:
     """Fold text for matching: Unicode-normalize, drop accents, casefold, punctuation to spaces."""
     if text.isascii():  # the common case, without a regex (paper ids fold every title)
-        return " ".join(text.translate(ASCII_FOLD).split())
+        return fold_ascii(text).decode("ascii")
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _NON_ALNUM.sub(" ", stripped.casefold()).strip()
+
+
+def fold_ascii(text: str) -> bytes:
+    """``fold(text)`` for ASCII ``text``, as bytes: letters lowered, the rest to single spaces, trimmed."""
+    return b" ".join(text.encode("ascii").translate(ASCII_FOLD_BYTES).split())
 
 
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reader.digest import load_library
 from reader.paper import Paper, id_number, paper_id
@@ -66,3 +68,21 @@ def test_document_numbers_follow_ids_and_differ(sample_path):
 def test_document_number_of_any_string_does_not_crash(odd):
     assert id_number(odd) > 0
     assert id_number(odd) == id_number(odd)
+
+
+def _id_as_before(title: str) -> str:
+    """paper_id as first written (str folding, base64): ids are store keys and must never change."""
+    import base64
+    import hashlib
+    import unicodedata
+
+    from reader.text import ASCII_FOLD, fold
+
+    folded = " ".join(title.translate(ASCII_FOLD).split()) if title.isascii() else fold(title)
+    key = (folded or " ".join(unicodedata.normalize("NFC", title).split())).encode("utf-8")
+    return base64.b32encode(hashlib.blake2b(key, digest_size=8).digest()).decode("ascii")[:12].lower()
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60) | st.text(max_size=30))
+def test_a_titles_id_never_changes(title: str) -> None:
+    assert paper_id(title) == _id_as_before(title)
