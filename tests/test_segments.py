@@ -27,7 +27,7 @@ from reader.digest import Library, LibraryLoader, bundled_digest, load_library
 from reader.index.engine import SearchEngine
 from reader.index.merge import combine_snapshots
 from reader.index.segment import BULK, LoadCancelled, RawIndex
-from reader.index.segments import FILE_SUFFIX, SET_SUFFIX, SegmentCache, default_dir
+from reader.index.segments import FILE_SUFFIX, SET_SUFFIX, SegmentCache, default_dir, stat_signature
 from reader.paper import Paper
 from reader.store import Store
 from tests.app_support import SIZE, settle
@@ -310,6 +310,29 @@ def test_a_segment_changed_in_its_bulk_is_found_out_even_with_its_times_put_back
     assert segment.stat().st_size == before.st_size and segment.stat().st_mtime_ns == before.st_mtime_ns
     assert SegmentCache().load(key, [str(sample)]) is None  # found out
     assert_same(open_engine([sample]), cold([sample]))  # and rebuilt
+
+
+@pytest.mark.parametrize("seal", [b"\xff\xfe garbage", b"", b"1 2 3 4 5\n" * 1000, "other"])
+def test_a_garbage_or_foreign_seal_only_costs_a_full_check(tmp_path: Path, seal: bytes | str) -> None:
+    """A seal that is not this entry's own (garbage, empty, huge, another entry's) never lets a
+    changed segment through: the entry is checked whole, used if sound, and sealed again."""
+    sample = tmp_path / "trending.txt"
+    shutil.copy(bundled_digest(), sample)
+    other = write(tmp_path / "other.txt", day(2))
+    open_engine([sample])
+    open_engine([other])
+    key = SegmentCache().file_key(stat_signature(sample, None))
+    assert key is not None
+    mine = SegmentCache().path(key)
+    seal_path = mine.with_name(mine.name + ".seal")
+    if seal == "other":
+        [theirs] = [e for e in entries(FILE_SUFFIX) if e != mine]
+        seal_path.write_bytes(theirs.with_name(theirs.name + ".seal").read_bytes())
+    else:
+        seal_path.write_bytes(seal)
+    assert SegmentCache().load(mine.name[:40], [str(sample)]) is not None
+    assert seal_path.read_text(encoding="ascii").split()[0] == str(mine.stat().st_size)  # sealed again
+    assert_same(open_engine([sample]), cold([sample]))
 
 
 def test_opening_one_file_after_another_keeps_the_cache_within_its_bounds(
