@@ -46,7 +46,7 @@ import tempfile
 import time
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from operator import attrgetter
 from pathlib import Path
 from typing import Protocol
@@ -308,29 +308,41 @@ def _is_temp(name: str, path: str) -> bool:
     return re.fullmatch(rb"[0-9a-f]{0,40}", start) is not None
 
 
+def cache_files(
+    directory: str | os.PathLike[str], is_temp: Callable[[str, str], bool]
+) -> Iterator[tuple[os.DirEntry[str], os.stat_result]]:
+    """The regular files of a cache folder with their stat, for a prune to sort out; on the way,
+    temporary files older than STALE_TEMP_S that ``is_temp(name, path)`` says are ours are removed
+    (left by a killed process). A file that cannot be looked at is skipped; OSError if the folder
+    cannot be read."""
+    now = time.time()
+    with os.scandir(directory) as it:
+        for entry in it:
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                st = entry.stat()
+                if entry.name.startswith(TEMP_PREFIX):
+                    if now - st.st_mtime > STALE_TEMP_S and is_temp(entry.name, entry.path):
+                        os.unlink(entry.path)
+                    continue
+            except OSError:
+                continue
+            yield entry, st
+
+
 def prune(directory: Path, keep: str = "") -> None:
     """Drop the least recently used entries beyond KEEP or MAX_BYTES, old temporary files, and
     hints to entries that are gone: only files this module wrote (by name and content)."""
     entries = []
     hints: list[str] = []
-    now = time.time()
     try:
-        with os.scandir(directory) as it:
-            for entry in it:
-                try:
-                    if not entry.is_file(follow_symlinks=False):
-                        continue
-                    st = entry.stat()
-                    if entry.name.startswith(TEMP_PREFIX):
-                        if now - st.st_mtime > STALE_TEMP_S and _is_temp(entry.name, entry.path):
-                            os.unlink(entry.path)
-                    elif _ENTRY_NAME.fullmatch(entry.name):
-                        newest = entry.name == f"{keep}{SUFFIX}"
-                        entries.append((newest, st.st_mtime, st.st_size, entry.path))
-                    elif _HINT_NAME.fullmatch(entry.name):
-                        hints.append(entry.path)
-                except OSError:
-                    continue
+        for entry, st in cache_files(directory, _is_temp):
+            if _ENTRY_NAME.fullmatch(entry.name):
+                newest = entry.name == f"{keep}{SUFFIX}"
+                entries.append((newest, st.st_mtime, st.st_size, entry.path))
+            elif _HINT_NAME.fullmatch(entry.name):
+                hints.append(entry.path)
     except OSError:
         return
     entries.sort(reverse=True)  # the entry just written first, then the most recently used

@@ -30,7 +30,6 @@ import hashlib
 import os
 import re
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,7 +45,6 @@ TEMP_PREFIX = cache.TEMP_PREFIX
 MAX_FILES = 4000  # file segments kept (more than ten years of daily digests)
 MAX_SETS = 4  # merged runs kept
 MAX_BYTES = 4 * 1024**3
-STALE_TEMP_S = 3600
 # A run of segments is merged into one entry when there are more than this many, or when the
 # small ones hold more than this share of the papers: till then merging them on open is cheap.
 MAX_PARTS = 4
@@ -86,11 +84,6 @@ class FileHasher:
 
     def hexdigest(self) -> str:
         return self.digest().hex()
-
-
-def file_hasher(encoding: str | None) -> FileHasher:
-    """A hasher for a file's key (see FileHasher)."""
-    return FileHasher(encoding)
 
 
 def set_key(file_keys: list[str]) -> str:
@@ -255,27 +248,14 @@ class SegmentCache:
         sets: list[tuple[float, int, str]] = []
         hints: list[str] = []
         seals: dict[str, tuple[float, str]] = {}  # entry name -> when last used, the seal's path
-        now = time.time()
         try:
-            with os.scandir(self.directory) as it:
-                for entry in it:
-                    try:
-                        if not entry.is_file(follow_symlinks=False):
-                            continue
-                        st = entry.stat()
-                        if entry.name.startswith(TEMP_PREFIX):
-                            if now - st.st_mtime > STALE_TEMP_S and _is_temp(entry.path):
-                                os.unlink(entry.path)
-                        elif _ENTRY.fullmatch(entry.name):
-                            (sets if entry.name.endswith(SET_SUFFIX) else files).append(
-                                (st.st_mtime, st.st_size, entry.path)
-                            )
-                        elif _HINT.fullmatch(entry.name):
-                            hints.append(entry.path)
-                        elif _SEAL.fullmatch(entry.name):
-                            seals[entry.name.removesuffix(SEAL)] = (st.st_mtime, entry.path)
-                    except OSError:
-                        continue
+            for entry, st in cache.cache_files(self.directory, _is_temp):
+                if _ENTRY.fullmatch(entry.name):
+                    (sets if entry.name.endswith(SET_SUFFIX) else files).append((st.st_mtime, st.st_size, entry.path))
+                elif _HINT.fullmatch(entry.name):
+                    hints.append(entry.path)
+                elif _SEAL.fullmatch(entry.name):
+                    seals[entry.name.removesuffix(SEAL)] = (st.st_mtime, entry.path)
         except OSError:
             return
         total = 0
@@ -319,7 +299,8 @@ def worth_merging(sizes: list[int]) -> bool:
     return len(sizes) > MAX_PARTS or sum(sizes) - max(sizes) > SMALL_SHARE * sum(sizes)
 
 
-def _is_temp(path: str) -> bool:
+def _is_temp(_name: str, path: str) -> bool:
+    """A temporary file this module made: what it had begun to hold (or nothing)."""
     try:
         with open(path, "rb") as f:
             start = f.read(41)
