@@ -42,6 +42,13 @@ BACKUP_AGE = 24 * 3600  # a backup older than this is renewed by the next change
 Tables = dict[str, dict[str, dict[str, Any]]]
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` at ``fd``'s offset (one os.write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def fsync_dir(folder: Path) -> None:
     """fsync a folder so a rename in it survives a crash (a no-op where the file system cannot)."""
     fd = os.open(folder, os.O_RDONLY)
@@ -296,9 +303,7 @@ class LogStorage(Storage):
                 os.ftruncate(fd, self.offset)  # a line cut short by a kill: never acknowledged
             try:
                 os.lseek(fd, self.offset, os.SEEK_SET)
-                view = memoryview(line)
-                while view:
-                    view = view[os.write(fd, view) :]
+                write_all(fd, line)
                 os.fsync(fd)
             except OSError:
                 with contextlib.suppress(OSError):
@@ -326,9 +331,7 @@ class LogStorage(Storage):
             folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=self.temp_prefix, suffix=".tmp", dir=folder)
             try:
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view) :]
+                write_all(fd, payload)
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -384,9 +387,7 @@ class LogStorage(Storage):
             try:
                 with open(self.path, "rb") as source:
                     data = source.read(self.offset)  # whole lines only
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                write_all(fd, data)
                 os.fsync(fd)
             finally:
                 os.close(fd)

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from reader.store.errors import StoreCorrupt, StoreError, stat_or_none
-from reader.store.logfile import fsync_dir
+from reader.store.logfile import fsync_dir, write_all
 
 MAGIC = b"PRMARKS1" + b"\0" * 8
 RECORD = np.dtype([("id", "S12"), ("v", "<u4")])
@@ -430,9 +430,7 @@ class Marks:
                 size = whole
             try:
                 os.lseek(fd, size, os.SEEK_SET)
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view) :]
+                write_all(fd, payload)
                 if sync:
                     os.fsync(fd)
             except OSError:
@@ -483,9 +481,7 @@ class Marks:
         try:
             fd, tmp = tempfile.mkstemp(prefix=self.temp_prefix, suffix=".tmp", dir=folder)
             try:
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view) :]
+                write_all(fd, payload)
                 os.fsync(fd)
                 os.fchmod(fd, 0o644)
             finally:
