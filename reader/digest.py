@@ -20,7 +20,7 @@ import numpy as np
 
 from reader.index.merge import Part, merge, split
 from reader.index.segment import LoadCancelled, RawIndex, Segment
-from reader.index.segments import SegmentCache, file_hasher, paths_signature, set_key, stat_signature, worth_merging
+from reader.index.segments import FileHasher, SegmentCache, paths_signature, set_key, stat_signature, worth_merging
 from reader.paper import Paper, PaperMeta, paper_id
 from reader.sources import decoding, formats, reading
 from reader.sources.folder import DIGEST_SUFFIXES
@@ -1029,7 +1029,7 @@ class LibraryLoader:
         first = not combined.library.papers and not combined.parts
         local = combined.library if first else Library()
         index: dict[str, Paper] = combined.index if first else {}
-        hasher = file_hasher(self.encoding) if file.sig is not None else None
+        hasher = FileHasher(self.encoding) if file.sig is not None else None
         start = len(local.papers)
         if file.parsed is not None:
             new = self._add_structured(local, index, path, file.parsed, None)
